@@ -1,0 +1,122 @@
+/* aio: asyncio's ideas in C. An event loop, tasks with their own stacks, deadlines,
+ * cancellation, a thread pool for blocking work and an HTTP client on libcurl. */
+#ifndef AIO_H
+#define AIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Error convention, kit-wide: every function that can fail returns 0 (or a count) on success
+ * and a negative errno value on failure. A function that returns an error did nothing that
+ * needs undoing, and no callback of it will fire.
+ *
+ * Deadlines: every call that can wait takes an absolute deadline in milliseconds on the
+ * monotonic clock of aio_now(), or AIO_NEVER. Build one with aio_now() + ms. A wait that
+ * reaches its deadline returns -ETIMEDOUT.
+ *
+ * Cancellation: aio_cancel(t) marks t cancelled. From then on every wait inside t returns
+ * -ECANCELED at once (level-triggered: again at each later wait), and t is expected to clean
+ * up and return -ECANCELED upward. That is C's form of re-raising CancelledError. */
+
+#define AIO_NEVER ((int64_t)-1)
+
+/* Debug mode: run with AIO_DEBUG=1 in the environment (asyncio.run(debug=True)). Reports go
+ * to stderr, one line each, starting "aio debug: ", for example
+ *   aio debug: task 'download 3' held the loop for 230 ms (no wait in between)
+ *   aio debug: task 'download 3' finished but was never joined
+ *   aio debug: aio_run() called inside a running loop
+ *   aio debug: at loop end: 2 tasks, 1 timer, 0 descriptors, 0 transfers still open
+ * A task with no name is shown as its number and function address: task #7 (fn 0x4011a0). */
+
+typedef struct aio_task aio_task;
+
+/* A task's body. Its return value (0 or a negative errno) is what aio_join() hands back. */
+typedef int (*aio_fn)(void *arg);
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+/* asyncio.run(main()): start a loop, run fn(arg) as the first task, keep running until that
+ * task returns and every task spawned is finished, then close the loop. Returns fn's result,
+ * or -EBUSY when called from inside a running loop (debug mode names it). */
+int aio_run(aio_fn fn, void *arg);
+
+/* Milliseconds on the monotonic clock, read once per loop iteration (cheap). */
+int64_t aio_now(void);
+
+/* ---- tasks ---------------------------------------------------------------------------- */
+
+/* asyncio.create_task(): schedule fn(arg) to start on a later loop turn. Returns NULL and
+ * sets errno when no stack can be had. The caller owns the handle until aio_join(). */
+aio_task *aio_spawn(aio_fn fn, void *arg);
+
+/* await task: wait until t finishes, then free it and return its result. -ETIMEDOUT at the
+ * deadline (t keeps running and must still be joined), -ECANCELED if the caller is cancelled.
+ * Each task is joined exactly once; debug mode reports a task never joined. */
+int aio_join(aio_task *t, int64_t deadline);
+
+/* Has t finished? Never waits. */
+int aio_done(const aio_task *t);
+
+/* task.cancel(): see the cancellation note above. Returns 0, or -EALREADY if t finished. */
+int aio_cancel(aio_task *t);
+
+/* The running task, or NULL outside a task. */
+aio_task *aio_current(void);
+
+/* Give t a name for debug reports ("download 3"); the string is copied. */
+void aio_set_name(aio_task *t, const char *name);
+
+/* await asyncio.sleep(ms / 1000). 0, or -ECANCELED. */
+int aio_sleep(int64_t ms);
+
+/* Sleep until an absolute deadline. 0 when reached, or -ECANCELED. */
+int aio_sleep_until(int64_t deadline);
+
+/* await asyncio.sleep(0): let every other ready task run once. 0, or -ECANCELED. */
+int aio_yield(void);
+
+/* ---- building blocks for primitives (join, semaphores, queues are built on these) ------ */
+
+/* Suspend the running task until aio_unpark() names it, the deadline passes (-ETIMEDOUT) or
+ * it is cancelled (-ECANCELED). Returns 0 when unparked. */
+int aio_park(int64_t deadline);
+
+/* Make a parked task ready again. Unparking a task that is not parked does nothing. */
+void aio_unpark(aio_task *t);
+
+/* ---- descriptors ---------------------------------------------------------------------- */
+
+enum { AIO_READ = 1, AIO_WRITE = 2 };
+
+/* Wait until fd is ready for AIO_READ and/or AIO_WRITE. Returns the ready events (> 0),
+ * -ETIMEDOUT or -ECANCELED. fd must be non-blocking. */
+int aio_wait_fd(int fd, int events, int64_t deadline);
+
+/* ---- blocking work -------------------------------------------------------------------- */
+
+/* asyncio.to_thread(): run fn(arg) on the runtime's small thread pool and wait for its result
+ * without blocking the loop. If the caller is cancelled it returns -ECANCELED at once; the
+ * thread's work still runs to its end, and arg must stay valid until it has. */
+int aio_to_thread(aio_fn fn, void *arg, int64_t deadline);
+
+/* ---- HTTP (libcurl's multi socket interface, driven by the loop) ----------------------- */
+
+typedef struct aio_http aio_http;
+
+struct aio_response {
+    long status;   /* HTTP status, 0 when no response came */
+    char *body;    /* NUL-terminated, malloc'd; release with aio_response_free() */
+    size_t len;    /* body length without the NUL */
+};
+
+/* One client shares connections between its requests (keep-alive). Use it from one loop. */
+aio_http *aio_http_new(void);
+void aio_http_free(aio_http *c);
+
+/* GET url; the task waits without blocking the loop. 0 with *out filled (any status), or
+ * -ETIMEDOUT, -ECANCELED (the transfer is removed), -EINVAL (malformed URL), -ECONNREFUSED,
+ * -EIO (other transport errors). On error *out is left empty. */
+int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t deadline);
+void aio_response_free(struct aio_response *r);
+
+#endif

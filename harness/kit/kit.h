@@ -1,0 +1,40 @@
+/* kit: helpers shared by the lessons' tests and programs: a private delayd per test, the
+ * server's /stats, a plain blocking GET, and clocks. */
+#ifndef KIT_H
+#define KIT_H
+
+#include <stddef.h>
+
+/* Start a private delayd on a free port of 127.0.0.1 with extra arguments (a NULL-terminated
+ * list, or NULL). The binary is $KIT_DELAYD, or build/bin/delayd. Returns the base URL,
+ * "http://127.0.0.1:PORT", valid until kit_server_stop(). On failure it prints why and exits
+ * the process with status 2 (a test's .init cannot go on without its server). The server is
+ * stopped at exit too. */
+const char *kit_server_start(const char *const *extra_args);
+void kit_server_stop(void);
+
+/* The server's own counts, from GET BASE/stats. */
+struct kit_stats {
+    long in_flight;   /* requests being served now */
+    long peak;        /* most requests in flight at once since start or /reset */
+    long requests;    /* requests served since start or /reset (not counting /stats, /reset) */
+    long connections; /* TCP connections accepted since start or /reset */
+};
+int kit_stats_get(const char *base, struct kit_stats *out);   /* 0, or -1 with a message */
+int kit_stats_reset(const char *base);                        /* 0, or -1 */
+/* How many requests to one endpoint ("delay", "limited", ...) or with one status since reset. */
+long kit_stats_endpoint(const char *base, const char *endpoint);
+long kit_stats_status(const char *base, int status);
+
+/* A plain blocking GET with libcurl's easy interface, for tests and drivers. Returns 0 and
+ * fills status and a malloc'd NUL-terminated body (free it), or -1. body may be NULL. */
+int kit_get(const char *url, long *status, char **body, size_t *len);
+
+/* Clocks, in seconds: monotonic wall time, and CPU time (user + system) of this process. */
+double kit_wall(void);
+double kit_cpu(void);
+
+/* Open file descriptors of this process, counted in /proc/self/fd. */
+int kit_open_fds(void);
+
+#endif

@@ -1,8 +1,10 @@
-# The kit's one entry point. `make` with no goal prints the course map.
-# (work in progress: the shared variables below are the contract for harness/*/*.mk)
+# The kit's one entry point. `make` with no goal prints the course map; the README lists every
+# workflow. Lessons plug in through lessons/NN-topic/lesson.mk (see harness/README.md), the
+# harness through harness/*/*.mk. Nothing here names a particular lesson.
 
+SHELL      := /bin/bash
 BUILD      := build
-CC         ?= cc
+CC         := gcc
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -MMD -MP
 SAN_FLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT_FLAGS  := -O2
@@ -11,21 +13,153 @@ KIT_SAN_LIB := $(BUILD)/kit/libkit-san.a
 KIT_OPT_LIB := $(BUILD)/kit/libkit-opt.a
 DELAYD     := $(BUILD)/bin/delayd
 DEPS_STAMP := $(BUILD)/.deps-ok
+PORT       ?= 8080
+comma      := ,
 
 HARNESS_TESTS :=
 HARNESS_CHECK_TARGETS :=
 ALL_TARGETS :=
+LESSONS := $(sort $(patsubst lessons/%/lesson.mk,%,$(wildcard lessons/[0-9][0-9]-*/lesson.mk)))
 
 .DEFAULT_GOAL := help
-help:
-	@echo "work in progress"
 
-$(DEPS_STAMP):
+# ---- dependencies: installed once, then remembered in a stamp -------------------------------
+$(DEPS_STAMP): harness/deps.sh
+	@harness/deps.sh
 	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_STAMP)
 
 -include harness/kit/kit.mk
 -include harness/delayd/delayd.mk
 -include harness/aio/aio.mk
+-include harness/benchmark/benchmark.mk
+
+# ---- one lesson: `make lesson-NN GOAL`, or LESSON=NN ------------------------------------------
+LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
+ifneq ($(LESSON_GOAL),)
+LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
+endif
+LESSON_ACTIONS := test run bench plot build
+
+ifneq ($(LESSON),)
+LESSON_NAME := $(firstword $(filter $(LESSON)-%,$(LESSONS)))
+ifeq ($(LESSON_NAME),)
+$(error There is no lesson $(LESSON). The lessons are: $(LESSONS))
+endif
+LESSON_DIR := lessons/$(LESSON_NAME)
+EXERCISE :=
+GIVEN :=
+MAIN :=
+TESTS :=
+PKGS :=
+USES_AIO :=
+LDWRAP :=
+BENCH_REPEAT := 3
+include $(LESSON_DIR)/lesson.mk
+
+# Where the exercise files come from: FROM first, then the solution or the student's copy.
+ifeq ($(SOLUTION),1)
+SRC_DIR := solutions/$(LESSON_NAME)
+VARIANT := solution
+else
+SRC_DIR := $(LESSON_DIR)
+VARIANT := student
+endif
+ifneq ($(FROM),)
+ifeq ($(wildcard $(FROM)/.),)
+$(error FROM=$(FROM) is not a folder)
+endif
+VARIANT := $(VARIANT)-from$(subst /,_,$(abspath $(FROM)))
+endif
+VDIR := $(BUILD)/$(LESSON_NAME)/$(VARIANT)
+exercise_path = $(firstword $(wildcard $(if $(FROM),$(FROM)/$(1)) $(SRC_DIR)/$(1)) $(SRC_DIR)/$(1))
+
+LESSON_PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+LESSON_PKG_LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+LESSON_CFLAGS = $(CFLAGS_BASE) $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR) $(KIT_INC) \
+                $(if $(USES_AIO),-Iharness/aio) $(LESSON_PKG_CFLAGS)
+LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
+LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)
+LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pthread
+
+# compile_rule(FLAVOUR, FLAGS, SOURCE-NAME, SOURCE-PATH)
+define compile_rule
+$(VDIR)/$(1)/$(basename $(3)).o: $(4) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LESSON_CFLAGS) $(2) -c $$< -o $$@
+endef
+LESSON_SOURCES := $(foreach f,$(EXERCISE),$(f)=$(call exercise_path,$(f))) \
+                  $(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(f)=$(LESSON_DIR)/$(f))
+$(foreach s,$(LESSON_SOURCES),$(eval $(call compile_rule,san,$$(SAN_FLAGS),$(word 1,$(subst =, ,$(s))),$(word 2,$(subst =, ,$(s))))))
+$(foreach s,$(LESSON_SOURCES),$(eval $(call compile_rule,opt,$$(OPT_FLAGS),$(word 1,$(subst =, ,$(s))),$(word 2,$(subst =, ,$(s))))))
+-include $(shell find $(VDIR) -name '*.d' 2>/dev/null)
+
+objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2))))
+TEST_BIN := $(VDIR)/san/test-runner
+PROG := $(VDIR)/opt/prog
+
+$(TEST_BIN): $(call objs,san,$(EXERCISE) $(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+	$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
+
+$(PROG): $(call objs,opt,$(EXERCISE) $(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
+	$(CC) $^ -o $@ $(LESSON_LDLIBS)
+
+LESSON_ENV := LESSON=$(LESSON) LESSON_NAME=$(LESSON_NAME) VARIANT=$(VARIANT) \
+    KIT_DELAYD=$(DELAYD) PROG=$(PROG) TEST_BIN=$(TEST_BIN) \
+    SPEEDUP_ARGS="$(SPEEDUP_ARGS)" RUN_ARGS="$(RUN_ARGS)" \
+    BENCH_MODES="$(BENCH_MODES)" BENCH_X="$(BENCH_X)" BENCH_POINTS="$(BENCH_POINTS)" \
+    BENCH_ARGS="$(BENCH_ARGS)" BENCH_REPEAT="$(BENCH_REPEAT)" TITLE="$(TITLE)" \
+    PLOT_TITLE="$(PLOT_TITLE)" PLOT_XLABEL="$(PLOT_XLABEL)" PLOT_YLABEL="$(PLOT_YLABEL)" \
+    PLOT_LOGX="$(PLOT_LOGX)" PLOT_LOGY="$(PLOT_LOGY)"
+
+$(LESSON_GOAL):
+	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/lesson-info.sh)
+
+build: $(TEST_BIN) $(PROG) $(DELAYD)
+test: $(TEST_BIN) $(PROG) $(DELAYD)
+	@$(LESSON_ENV) harness/run-tests.sh
+run: $(PROG) $(DELAYD)
+	@$(LESSON_ENV) harness/bench/run-once.sh $(RUN_ARGS) $(ARGS)
+bench: $(PROG) $(DELAYD)
+	@$(LESSON_ENV) harness/bench/bench.sh
+plot:
+	@$(LESSON_ENV) harness/plot/plot.sh
+else
+$(LESSON_ACTIONS):
+	@echo "Which lesson? Type it before the goal, for example: make lesson-01 $@" >&2
+	@echo "The lessons are: $(LESSONS)" >&2
+	@exit 2
+endif
+
+# ---- course-wide workflows ------------------------------------------------------------------
+help:
+	@harness/course-map.sh $(LESSONS)
+
+progress:
+	@harness/course-map.sh --progress $(LESSONS)
+
+hint-%:
+	@harness/hint.sh $* $(LESSONS)
+
+server: $(DELAYD)
+	@echo "Ctrl+C stops it."
+	@$(DELAYD) --host 127.0.0.1 --port $(PORT) $(SERVER_ARGS)
+
+demo: $(DEPS_STAMP)
+	@$(MAKE) -s --no-print-directory lesson-01 build SOLUTION=1 >/dev/null
+	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
+	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png DEMO=1
+
+check: $(DEPS_STAMP)
+	@harness/check.sh
 
 all: $(ALL_TARGETS)
-.PHONY: help all
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: help deps all clean check demo progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
+
+# `make print-VAR` shows a variable (the self-test reads the harness lists this way).
+print-%:
+	@echo $($*)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make lesson-NN bench`: run the lesson program over its parameter sweep, BENCH_REPEAT times
+# a point, against one private server; write the medians to a CSV, print a table with the
+# speedup of each mode over the first, and draw the chart. A failed run is reported and
+# skipped; the sweep goes on.
+set -uo pipefail
+. harness/lib.sh
+
+read -r -a modes <<<"$BENCH_MODES"
+read -r -a points <<<"$BENCH_POINTS"
+read -r -a fixed <<<"$BENCH_ARGS"
+repeat=${BENCH_REPEAT:-3}
+csv=${BENCH_CSV:-plots/data/lesson-$LESSON.csv}
+mkdir -p "$(dirname "$csv")"
+
+# median_min_max: read numbers, one a line; print "median min max".
+median_min_max() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan nan nan"; exit }
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.4f %.4f %.4f\n", m, v[1], v[NR] }'
+}
+
+# field KEY ROW: the value of KEY in a key=value row.
+field() {
+  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
+}
+
+kit_start_server || exit 1
+{
+  echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point, median min max"
+  echo "# machine: $(kit_machine)"
+  echo "# compiler: $(${CC:-gcc} --version | head -n 1)"
+  echo "# commit: $(kit_commit)"
+  echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "# fixed: ${BENCH_ARGS}"
+  echo "mode,$BENCH_X,runs,wall_median_s,wall_min_s,wall_max_s,cpu_median_s,peak_median,theory_s"
+} >"$csv"
+
+echo "lesson $LESSON bench: ${modes[*]} over $BENCH_X = ${points[*]}, $repeat run(s) each, ${BENCH_ARGS}"
+failures=0
+for x in "${points[@]}"; do
+  declare -A walls=() cpus=() peaks=() theory=()
+  for ((r = 1; r <= repeat; r++)); do
+    for mode in "${modes[@]}"; do   # modes interleaved, so a noisy moment hits them alike
+      row=$("$PROG" --url "$SERVER_URL" --mode "$mode" "--$BENCH_X" "$x" "${fixed[@]}" 2>"$KIT_TMP/err")
+      if [ $? -ne 0 ] || [ -z "$(field wall_s "$row")" ]; then
+        echo "  $mode $BENCH_X=$x run $r failed: $(tail -n 2 "$KIT_TMP/err" | tr '\n' ' ')" >&2
+        failures=$((failures + 1))
+        continue
+      fi
+      walls[$mode]+="$(field wall_s "$row")"$'\n'
+      cpus[$mode]+="$(field cpu_s "$row")"$'\n'
+      peaks[$mode]+="$(field peak "$row")"$'\n'
+      theory[$mode]=$(field theory_s "$row")
+    done
+  done
+  for mode in "${modes[@]}"; do
+    [ -n "${walls[$mode]:-}" ] || { echo "# $mode $BENCH_X=$x: no successful run" >>"$csv"; continue; }
+    read -r wmed wmin wmax < <(printf '%s' "${walls[$mode]}" | median_min_max)
+    read -r cmed _ _ < <(printf '%s' "${cpus[$mode]}" | median_min_max)
+    read -r pmed _ _ < <(printf '%s' "${peaks[$mode]}" | grep . | median_min_max)
+    runs=$(printf '%s' "${walls[$mode]}" | grep -c .)
+    echo "$mode,$x,$runs,$wmed,$wmin,$wmax,$cmed,${pmed%.*},${theory[$mode]}" >>"$csv"
+  done
+  unset walls cpus peaks theory
+  printf '  %s=%s done\n' "$BENCH_X" "$x"
+done
+kit_cleanup
+trap - EXIT
+
+harness/bench/table.sh "$csv"
+echo "data: $csv"
+[ $failures -eq 0 ] || echo "$failures run(s) failed; their points are missing from the data." >&2
+BENCH_CSV=$csv harness/plot/plot.sh

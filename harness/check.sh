@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `make check`: the kit's self-test. It proves that every solution passes its tests, every
+# skeleton fails them cleanly, every known mistake is rejected with its own diagnostic, and the
+# harness's own tests pass. One line a check; logs in build/check/; the last line counts.
+set -uo pipefail
+. harness/lib.sh
+export KIT_DELAYD
+logs=build/check
+rm -rf "$logs" && mkdir -p "$logs"
+passed=0
+failed=0
+start=$(date +%s)
+
+pass() { passed=$((passed + ${2:-1})); printf 'PASS  %s\n' "$1"; }
+fail() { failed=$((failed + ${2:-1})); printf 'FAIL  %s\n' "$1"; }
+m() { make -s --no-print-directory "$@"; }
+
+# ---- 1. everything builds with -Werror ---------------------------------------------------------
+if m all >"$logs/build.log" 2>&1; then
+  pass "build: the harness compiles warning-free"
+else
+  fail "build: the harness does not compile (see $logs/build.log)"
+  tail -n 20 "$logs/build.log"
+fi
+
+# ---- 2. the harness's own tests -----------------------------------------------------------------
+for bin in $(m print-HARNESS_TESTS); do
+  name=${bin#build/}
+  log=$logs/${name//\//_}.log
+  kit_run_tests "$bin" "$log"
+  rc=$?
+  if [ "$SYNTHESIS" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$PASSING" -eq "$TESTED" ] && [ "$TESTED" -gt 0 ]; then
+    pass "harness: $name, $TESTED tests" "$TESTED"
+  else
+    bad=$((TESTED - PASSING)); [ "$bad" -gt 0 ] || bad=1
+    fail "harness: $name, $PASSING of $TESTED tests passed (see $log)" "$bad"
+    grep -a -E '^\[----\].*(\[|Assert|Timed|signal)' "$log" | head -n 6 | sed 's/^/      /'
+    passed=$((passed + PASSING))
+  fi
+done
+for target in $(m print-HARNESS_CHECK_TARGETS); do
+  log=$logs/$target.log
+  if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
+done
+
+# ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected ------------
+for name in $(m print-LESSONS); do
+  n=${name%%-*}
+  dir=$logs/$name
+  mkdir -p "$dir"
+
+  if m lesson-$n build SOLUTION=1 >"$dir/solution-build.log" 2>&1; then
+    bin=$(m lesson-$n print-TEST_BIN SOLUTION=1)
+    kit_run_tests "$bin" "$dir/solution.log"
+    rc=$?
+    if [ "$SYNTHESIS" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$PASSING" -eq "$TESTED" ] && [ "$TESTED" -gt 0 ]; then
+      pass "lesson $n: the solution passes all $TESTED tests" "$TESTED"
+    else
+      bad=$((TESTED - PASSING)); [ "$bad" -gt 0 ] || bad=1
+      fail "lesson $n: the solution passes $PASSING of $TESTED tests (see $dir/solution.log)" "$bad"
+      passed=$((passed + PASSING))
+      grep -a -E '^\[----\].*\[' "$dir/solution.log" | head -n 4 | sed 's/^/      /'
+    fi
+  else
+    fail "lesson $n: the solution does not build (see $dir/solution-build.log)"
+  fi
+
+  # The skeleton must compile with -Werror and fail every test by assertion: no crash, no
+  # timeout, no test that already passes (a test the skeleton passes cannot tell it from a
+  # finished exercise).
+  if m lesson-$n build >"$dir/skeleton-build.log" 2>&1; then
+    bin=$(m lesson-$n print-TEST_BIN)
+    t0=$(date +%s)
+    kit_run_tests "$bin" "$dir/skeleton.log"
+    secs=$(( $(date +%s) - t0 ))
+    if [ "$SYNTHESIS" -eq 1 ] && [ "$PASSING" -eq 0 ] && [ "$CRASHING" -eq 0 ] && [ "$TIMEDOUT" -eq 0 ] && [ "$TESTED" -gt 0 ]; then
+      pass "lesson $n: the skeleton fails all $TESTED tests cleanly in ${secs}s"
+    else
+      fail "lesson $n: the skeleton: $TESTED tests, $PASSING passed, $CRASHING crashed, $TIMEDOUT timed out (see $dir/skeleton.log)"
+    fi
+  else
+    fail "lesson $n: the skeleton does not compile warning-free (see $dir/skeleton-build.log)"
+  fi
+
+  for patch in solutions/$name/mistakes/*.patch; do
+    [ -e "$patch" ] || continue
+    mistake=$(basename "$patch" .patch)
+    want=$(sed -n 's/^Diagnostic: *//p' "$patch" | head -n 1)
+    copy=$dir/mistakes/$mistake
+    rm -rf "$copy" && mkdir -p "$copy" && cp -r solutions/$name/. "$copy/" && rm -rf "$copy/mistakes"
+    if [ -z "$want" ]; then
+      fail "lesson $n: mistake $mistake names no 'Diagnostic:' line"
+      continue
+    fi
+    if ! patch -s -p1 -d "$copy" <"$patch" >"$dir/$mistake-patch.log" 2>&1; then
+      fail "lesson $n: mistake $mistake does not apply to the solution (see $dir/$mistake-patch.log)"
+      continue
+    fi
+    if ! m lesson-$n build SOLUTION=1 FROM="$copy" >"$dir/$mistake-build.log" 2>&1; then
+      fail "lesson $n: mistake $mistake does not build (see $dir/$mistake-build.log)"
+      continue
+    fi
+    bin=$(m lesson-$n print-TEST_BIN SOLUTION=1 FROM="$copy")
+    kit_run_tests "$bin" "$dir/$mistake.log"
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -aqF "[$want]" "$dir/$mistake.log"; then
+      pass "lesson $n: mistake $mistake is rejected with [$want]"
+    elif [ "$rc" -eq 0 ]; then
+      fail "lesson $n: mistake $mistake passes every test: the tests cannot see it"
+    else
+      got=$(grep -aoE '\[[a-z0-9-]+\]' "$dir/$mistake.log" | grep -v -- '----' | sort -u | tr '\n' ' ')
+      fail "lesson $n: mistake $mistake is rejected, but not with [$want] (saw: ${got:-no diagnostic})"
+    fi
+  done
+done
+
+echo "make check took $(( $(date +%s) - start )) s; logs in $logs/"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

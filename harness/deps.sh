@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install what the kit needs on Debian/Ubuntu (apt-get, through sudo when not root), or say
+# exactly what to run. Called by make before the first build; quiet when all is present.
+set -euo pipefail
+
+# Debian package names, and why each is needed.
+packages=(
+  pkg-config            # finds the libraries' flags
+  libcurl4-openssl-dev  # the HTTP client every lesson uses
+  libcriterion-dev      # the test framework
+  libmicrohttpd-dev     # the HTTP server library under delayd, the bundled test server
+  libjansson-dev        # JSON, for the server's /stats
+  gnuplot-nox           # charts
+  valgrind              # the runtime's leak and stack checks
+  patch                 # applies the known-mistake patches in make check
+  python3-aiohttp       # the asyncio side of make benchmark
+)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+else
+  for lib in libcurl criterion libmicrohttpd jansson; do
+    pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib")
+  done
+  command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "The kit needs: ${missing[*]} (with their development headers)." >&2
+    echo "This is not a Debian/Ubuntu machine, so install them with your package manager," >&2
+    echo "for example on macOS: brew install curl criterion libmicrohttpd jansson gnuplot pkg-config" >&2
+    exit 1
+  fi
+  exit 0
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+install=(apt-get install -y --no-install-recommends "${missing[@]}")
+echo "kit: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then
+  sudo=(sudo)
+else
+  echo "kit: these packages are missing and I cannot install them without root:" >&2
+  echo "    sudo apt-get update && sudo ${install[*]}" >&2
+  echo "Run that, then run make again." >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get update -qq || ! "${sudo[@]}" "${install[@]}" >/dev/null; then
+  echo "kit: the install failed. Run it yourself to see why:" >&2
+  echo "    sudo apt-get update && sudo ${install[*]}" >&2
+  exit 1
+fi
+echo "kit: dependencies installed"

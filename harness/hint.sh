@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make hint-NN`: show the next hint of a lesson's ladder, gentlest first.
+set -uo pipefail
+n=$1; shift
+name=$(printf '%s\n' "$@" | grep "^$n-" | head -n 1)
+if [ -z "$name" ]; then
+  echo "There is no lesson $n. The lessons are: $*" >&2
+  exit 2
+fi
+hints=(lessons/"$name"/hints/*.md)
+[ -e "${hints[0]}" ] || { echo "Lesson $n has no hints."; exit 0; }
+mkdir -p build/progress
+counter=build/progress/hints-$n
+seen=$(cat "$counter" 2>/dev/null || echo 0)
+i=$(( seen < ${#hints[@]} ? seen : ${#hints[@]} - 1 ))
+echo "Hint $((i + 1)) of ${#hints[@]} for lesson $n:"
+echo
+sed 's/^/  /' "${hints[$i]}"
+echo
+echo $((i + 1)) >"$counter"
+if [ $((i + 1)) -lt ${#hints[@]} ]; then
+  echo "(make hint-$n again for the next one)"
+else
+  echo "(that was the last hint; solutions/$name/ has the reference when you are done)"
+fi

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make lesson-NN test`: run a lesson's tests against private servers and print, for each test,
+# whether it passed and, when not, the diagnostic. The full output is kept in a log.
+set -uo pipefail
+. harness/lib.sh
+
+case $VARIANT in
+  student) what="your files in lessons/$LESSON_NAME/" ;;
+  solution) what="the reference solution in solutions/$LESSON_NAME/" ;;
+  *) what="the files in ${FROM:-the FROM folder} (the rest from ${VARIANT%%-from*})" ;;
+esac
+logdir=$(dirname "$TEST_BIN")
+log=$logdir/test.log
+tap=$logdir/test.tap
+echo "lesson $LESSON ($TITLE): testing $what"
+kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
+rc=$?
+
+# Render the TAP report: one line a test, the diagnostic under each failure.
+awk '
+  /^(not )?ok / {
+    ok = ($1 == "ok"); line = $0
+    sub(/^(not )?ok( [0-9]+)? - /, "", line)
+    name = line; sub(/ .*/, "", name); rest = substr(line, length(name) + 2)
+    gsub(/::/, ": ", name); gsub(/_/, " ", name)
+    printf "  %s  %s\n", ok ? "PASS" : "FAIL", name
+    if (!ok && rest ~ /signal|crash/) printf "        it crashed (%s); see the log below for where\n", rest
+    if (!ok && rest ~ /[Tt]imed out/) printf "        [timeout] it did not finish in time: something waits forever (a deadlock, or a loop that never ends)\n"
+    next
+  }
+  /^ *#/ { next }
+  /^ +[^ ]/ && !/^ *(---|\.\.\.)$/ {
+    l = $0; sub(/^ +/, "", l)
+    if (l ~ /^(at|duration|message|severity|data):/) next
+    if (l ~ /^- /) sub(/^- /, "", l)
+    gsub(/^"|"$/, "", l)
+    printf "        %s\n", l
+  }' "$tap"
+
+passed=$PASSING
+failed=$((TESTED - PASSING))
+mkdir -p build/progress
+if [ "$SYNTHESIS" -ne 1 ]; then
+  echo "The test run itself did not finish (exit $rc). The full output is in $log:" >&2
+  tail -n 20 "$log" >&2
+  [ "$VARIANT" = student ] && echo "fail $(date +%s)" >"build/progress/$LESSON"
+  exit 1
+fi
+if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "All $TESTED tests passed."
+  [ "$VARIANT" = student ] && echo "pass $(date +%s)" >"build/progress/$LESSON"
+  if [ -n "${SPEEDUP_ARGS:-}" ] && [ -n "${BENCH_MODES:-}" ] && kit_start_server; then
+    read -r -a modes <<<"$BENCH_MODES"
+    read -r -a args <<<"$SPEEDUP_ARGS"
+    a=$("$PROG" --url "$SERVER_URL" --mode "${modes[0]}" "${args[@]}" 2>/dev/null)
+    b=$("$PROG" --url "$SERVER_URL" --mode "${modes[-1]}" "${args[@]}" 2>/dev/null)
+    awk -v a="$a" -v b="$b" -v m1="${modes[0]}" -v m2="${modes[-1]}" -v args="$SPEEDUP_ARGS" '
+      function get(row, k,   n, f, i, kv) { n = split(row, f, " "); for (i = 1; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == k) return kv[2] } return "" }
+      BEGIN { wa = get(a, "wall_s"); wb = get(b, "wall_s"); ta = get(a, "theory_s"); tb = get(b, "theory_s")
+              if (wa == "" || wb == "" || wb == 0 || tb == 0) exit
+              printf "Speedup (%s): %s %.3f s, %s %.3f s: %.1fx (ideal %.1fx).\n", args, m1, wa, m2, wb, wa / wb, ta / tb }'
+    echo "next: make lesson-$LESSON bench   (time the whole sweep and chart it)"
+  fi
+  exit 0
+fi
+echo "$passed of $TESTED tests passed, $failed failed. Full output: $log"
+[ "$VARIANT" = student ] && echo "fail $(date +%s)" >"build/progress/$LESSON"
+echo "Stuck? make hint-$LESSON shows the next hint; lessons/$LESSON_NAME/README.md lists the common mistakes."
+exit 1

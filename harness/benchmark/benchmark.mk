@@ -1,0 +1,34 @@
+# benchmark.mk: `make benchmark` measures the aio runtime against asyncio/aiohttp (and a plain
+# curl_multi loop) and draws plots/benchmark.png; `make check-benchmark` is its quick self-test.
+
+BENCHMARK_DIR   := harness/benchmark
+BENCHMARK_BUILD := $(BUILD)/benchmark
+BENCHMARK_BINS  := $(BENCHMARK_BUILD)/bench_aio $(BENCHMARK_BUILD)/bench_curl
+BENCHMARK_CURL  = $(shell pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl)
+
+# The aio side links the optimised runtime; AIO_LIBS (from harness/aio/aio.mk) names what the
+# runtime itself needs (libcurl, pthread).
+$(BENCHMARK_BUILD)/bench_aio: $(BENCHMARK_DIR)/bench_aio.c $(BUILD)/aio/opt/libaio.a | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) -Iharness/aio $< -o $@ $(BUILD)/aio/opt/libaio.a $(AIO_LIBS) -pthread
+
+$(BENCHMARK_BUILD)/bench_curl: $(BENCHMARK_DIR)/bench_curl.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $< -o $@ $(BENCHMARK_CURL)
+
+-include $(BENCHMARK_BUILD)/bench_aio.d $(BENCHMARK_BUILD)/bench_curl.d
+
+# ONLY=name[,name] runs some of the benchmarks; the CSV keeps the other rows.
+benchmark: $(BENCHMARK_BINS) $(DELAYD)
+	@$(BENCHMARK_DIR)/run.sh --bin $(BENCHMARK_BUILD) --delayd $(DELAYD) --out plots \
+	    $(if $(ONLY),--only $(ONLY))
+
+# Tiny sizes, one run each, into build/: checks the CSV's shape and the chart, never a speed.
+check-benchmark: $(BENCHMARK_BINS) $(DELAYD)
+	@$(BENCHMARK_DIR)/run.sh --quick --bin $(BENCHMARK_BUILD) --delayd $(DELAYD) \
+	    --out $(BENCHMARK_BUILD)/check
+	@$(BENCHMARK_DIR)/check-output.sh $(BENCHMARK_BUILD)/check
+
+ALL_TARGETS += $(BENCHMARK_BINS)
+HARNESS_CHECK_TARGETS += check-benchmark
+.PHONY: benchmark check-benchmark

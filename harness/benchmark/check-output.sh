@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# check-output.sh DIR: the self-test of run.sh's output (make check-benchmark). It checks the
+# CSV's shape and that the charts are real PNG and SVG files; it never judges a speed.
+set -u
+dir=${1:?usage: check-output.sh DIR (where run.sh --out wrote)}
+csv=$dir/data/benchmark.csv
+problems=0
+
+# Report one problem: a diagnostic id, then what was seen and what was expected.
+bad() {
+    echo "[$1] $2" >&2
+    problems=$((problems + 1))
+}
+
+if [ ! -s "$csv" ]; then
+    bad csv-missing "$csv is missing or empty; run.sh should always write it, even when runs fail."
+    exit 1
+fi
+
+# The header: comment lines naming the machine, tools and commit, then the column names.
+for key in machine cpu compiler python commit date; do
+    grep -q "^# $key: " "$csv" ||
+        bad csv-header "no '# $key: ...' line in the header of $csv; the header must say where and when the numbers were taken."
+done
+first_data=$(grep -v '^#' "$csv" | head -n 1)
+[ "$first_data" = "benchmark,implementation,value,unit" ] ||
+    bad csv-columns "the first line after the comments is '$first_data', expected 'benchmark,implementation,value,unit'."
+awk '/^#/ { if (seen) exit 1; next } { seen = 1 }' "$csv" ||
+    bad csv-header "a '#' line comes after the data starts; comments belong in the header only."
+
+# Every row: a known benchmark and implementation, a positive number and the benchmark's unit.
+rows=$(grep -v '^#' "$csv" | tail -n +2)
+bad_rows=$(echo "$rows" | awk -F, '
+    BEGIN {
+        split("yield_roundtrip:ns spawn_join:ns sleep_10k_100ms:ms tasks_100k_rss:MiB " \
+              "http_1000x100ms:ms http_keepalive_rps:req/s", pairs, " ")
+        for (i in pairs) { split(pairs[i], kv, ":"); unit[kv[1]] = kv[2] }
+    }
+    NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|curl_multi)$/ ||
+    $3 !~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ || $3 + 0 <= 0 { print NR ": " $0 }')
+[ -z "$bad_rows" ] ||
+    bad csv-row "these rows are not 'benchmark,aio|asyncio|curl_multi,positive number,unit of that benchmark': $bad_rows"
+
+# Every benchmark has its aio and asyncio rows; the HTTP ones also curl_multi; no duplicates.
+for name in yield_roundtrip spawn_join sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps; do
+    impls="aio asyncio"
+    case $name in http_*) impls="aio asyncio curl_multi" ;; esac
+    for impl in $impls; do
+        count=$(echo "$rows" | grep -c "^$name,$impl,")
+        [ "$count" = 1 ] ||
+            bad csv-coverage "$count rows for $name/$impl, expected exactly 1; a run that failed says why in the header's '# failed:' lines."
+    done
+done
+
+# The charts: a PNG starts with the 8-byte signature 89 50 4E 47 0D 0A 1A 0A.
+png=$dir/benchmark.png
+sig=$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+[ "$sig" = "89504e470d0a1a0a" ] ||
+    bad png-signature "$png starts with '${sig:-nothing}', expected the PNG signature 89504e470d0a1a0a; did gnuplot fail (see run.sh's output)?"
+grep -q '<svg' "$dir/benchmark.svg" 2>/dev/null ||
+    bad svg-missing "$dir/benchmark.svg has no <svg element; gnuplot's svg terminal should have written it."
+
+if [ "$problems" -gt 0 ]; then
+    echo "check-output: $problems problem(s) in $dir" >&2
+    exit 1
+fi
+echo "check-output: $csv has every row in shape; the PNG and SVG charts are valid"

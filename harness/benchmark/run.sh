@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# run.sh: measure the aio runtime against asyncio/aiohttp (and, for HTTP, a plain curl_multi
+# loop) on one private delayd; median of several runs; writes the CSV, prints a table of
+# ratios and goals, draws the chart. `make benchmark` runs it; see harness/benchmark/README.md.
+set -u
+
+usage() {
+    cat <<'EOF'
+usage: harness/benchmark/run.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
+                                [--bin DIR] [--delayd PATH]
+  --quick    tiny sizes and one run each (the self-test; numbers mean nothing)
+  --only     run these benchmarks only; other rows of an existing CSV are kept
+  --out      where benchmark.png/.svg and data/benchmark.csv go (default: plots)
+  --bin      where bench_aio and bench_curl were built (default: build/benchmark)
+  --delayd   the server binary (default: build/bin/delayd)
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+quick=0
+only=""
+out=plots
+bin=build/benchmark
+delayd=build/bin/delayd
+python=/usr/bin/python3 # Debian's python3: the pyenv one first in PATH has no aiohttp
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) quick=1 ;;
+    --only) only=${2:-}; shift ;;
+    --out) out=${2:-}; shift ;;
+    --bin) bin=${2:-}; shift ;;
+    --delayd) delayd=${2:-}; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+ALL="yield_roundtrip spawn_join sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
+
+# ---- what each benchmark runs, and its goal -------------------------------------------------
+
+# Options for one run of benchmark $1 by implementation $2. aio gets more rounds than asyncio
+# in the micro-benchmarks because each round is ~100x cheaper: both runs last a fraction of a
+# second, and the figure is per round either way.
+bench_args() {
+    if [ "$quick" = 1 ]; then
+        case $1 in
+        yield_roundtrip) echo "--n 20000" ;;
+        spawn_join) echo "--n 2000" ;;
+        sleep_10k_100ms) echo "--n 200 --delay 20" ;;
+        tasks_100k_rss) echo "--n 2000" ;;
+        http_1000x100ms) echo "--n 20 --delay 20" ;;
+        http_keepalive_rps) echo "--conns 4 --seconds 0.3" ;;
+        esac
+        return
+    fi
+    case $1:$2 in
+    yield_roundtrip:aio) echo "--n 2000000" ;;
+    yield_roundtrip:*) echo "--n 100000" ;;
+    spawn_join:aio) echo "--n 500000" ;;
+    spawn_join:*) echo "--n 30000" ;;
+    sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
+    tasks_100k_rss:*) echo "--n 100000" ;;
+    http_1000x100ms:*) echo "--n 1000 --delay 100" ;;
+    http_keepalive_rps:*) echo "--conns 100 --seconds 3" ;;
+    esac
+}
+
+# Runs per implementation: 5 for the fast micro-benchmarks, 3 for the rest, 1 in quick mode.
+bench_reps() {
+    if [ "$quick" = 1 ]; then echo 1; return; fi
+    case $1 in
+    yield_roundtrip | spawn_join) echo 5 ;;
+    *) echo 3 ;;
+    esac
+}
+
+# Implementations measured for benchmark $1; curl_multi is the no-runtime floor for HTTP.
+bench_impls() {
+    case $1 in
+    http_*) echo "aio asyncio curl_multi" ;;
+    *) echo "aio asyncio" ;;
+    esac
+}
+
+# Goal of benchmark $1 as "BETTER LIMIT MIN_RATIO": BETTER is lower or higher, LIMIT the aio
+# value to reach, MIN_RATIO the least advantage over asyncio (0: none asked).
+bench_goal() {
+    case $1 in
+    yield_roundtrip) echo "lower 20 100" ;;
+    spawn_join) echo "lower 1000 0" ;;
+    sleep_10k_100ms) echo "lower 105 0" ;;
+    tasks_100k_rss) echo "lower 1024 0" ;;
+    http_1000x100ms) echo "lower 130 0" ;;
+    http_keepalive_rps) echo "higher 40000 10" ;;
+    esac
+}
+
+# The command line of one run of benchmark $1 by implementation $2 against base URL $3.
+bench_cmd() {
+    local args url=""
+    args=$(bench_args "$1" "$2")
+    case $1 in http_*) url="--url $3" ;; esac
+    case $2 in
+    aio) echo "$bin/bench_aio $1 $args $url" ;;
+    asyncio) echo "$python $here/bench_asyncio.py $1 $args $url" ;;
+    curl_multi) echo "$bin/bench_curl $1 $args $url" ;;
+    esac
+}
+
+# ---- checks before anything runs ------------------------------------------------------------
+
+selected=""
+for name in ${only//,/ }; do
+    case " $ALL " in
+    *" $name "*) selected="$selected $name" ;;
+    *) echo "run.sh: unknown benchmark '$name'; known: $ALL" >&2; exit 2 ;;
+    esac
+done
+[ -n "$selected" ] || selected=$ALL
+
+for f in "$bin/bench_aio" "$bin/bench_curl" "$delayd"; do
+    if [ ! -x "$f" ]; then
+        echo "run.sh: $f is missing; build it first (make benchmark builds everything)" >&2
+        exit 2
+    fi
+done
+if ! "$python" -c 'import aiohttp' 2>/dev/null; then
+    echo "run.sh: $python cannot import aiohttp; install python3-aiohttp" >&2
+    exit 2
+fi
+
+# 1,000 concurrent connections need ~2,000 descriptors between client and server.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+# ---- the server: one delayd for the whole run, stopped on any exit --------------------------
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/benchmark.XXXXXX")
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+"$delayd" --host 127.0.0.1 --port 0 >"$work/delayd.out" 2>"$work/delayd.err" &
+server_pid=$!
+base=""
+for _ in $(seq 50); do
+    base=$(sed -n '1s|^delayd listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' \
+        "$work/delayd.out" 2>/dev/null)
+    [ -n "$base" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$base" ]; then
+    echo "run.sh: delayd did not say where it listens within 5 s:" >&2
+    cat "$work/delayd.out" "$work/delayd.err" >&2
+    exit 1
+fi
+
+# The server's own counts, "peak=P connections=C", from /stats (JSON read loosely).
+server_counts() {
+    curl -s --max-time 5 "$base/stats" | tr -d ' \n' |
+        awk -F'[,{}]' '{ for (i = 1; i <= NF; i++) { split($i, kv, ":"); gsub(/"/, "", kv[1]);
+            if (kv[1] == "peak" || kv[1] == "connections") printf "%s=%s ", kv[1], kv[2] } }'
+}
+
+# ---- running ------------------------------------------------------------------------------
+
+mkdir -p "$out/data" "$bin"
+log=$bin/benchmark.log
+: >"$log"
+echo "benchmark: server $base; every run's row in $log"
+declare -A median unit failed runs
+
+# One run of benchmark $1 by $2: appends the value to runs[$1:$2], or records why it failed.
+run_once() {
+    local key=$1:$2 cmd row value limit=120 rc
+    [ "$quick" = 1 ] && limit=20
+    cmd=$(bench_cmd "$1" "$2" "$base")
+    case $1 in http_*) curl -s --max-time 5 "$base/reset" >/dev/null ;; esac
+    # shellcheck disable=SC2086 # cmd is split into words on purpose
+    timeout --foreground "$limit" $cmd >"$work/row" 2>"$work/err"
+    rc=$?
+    row=$(grep '^benchmark=' "$work/row" | tail -n 1)
+    case $1 in http_*) row="$row server: $(server_counts)" ;; esac
+    echo "$2 $row" >>"$log"
+    cat "$work/err" >>"$log"
+    value=$(echo "$row" | sed -n 's/.* value=\([^ ]*\) .*/\1/p')
+    if [ "$rc" != 0 ] || [ -z "$value" ]; then
+        if [ "$rc" = 124 ]; then
+            failed[$key]="timed out after $limit s"
+        else
+            failed[$key]="exit $rc: $(tail -n 1 "$work/err" | cut -c1-160)"
+        fi
+        return 1
+    fi
+    runs[$key]="${runs[$key]:-} $value"
+    unit[$key]=$(echo "$row" | sed -n 's/.* unit=\([^ ]*\) .*/\1/p')
+}
+
+# Median of the numbers given as arguments.
+median_of() {
+    printf '%s\n' "$@" | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+any_failed=0
+for name in $selected; do
+    reps=$(bench_reps "$name")
+    # Runs are interleaved (aio, asyncio, aio, ...) so a noisy moment hurts both sides alike.
+    for rep in $(seq "$reps"); do
+        for impl in $(bench_impls "$name"); do
+            [ -n "${failed[$name:$impl]:-}" ] && continue
+            run_once "$name" "$impl" || any_failed=1
+        done
+    done
+    for impl in $(bench_impls "$name"); do
+        key=$name:$impl
+        if [ -n "${failed[$key]:-}" ]; then
+            printf '  %-20s %-10s FAILED: %s\n' "$name" "$impl" "${failed[$key]}"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        median[$key]=$(median_of ${runs[$key]})
+        printf '  %-20s %-10s runs:%s -> median %s %s\n' "$name" "$impl" "${runs[$key]}" \
+            "${median[$key]}" "${unit[$key]}"
+    done
+done
+
+# ---- the CSV ------------------------------------------------------------------------------
+
+csv=$out/data/benchmark.csv
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+{
+    echo "# aio runtime vs asyncio/aiohttp: harness/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
+    echo "# machine: $(uname -srmo)"
+    echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), cores: $(nproc)"
+    echo "# compiler: $(${CC:-cc} --version | head -n 1)"
+    echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)')"
+    echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown)"
+    echo "# commit: $commit"
+    echo "# date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
+    echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another"
+    for name in $selected; do
+        for impl in $(bench_impls "$name"); do
+            [ -n "${failed[$name:$impl]:-}" ] && echo "# failed: $name $impl: ${failed[$name:$impl]}"
+        done
+    done
+    if [ -n "$only" ] && [ -f "$csv" ]; then
+        kept=$(awk -F, -v sel=" $selected " '!/^#/ && $1 != "benchmark" && index(sel, " " $1 " ") == 0' "$csv")
+        if [ -n "$kept" ]; then
+            echo "# rows of other benchmarks kept from the earlier run of $(sed -n 's/^# date: //p' "$csv")"
+        fi
+    fi
+    echo "benchmark,implementation,value,unit"
+    [ -n "${kept:-}" ] && echo "$kept"
+    for name in $selected; do
+        for impl in $(bench_impls "$name"); do
+            [ -n "${median[$name:$impl]:-}" ] && echo "$name,$impl,${median[$name:$impl]},${unit[$name:$impl]}"
+        done
+    done
+} >"$work/benchmark.csv"
+mv "$work/benchmark.csv" "$csv"
+
+# ---- the table ----------------------------------------------------------------------------
+
+echo
+printf '%-20s %12s %12s %12s %9s %-22s %s\n' benchmark aio asyncio curl_multi ratio goal verdict
+for name in $selected; do
+    read -r better limit min_ratio <<<"$(bench_goal "$name")"
+    awk -v name="$name" -v a="${median[$name:aio]:-}" -v p="${median[$name:asyncio]:-}" \
+        -v c="${median[$name:curl_multi]:-}" -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
+        -v better="$better" -v limit="$limit" -v min_ratio="$min_ratio" -v quick="$quick" '
+    function show(v) { return v == "" ? "-" : sprintf("%.4g %s", v, u) }
+    BEGIN {
+        ratio = ""
+        if (a != "" && p != "" && a + 0 > 0 && p + 0 > 0)
+            ratio = better == "lower" ? p / a : a / p
+        goal = (better == "lower" ? "<= " : ">= ") limit " " (u == "" ? "" : u)
+        if (min_ratio > 0) goal = goal ", >= " min_ratio "x"
+        if (a == "") verdict = "FAILED (aio)"
+        else if (quick) verdict = "(quick mode)"
+        else {
+            ok = better == "lower" ? a + 0 <= limit + 0 : a + 0 >= limit + 0
+            if (min_ratio > 0 && (ratio == "" || ratio < min_ratio + 0)) ok = 0
+            verdict = ok ? "met" : "NOT MET"
+        }
+        printf "%-20s %12s %12s %12s %9s %-22s %s\n", name, show(a), show(p), show(c),
+            ratio == "" ? "-" : sprintf("%.1fx", ratio), goal, verdict
+    }'
+done
+echo "ratio: how many times better aio is than asyncio (time, memory: asyncio/aio; req/s: aio/asyncio)"
+
+# ---- the chart ----------------------------------------------------------------------------
+
+names="" units="" goals="" betters=""
+for name in $ALL; do
+    u=$(awk -F, -v n="$name" '$1 == n { print $4; exit }' "$csv")
+    [ -n "$u" ] || continue
+    read -r better limit _ <<<"$(bench_goal "$name")"
+    names="$names $name" units="$units $u" goals="$goals $limit" betters="$betters $better"
+done
+if [ -n "$names" ]; then
+    if gnuplot -e "csv='$csv'; png='$out/benchmark.png'; svg='$out/benchmark.svg'" \
+        -e "names='$names'; units='$units'; goals='$goals'; betters='$betters'" \
+        "$here/benchmark.gp" 2>"$work/gnuplot.err"; then
+        echo "chart: $out/benchmark.png, $out/benchmark.svg; data: $csv"
+    else
+        echo "run.sh: gnuplot failed:" >&2
+        cat "$work/gnuplot.err" >&2
+        any_failed=1
+    fi
+fi
+
+if [ "$any_failed" = 1 ]; then
+    echo "run.sh: some runs failed (see FAILED above and $log); the others are in $csv" >&2
+    exit 1
+fi
+exit 0

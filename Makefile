@@ -15,6 +15,12 @@ DELAYD     := $(BUILD)/bin/delayd
 DEPS_STAMP := $(BUILD)/.deps-ok
 PORT       ?= 8080
 comma      := ,
+# `make V=1` shows whole compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 
 HARNESS_TESTS :=
 HARNESS_CHECK_TARGETS :=
@@ -86,7 +92,8 @@ LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pt
 define compile_rule
 $(VDIR)/$(1)/$(basename $(3)).o: $(4) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LESSON_CFLAGS) $(2) -c $$< -o $$@
+	@$(if $(Q),echo "  CC    $$<  ($(1))")
+	$(Q)$$(CC) $$(LESSON_CFLAGS) $(2) -c $$< -o $$@
 endef
 LESSON_SOURCES := $(foreach f,$(EXERCISE),$(f)=$(call exercise_path,$(f))) \
                   $(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(f)=$(LESSON_DIR)/$(f))
@@ -99,10 +106,12 @@ TEST_BIN := $(VDIR)/san/test-runner
 PROG := $(VDIR)/opt/prog
 
 $(TEST_BIN): $(call objs,san,$(EXERCISE) $(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
-	$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
 
 $(PROG): $(call objs,opt,$(EXERCISE) $(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
-	$(CC) $^ -o $@ $(LESSON_LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $^ -o $@ $(LESSON_LDLIBS)
 
 LESSON_ENV := LESSON=$(LESSON) LESSON_NAME=$(LESSON_NAME) VARIANT=$(VARIANT) \
     KIT_DELAYD=$(DELAYD) PROG=$(PROG) TEST_BIN=$(TEST_BIN) \
@@ -110,7 +119,8 @@ LESSON_ENV := LESSON=$(LESSON) LESSON_NAME=$(LESSON_NAME) VARIANT=$(VARIANT) \
     BENCH_MODES="$(BENCH_MODES)" BENCH_X="$(BENCH_X)" BENCH_POINTS="$(BENCH_POINTS)" \
     BENCH_ARGS="$(BENCH_ARGS)" BENCH_REPEAT="$(BENCH_REPEAT)" TITLE="$(TITLE)" \
     PLOT_TITLE="$(PLOT_TITLE)" PLOT_XLABEL="$(PLOT_XLABEL)" PLOT_YLABEL="$(PLOT_YLABEL)" \
-    PLOT_LOGX="$(PLOT_LOGX)" PLOT_LOGY="$(PLOT_LOGY)"
+    PLOT_LOGX="$(PLOT_LOGX)" PLOT_LOGY="$(PLOT_LOGY)" BENCH_CSV="$(BENCH_CSV)" \
+    BENCH_PNG="$(BENCH_PNG)" FROM="$(FROM)" CC="$(CC)"
 
 $(LESSON_GOAL):
 	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/lesson-info.sh)
@@ -146,9 +156,16 @@ server: $(DELAYD)
 	@$(DELAYD) --host 127.0.0.1 --port $(PORT) $(SERVER_ARGS)
 
 demo: $(DEPS_STAMP)
+	@echo "Building lesson 01's reference solution and the test server..."
 	@$(MAKE) -s --no-print-directory lesson-01 build SOLUTION=1 >/dev/null
+	@echo "N requests of 200 ms each, one after another (seq) and all at once (conc):"
 	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
 	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png DEMO=1
+
+# Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files).
+plots: $(DEPS_STAMP)
+	@for l in $(LESSONS); do n=$${l%%-*}; \
+	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
 
 check: $(DEPS_STAMP)
 	@harness/check.sh
@@ -158,7 +175,7 @@ all: $(ALL_TARGETS)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: help deps all clean check demo progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
+.PHONY: help deps all clean check demo plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
 
 # `make print-VAR` shows a variable (the self-test reads the harness lists this way).
 print-%:

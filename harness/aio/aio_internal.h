@@ -1,0 +1,174 @@
+/* aio_internal.h: the runtime's private structures, shared by its .c files only.
+ * Everything here is named aio__ (two underscores): not part of the public API. */
+#ifndef AIO_INTERNAL_H
+#define AIO_INTERNAL_H
+
+#include "aio.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AIO__NAME_MAX 40            /* task names longer than this are cut */
+#define AIO__HELD_MS 100            /* debug mode: a run longer than this is reported */
+
+struct aio__loop;
+
+/* ---- the context switch (switch_x86_64.S or switch_ucontext.c) ----------------------- */
+
+#if defined(__x86_64__) && !defined(AIO_UCONTEXT)
+#define AIO__ASM_SWITCH 1
+/* A saved context is just a stack pointer: everything else was pushed onto that stack. */
+struct aio__ctx {
+    void *sp;
+};
+#else
+#include <ucontext.h>
+struct aio__ctx {
+    ucontext_t uc;
+};
+#endif
+
+/* Prepare ctx so that the first switch into it calls entry() on the stack [lo, hi).
+ * entry must never return: a finished task switches away for good. */
+void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void));
+
+/* Save the running context into from and continue in to. Returns when something switches
+ * back into from. */
+void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to);
+
+/* ---- timers: a min-heap ordered by deadline ------------------------------------------ */
+
+struct aio__timer {
+    int64_t deadline;                                   /* ms, aio_now() clock */
+    size_t slot;                                        /* index in the heap, or AIO__NOSLOT */
+    void (*fire)(struct aio__loop *L, struct aio__timer *tm);
+};
+#define AIO__NOSLOT ((size_t)-1)
+
+void aio__timer_start(struct aio__loop *L, struct aio__timer *tm, int64_t deadline);
+void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm);
+
+/* ---- descriptors: one reader and one writer watch per fd ----------------------------- */
+
+struct aio__watch {
+    int fd;
+    int events;                 /* AIO_READ | AIO_WRITE wanted, 0 when not installed */
+    bool passive;               /* does not keep a deadlocked loop waiting (internal fds) */
+    void (*ready)(struct aio__loop *L, struct aio__watch *w, int revents);
+};
+
+/* Install, change (events != 0) or remove (events == 0) w for w->fd. 0 or -errno. */
+int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events);
+
+/* Backend (backend_epoll.c or backend_poll.c): four private functions, as in Redis's ae. */
+int aio__be_init(struct aio__loop *L);
+void aio__be_free(struct aio__loop *L);
+int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events);
+/* Wait up to timeout_ms (-1: forever) and list the ready fds in L->fired (AIO_READ /
+ * AIO_WRITE; errors and hang-ups count as both). Returns how many, 0 on EINTR. */
+int aio__be_wait(struct aio__loop *L, int timeout_ms);
+void aio__dispatch(struct aio__loop *L, int fd, int revents);
+
+/* ---- tasks ---------------------------------------------------------------------------- */
+
+enum aio__state {
+    AIO__READY,     /* in the ready queue */
+    AIO__RUNNING,   /* on the CPU now */
+    AIO__WAITING,   /* suspended in a wait (park, sleep, join, fd, thread, http) */
+    AIO__DONE       /* returned; its result waits for aio_join() */
+};
+
+enum aio__wait_kind { AIO__W_PARK, AIO__W_OTHER };
+
+struct aio_task {
+    struct aio__ctx ctx;
+    struct aio__loop *loop;
+    aio_fn fn;
+    void *arg;
+    int result;
+    enum aio__state state;
+    enum aio__wait_kind kind;   /* what the task waits in, when WAITING */
+    bool cancelled;
+    bool cancel_immune;         /* this wait ignores cancellation (join of a cancelled task) */
+    int wake;                   /* the value the current wait will return */
+    struct aio__timer timer;    /* the deadline of the current wait */
+    aio_task *next;             /* ready queue link */
+    aio_task *all_prev, *all_next;  /* every task not yet freed, for debug reports */
+    aio_task *joiner;           /* the task waiting in aio_join() for this one */
+    unsigned long id;
+    char *stack_lo;             /* usable stack [stack_lo, stack_hi) */
+    char *stack_hi;
+    struct aio__slab *slab;
+    void *asan_fake;            /* AddressSanitizer's fake stack while switched out */
+    unsigned valgrind_id;
+    char name[AIO__NAME_MAX];
+};
+
+/* Suspend the running task until woken, the deadline passes (-ETIMEDOUT) or it is cancelled
+ * (-ECANCELED; not when immune). Returns the wake value. Must run inside a task. */
+int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, bool immune);
+
+/* Make a waiting task ready; its wait returns value. Does nothing if t is not waiting. */
+void aio__wake(struct aio__loop *L, aio_task *t, int value);
+
+/* ---- stacks (stack.c) ----------------------------------------------------------------- */
+
+struct aio__stacks {
+    size_t stack_size;          /* usable bytes per stack */
+    size_t slot_size;           /* stack + task struct + guard page, page aligned */
+    size_t page;
+    size_t guard_budget;        /* how many more slots may get a guard page */
+    size_t next_slab_slots;
+    struct aio__slab *slabs;
+    aio_task *free;             /* free slots, linked through aio_task.next */
+    size_t in_use;
+};
+
+int aio__stacks_init(struct aio__stacks *S);
+aio_task *aio__stacks_get(struct aio__stacks *S);        /* NULL, errno = ENOMEM */
+void aio__stacks_put(struct aio__stacks *S, aio_task *t);
+void aio__stacks_free(struct aio__stacks *S);
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+struct aio__threads;
+struct aio__httpset;
+
+struct aio__loop {
+    int64_t now;                        /* ms, read once per iteration */
+    struct aio__ctx sched;              /* the scheduler's own context (aio_run's stack) */
+    aio_task *current;
+    aio_task *ready_head, *ready_tail;
+    size_t ready_len;
+    struct aio__timer **heap;
+    size_t heap_len, heap_cap;
+    struct aio__watch **fds;            /* fd -> watch, 2 per fd: [2*fd] reader, [2*fd+1] writer */
+    size_t fds_cap;
+    size_t nwatch;                      /* installed watches */
+    size_t nwatch_active;               /* of which not passive */
+    void *be;                           /* backend state */
+    struct aio__fired { int fd; int events; } *fired;   /* filled by aio__be_wait() */
+    size_t fired_cap;
+    aio_task *all;                      /* every task not yet freed */
+    size_t live;                        /* tasks not finished */
+    unsigned long next_id;
+    struct aio__stacks stacks;
+    struct aio__threads *threads;       /* to_thread pool, created on first use */
+    size_t thread_jobs;                 /* jobs whose results the loop still expects */
+    struct aio__httpset *http;          /* HTTP clients used in this loop */
+    size_t transfers;                   /* HTTP transfers in flight */
+    bool debug;
+    void *main_stack_lo;                /* for AddressSanitizer's fiber switch */
+    size_t main_stack_size;
+};
+
+struct aio__loop *aio__loop_get(void);  /* the loop running on this thread, or NULL */
+void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void aio__task_label(const aio_task *t, char *buf, size_t len);
+
+/* Loop-end hooks of the other parts (a no-op when unused). */
+void aio__threads_shutdown(struct aio__loop *L);
+void aio__http_loop_end(struct aio__loop *L);
+
+#endif

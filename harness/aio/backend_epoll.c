@@ -1,0 +1,81 @@
+/* backend_epoll.c: the loop's poller on Linux epoll. Four private functions; the loop never
+ * sees an epoll call. Level-triggered: a fd that stays ready is reported again. */
+#include "aio_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define AIO__EPOLL_BATCH 256            /* events taken per epoll_wait() */
+
+struct aio__epoll {
+    int epfd;
+    struct epoll_event events[AIO__EPOLL_BATCH];
+};
+
+int aio__be_init(struct aio__loop *L)
+{
+    struct aio__epoll *E = calloc(1, sizeof *E);
+    if (E == NULL)
+        return -ENOMEM;
+    L->fired = calloc(AIO__EPOLL_BATCH, sizeof *L->fired);
+    if (L->fired == NULL)
+        goto out_free;
+    L->fired_cap = AIO__EPOLL_BATCH;
+    E->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (E->epfd < 0)
+        goto out_fired;
+    L->be = E;
+    return 0;
+out_fired:
+    free(L->fired);
+    L->fired = NULL;
+out_free:
+    free(E);
+    return -errno;
+}
+
+void aio__be_free(struct aio__loop *L)
+{
+    struct aio__epoll *E = L->be;
+    if (E == NULL)
+        return;
+    close(E->epfd);
+    free(E);
+    L->be = NULL;
+}
+
+int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events)
+{
+    struct aio__epoll *E = L->be;
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    ev.events = ((new_events & AIO_READ) ? EPOLLIN : 0) | ((new_events & AIO_WRITE) ? EPOLLOUT : 0);
+    int op = old_events == 0 ? EPOLL_CTL_ADD : new_events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    if (epoll_ctl(E->epfd, op, fd, &ev) == 0)
+        return 0;
+    /* A fd closed while watched has already left the epoll set by itself. */
+    if (op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT))
+        return 0;
+    return -errno;
+}
+
+int aio__be_wait(struct aio__loop *L, int timeout_ms)
+{
+    struct aio__epoll *E = L->be;
+    int n = epoll_wait(E->epfd, E->events, AIO__EPOLL_BATCH, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < n; i++) {
+        uint32_t e = E->events[i].events;
+        int ev = 0;
+        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            ev |= AIO_READ;
+        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            ev |= AIO_WRITE;
+        L->fired[i].fd = E->events[i].data.fd;
+        L->fired[i].events = ev;
+    }
+    return n;
+}

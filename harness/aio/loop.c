@@ -1,0 +1,368 @@
+/* loop.c: the event loop: its phases, the timer heap, the descriptor table, debug reports.
+ * Tasks (task.c) run on top of it; the poller itself is in backend_epoll.c / backend_poll.c. */
+#include "aio_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One loop per thread: the loop this thread is running, or NULL. */
+static _Thread_local struct aio__loop *aio__running;
+
+struct aio__loop *aio__loop_get(void)
+{
+    return aio__running;
+}
+
+/* ---- clocks ------------------------------------------------------------------------------ */
+
+static int64_t aio__clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The loop's cached "now", or the clock itself outside a loop. */
+int64_t aio_now(void)
+{
+    struct aio__loop *L = aio__running;
+    if (L == NULL)
+        return aio__clock_ms();
+    return L->now;
+}
+
+/* ---- debug reports ----------------------------------------------------------------------- */
+
+/* Print one "aio debug: ..." line on stderr. */
+void aio__debug(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "aio debug: %s\n", line);
+}
+
+/* Write how reports name t: "task 'name'" or "task #7 (fn 0x4011a0)". */
+void aio__task_label(const aio_task *t, char *buf, size_t len)
+{
+    if (t->name[0] != '\0')
+        snprintf(buf, len, "task '%s'", t->name);
+    else
+        snprintf(buf, len, "task #%lu (fn %p)", t->id, (void *)t->fn);
+}
+
+static const char *aio__plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* Debug mode's reports at loop end: tasks never joined, and whatever is still open. */
+static void aio__debug_loop_end(struct aio__loop *L, aio_task *main_task)
+{
+    size_t open_tasks = 0;
+    for (aio_task *t = L->all; t != NULL; t = t->all_next) {
+        if (t->state != AIO__DONE) {
+            open_tasks++;
+        } else if (t != main_task) {
+            char label[96];
+            aio__task_label(t, label, sizeof label);
+            aio__debug("%s finished but was never joined", label);
+        }
+    }
+    size_t fds = L->nwatch_active;
+    if (open_tasks + L->heap_len + fds + L->transfers == 0)
+        return;
+    aio__debug("at loop end: %zu %s, %zu %s, %zu %s, %zu %s still open",
+               open_tasks, aio__plural(open_tasks, "task", "tasks"),
+               L->heap_len, aio__plural(L->heap_len, "timer", "timers"),
+               fds, aio__plural(fds, "descriptor", "descriptors"),
+               L->transfers, aio__plural(L->transfers, "transfer", "transfers"));
+}
+
+/* ---- timers: a binary min-heap of pointers; each timer knows its slot ------------------- */
+
+static void aio__heap_place(struct aio__loop *L, size_t i, struct aio__timer *tm)
+{
+    L->heap[i] = tm;
+    tm->slot = i;
+}
+
+static void aio__heap_up(struct aio__loop *L, size_t i)
+{
+    struct aio__timer *tm = L->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (L->heap[parent]->deadline <= tm->deadline)
+            break;
+        aio__heap_place(L, i, L->heap[parent]);
+        i = parent;
+    }
+    aio__heap_place(L, i, tm);
+}
+
+static void aio__heap_down(struct aio__loop *L, size_t i)
+{
+    struct aio__timer *tm = L->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= L->heap_len)
+            break;
+        if (child + 1 < L->heap_len && L->heap[child + 1]->deadline < L->heap[child]->deadline)
+            child++;
+        if (tm->deadline <= L->heap[child]->deadline)
+            break;
+        aio__heap_place(L, i, L->heap[child]);
+        i = child;
+    }
+    aio__heap_place(L, i, tm);
+}
+
+/* Arm tm for deadline (re-arming moves it). tm stays owned by the caller, who must stop it
+ * before freeing it. Aborts if the heap cannot grow: a wait without its deadline would be a
+ * silent hang, which is worse. */
+void aio__timer_start(struct aio__loop *L, struct aio__timer *tm, int64_t deadline)
+{
+    if (tm->slot != AIO__NOSLOT)
+        aio__timer_stop(L, tm);
+    if (L->heap_len == L->heap_cap) {
+        size_t cap = L->heap_cap ? L->heap_cap * 2 : 64;
+        struct aio__timer **h = realloc(L->heap, cap * sizeof *h);
+        if (h == NULL) {
+            fprintf(stderr, "aio: out of memory for timers\n");
+            abort();
+        }
+        L->heap = h;
+        L->heap_cap = cap;
+    }
+    tm->deadline = deadline;
+    L->heap[L->heap_len] = tm;
+    L->heap_len++;
+    aio__heap_up(L, L->heap_len - 1);
+}
+
+/* Disarm tm; does nothing if it is not armed. */
+void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm)
+{
+    size_t i = tm->slot;
+    if (i == AIO__NOSLOT)
+        return;
+    tm->slot = AIO__NOSLOT;
+    L->heap_len--;
+    if (i == L->heap_len)
+        return;
+    struct aio__timer *last = L->heap[L->heap_len];
+    aio__heap_place(L, i, last);
+    aio__heap_up(L, i);
+    aio__heap_down(L, last->slot);
+}
+
+/* Fire every timer whose deadline has come. A timer armed by a callback for "now" waits for
+ * the next iteration only if its deadline is later; that is what lets a zero wait yield. */
+static void aio__run_timers(struct aio__loop *L)
+{
+    while (L->heap_len > 0 && L->heap[0]->deadline <= L->now) {
+        struct aio__timer *tm = L->heap[0];
+        aio__timer_stop(L, tm);
+        tm->fire(L, tm);
+    }
+}
+
+/* Milliseconds until the first timer, 0 if tasks are ready, -1 for "no timer at all". */
+static int aio__next_timeout(struct aio__loop *L)
+{
+    if (L->ready_len > 0)
+        return 0;
+    if (L->heap_len == 0)
+        return -1;
+    int64_t ms = L->heap[0]->deadline - L->now;
+    if (ms < 0)
+        ms = 0;
+    if (ms > 24 * 3600 * 1000)
+        ms = 24 * 3600 * 1000;              /* poll() takes an int */
+    return (int)ms;
+}
+
+/* ---- descriptors ------------------------------------------------------------------------- */
+
+static int aio__fd_events(struct aio__loop *L, int fd)
+{
+    if ((size_t)fd >= L->fds_cap)
+        return 0;
+    return (L->fds[2 * fd] ? AIO_READ : 0) | (L->fds[2 * fd + 1] ? AIO_WRITE : 0);
+}
+
+static int aio__fds_grow(struct aio__loop *L, int fd)
+{
+    if ((size_t)fd < L->fds_cap)
+        return 0;
+    size_t cap = L->fds_cap ? L->fds_cap : 64;
+    while (cap <= (size_t)fd)
+        cap *= 2;
+    struct aio__watch **f = realloc(L->fds, 2 * cap * sizeof *f);
+    if (f == NULL)
+        return -ENOMEM;
+    memset(f + 2 * L->fds_cap, 0, 2 * (cap - L->fds_cap) * sizeof *f);
+    L->fds = f;
+    L->fds_cap = cap;
+    return 0;
+}
+
+/* Install, change or (events == 0) remove w. One reader and one writer per fd: a second
+ * watch for the same direction gets -EBUSY. On error nothing changed. w stays owned by the
+ * caller and must be removed before it is freed. */
+int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
+{
+    int fd = w->fd;
+    if (fd < 0)
+        return -EBADF;
+    if (events == w->events)
+        return 0;
+    int r = aio__fds_grow(L, fd);
+    if (r < 0)
+        return r;
+    struct aio__watch **rd = &L->fds[2 * fd], **wr = &L->fds[2 * fd + 1];
+    if (((events & AIO_READ) && *rd != NULL && *rd != w) ||
+        ((events & AIO_WRITE) && *wr != NULL && *wr != w))
+        return -EBUSY;
+    int before = aio__fd_events(L, fd);
+    int after = before & ~w->events;
+    after |= events;
+    r = aio__be_update(L, fd, before, after);
+    if (r < 0)
+        return r;
+    if (*rd == w)
+        *rd = NULL;
+    if (*wr == w)
+        *wr = NULL;
+    if (events & AIO_READ)
+        *rd = w;
+    if (events & AIO_WRITE)
+        *wr = w;
+    if (w->events == 0) {
+        L->nwatch++;
+        L->nwatch_active += !w->passive;
+    } else if (events == 0) {
+        L->nwatch--;
+        L->nwatch_active -= !w->passive;
+    }
+    w->events = events;
+    return 0;
+}
+
+/* Hand one fd's readiness to its watches. A callback may change any watch, so the table is
+ * read again after each call instead of trusting pointers taken before it. */
+void aio__dispatch(struct aio__loop *L, int fd, int revents)
+{
+    if ((size_t)fd >= L->fds_cap)
+        return;
+    struct aio__watch *rd = L->fds[2 * fd];
+    int got = 0;
+    if (rd != NULL && (revents & rd->events)) {
+        got = revents & rd->events;
+        rd->ready(L, rd, got);
+    }
+    struct aio__watch *wr = L->fds[2 * fd + 1];
+    if (wr != NULL && (revents & AIO_WRITE) && !(wr == rd && got != 0))
+        wr->ready(L, wr, revents & wr->events);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+void aio__run_ready(struct aio__loop *L);   /* task.c */
+
+/* One loop iteration after another, until every task has finished:
+ *
+ *   1. update now          read the monotonic clock once; every timer compares against it
+ *   2. run expired timers  a task whose sleep or deadline is over becomes ready
+ *   3. run ready tasks     each task ready at the start of this phase runs once, until it
+ *                          waits again; tasks made ready meanwhile run next iteration, so a
+ *                          yielding task cannot starve timers or I/O
+ *   4. compute timeout     zero if tasks are ready, else until the first timer, else forever
+ *   5. wait for I/O        the poller sleeps here (skipped when nothing could arrive)
+ *   6. dispatch readiness  a task waiting on a ready fd becomes ready
+ *
+ * If no task is ready and nothing (timer, fd, thread job) could ever make one ready, the
+ * remaining tasks wait for each other forever: the loop stops with -EDEADLK. */
+static int aio__loop_iterate(struct aio__loop *L)
+{
+    for (;;) {
+        L->now = aio__clock_ms();                                       /* 1 */
+        aio__run_timers(L);                                             /* 2 */
+        aio__run_ready(L);                                              /* 3 */
+        if (L->live == 0)
+            return 0;
+        int timeout = aio__next_timeout(L);                             /* 4 */
+        if (timeout < 0 && L->nwatch_active == 0 && L->thread_jobs == 0)
+            return -EDEADLK;
+        if (timeout == 0 && L->nwatch == 0)
+            continue;                   /* no fd could be ready: save the system call */
+        int n = aio__be_wait(L, timeout);                               /* 5 */
+        for (int i = 0; i < n; i++)                                     /* 6 */
+            aio__dispatch(L, L->fired[i].fd, L->fired[i].events);
+    }
+}
+
+static bool aio__env_debug(void)
+{
+    const char *s = getenv("AIO_DEBUG");
+    return s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+}
+
+/* Release everything the loop owns, in reverse order of aio_run's setup. */
+static void aio__loop_close(struct aio__loop *L)
+{
+    aio__threads_shutdown(L);
+    aio__http_loop_end(L);
+    aio__stacks_free(&L->stacks);
+    aio__be_free(L);
+    free(L->fired);
+    free(L->fds);
+    free(L->heap);
+    free(L);
+}
+
+/* Start a loop on this thread, run fn(arg) as its first task until every task is done, and
+ * close the loop. Returns fn's result, -EBUSY inside a running loop, -ENOMEM, or -EDEADLK if
+ * the tasks ended up waiting for each other with nothing left to wake them. */
+int aio_run(aio_fn fn, void *arg)
+{
+    if (aio__running != NULL) {
+        if (aio__running->debug)
+            aio__debug("aio_run() called inside a running loop");
+        return -EBUSY;
+    }
+    int rc = -ENOMEM;
+    struct aio__loop *L = calloc(1, sizeof *L);
+    if (L == NULL)
+        return -ENOMEM;
+    L->debug = aio__env_debug();
+    L->now = aio__clock_ms();
+    aio__stacks_init(&L->stacks);
+    rc = aio__be_init(L);
+    if (rc < 0)
+        goto out_free;
+    aio__running = L;
+    aio_task *main_task = aio_spawn(fn, arg);
+    if (main_task == NULL) {
+        rc = -ENOMEM;
+        goto out_close;
+    }
+    rc = aio__loop_iterate(L);
+    if (main_task->state == AIO__DONE)
+        rc = main_task->result;
+    if (L->debug)
+        aio__debug_loop_end(L, main_task);
+out_close:
+    aio__running = NULL;
+    aio__loop_close(L);
+    return rc;
+out_free:
+    free(L);
+    return rc;
+}

@@ -1,0 +1,214 @@
+/* stack.c: task stacks, carved from large slabs and reused.
+ *
+ * Each task lives in a slot: [guard page][stack, growing down][struct aio_task]. The struct
+ * sits at the top so that a task that has just started touches one page only: its struct and
+ * its first frames share it. Slabs are mapped with MAP_NORESERVE, so a stack costs memory
+ * only for the pages it really touches.
+ *
+ * A guard page is made with mprotect(), which splits the slab's mapping: every guarded slot
+ * costs two kernel mappings, and Linux allows vm.max_map_count of them (65530 by default) for
+ * the whole process. So only the first max_map_count / 4 slots get a guard page; later slots
+ * do not, and a task whose stack pointer is past its stack at a wait aborts the program with
+ * a message instead. README.md explains the choice. */
+#include "aio_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef VALGRIND_STACK_REGISTER
+#define VALGRIND_STACK_REGISTER(lo, hi) 0u
+#define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
+#endif
+
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+#ifndef MAP_STACK
+#define MAP_STACK 0
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AIO__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AIO__ASAN 1
+#endif
+#endif
+
+#ifdef AIO__ASAN
+#include <sanitizer/asan_interface.h>
+/* A finished task leaves AddressSanitizer's red zones of its last frames in the shadow
+ * memory of its stack; the next task in the slot must start from a clean stack. */
+#define AIO__STACK_CLEAN(lo, hi) ASAN_UNPOISON_MEMORY_REGION((lo), (size_t)((hi) - (lo)))
+#define AIO__STACK_DEFAULT (256 * 1024)   /* instrumented frames are several times larger */
+#else
+#define AIO__STACK_CLEAN(lo, hi) ((void)(lo), (void)(hi))
+#define AIO__STACK_DEFAULT (64 * 1024)
+#endif
+#define AIO__STACK_MIN (16 * 1024)
+#define AIO__SLAB_FIRST 16                /* slots in the first slab; doubles up to the max */
+#define AIO__SLAB_MAX 1024
+
+struct aio__slab {
+    struct aio__slab *next;
+    char *base;
+    size_t slots;
+    size_t carved;              /* slots handed out at least once; the rest never touched */
+    bool guarded;
+};
+
+/* Parse AIO_STACK_SIZE ("65536", "64k", "1m"); 0 when unset or unreadable. */
+static size_t aio__env_stack_size(void)
+{
+    const char *s = getenv("AIO_STACK_SIZE");
+    if (s == NULL || *s == '\0')
+        return 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        v *= 1024;
+    else if (*end == 'm' || *end == 'M')
+        v *= 1024 * 1024;
+    return (size_t)v;
+}
+
+/* How many slots may have a guard page: a quarter of the process's mapping limit. */
+static size_t aio__guard_budget(void)
+{
+    long limit = 65530;                 /* Linux's default vm.max_map_count */
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &limit) != 1)
+            limit = 65530;
+        fclose(f);
+    }
+    return (size_t)(limit / 4);
+}
+
+static size_t aio__round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+/* Fill S with the sizes for this run; no memory is mapped yet. Always 0. */
+int aio__stacks_init(struct aio__stacks *S)
+{
+    memset(S, 0, sizeof *S);
+    S->page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t want = aio__env_stack_size();
+    if (want == 0)
+        want = AIO__STACK_DEFAULT;
+    if (want < AIO__STACK_MIN)
+        want = AIO__STACK_MIN;
+    size_t task = aio__round_up(sizeof(struct aio_task), 64);
+    S->slot_size = aio__round_up(want + task, S->page) + S->page;
+    S->stack_size = S->slot_size - S->page - task;
+    S->guard_budget = aio__guard_budget();
+    S->next_slab_slots = AIO__SLAB_FIRST;
+    return 0;
+}
+
+/* Map a new slab and put it first in S's list. 0, or -ENOMEM. */
+static int aio__slab_new(struct aio__stacks *S)
+{
+    struct aio__slab *sl = calloc(1, sizeof *sl);
+    if (sl == NULL)
+        return -ENOMEM;
+    sl->slots = S->next_slab_slots;
+    size_t len = sl->slots * S->slot_size;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) {
+        free(sl);
+        return -ENOMEM;
+    }
+    sl->base = p;
+    if (sl->slots <= S->guard_budget) {
+        sl->guarded = true;
+        S->guard_budget -= sl->slots;
+        for (size_t i = 0; i < sl->slots; i++)
+            mprotect(sl->base + i * S->slot_size, S->page, PROT_NONE);
+    }
+    sl->next = S->slabs;
+    S->slabs = sl;
+    if (S->next_slab_slots < AIO__SLAB_MAX)
+        S->next_slab_slots *= 2;
+    return 0;
+}
+
+/* Hand out a slot whose struct aio_task is zeroed except for its stack fields. The slot
+ * belongs to the caller until aio__stacks_put(). NULL with errno = ENOMEM when none. */
+aio_task *aio__stacks_get(struct aio__stacks *S)
+{
+    aio_task *t = S->free;
+    if (t != NULL) {
+        S->free = t->next;
+        char *lo = t->stack_lo, *hi = t->stack_hi;
+        struct aio__slab *sl = t->slab;
+        unsigned vg = t->valgrind_id;
+        AIO__STACK_CLEAN(lo, hi);
+        memset(t, 0, sizeof *t);
+        t->stack_lo = lo;
+        t->stack_hi = hi;
+        t->slab = sl;
+        t->valgrind_id = vg;
+        S->in_use++;
+        return t;
+    }
+    struct aio__slab *sl = S->slabs;
+    if (sl == NULL || sl->carved == sl->slots) {
+        if (aio__slab_new(S) < 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        sl = S->slabs;
+    }
+    char *slot = sl->base + sl->carved * S->slot_size;
+    sl->carved++;
+    t = (aio_task *)(slot + S->slot_size - aio__round_up(sizeof *t, 64));
+    memset(t, 0, sizeof *t);
+    t->stack_lo = slot + S->page;
+    t->stack_hi = (char *)t;
+    t->slab = sl;
+    t->valgrind_id = VALGRIND_STACK_REGISTER(t->stack_lo, t->stack_hi);
+    S->in_use++;
+    return t;
+}
+
+/* Take a slot back for reuse. Its pages stay mapped (and counted in RSS) until the loop ends:
+ * giving them back with madvise() would cost a system call on every spawn. */
+void aio__stacks_put(struct aio__stacks *S, aio_task *t)
+{
+    t->next = S->free;
+    S->free = t;
+    S->in_use--;
+}
+
+/* Unmap every slab. Every task handle of this loop is invalid afterwards. */
+void aio__stacks_free(struct aio__stacks *S)
+{
+    struct aio__slab *sl = S->slabs;
+    while (sl != NULL) {
+        struct aio__slab *next = sl->next;
+        for (size_t i = 0; i < sl->carved; i++) {
+            char *slot = sl->base + i * S->slot_size;
+            aio_task *t = (aio_task *)(slot + S->slot_size -
+                                       aio__round_up(sizeof *t, 64));
+            VALGRIND_STACK_DEREGISTER(t->valgrind_id);
+        }
+        munmap(sl->base, sl->slots * S->slot_size);
+        free(sl);
+        sl = next;
+    }
+    S->slabs = NULL;
+    S->free = NULL;
+}

@@ -1,0 +1,58 @@
+/* switch.c: making and switching task contexts: the x86-64 assembly when we have it,
+ * ucontext (slower: it saves the signal mask with a system call) everywhere else. */
+#include "aio_internal.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if AIO__ASM_SWITCH
+
+void aio__ctx_switch_asm(void **save_sp, void *load_sp);
+void aio__ctx_trampoline(void);
+
+/* Lay out a frame on the new stack that looks as if aio__ctx_switch_asm had saved it, with
+ * the trampoline as the return address and entry in r12. The stack memory stays owned by
+ * the caller. */
+void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void))
+{
+    (void)lo;
+    uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;  /* after ret, the trampoline runs here */
+    uint64_t *sp = (uint64_t *)top;
+    *--sp = (uint64_t)(uintptr_t)aio__ctx_trampoline;   /* "return address" */
+    *--sp = 0;                              /* rbp */
+    *--sp = 0;                              /* rbx */
+    *--sp = (uint64_t)(uintptr_t)entry;     /* r12: the trampoline calls it */
+    *--sp = 0;                              /* r13 */
+    *--sp = 0;                              /* r14 */
+    *--sp = 0;                              /* r15 */
+    /* The default control words: round to nearest, all exceptions masked. */
+    *--sp = (uint64_t)0x1F80 | ((uint64_t)0x037F << 32);
+    ctx->sp = sp;
+}
+
+/* Save the running context into from and continue in to. */
+void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to)
+{
+    aio__ctx_switch_asm(&from->sp, to->sp);
+}
+
+#else
+
+/* ucontext's makecontext() wants a stack description and an entry with no arguments; the
+ * entry finds its task through the loop's current pointer. */
+void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void))
+{
+    memset(ctx, 0, sizeof *ctx);
+    getcontext(&ctx->uc);
+    ctx->uc.uc_stack.ss_sp = lo;
+    ctx->uc.uc_stack.ss_size = (size_t)((char *)hi - (char *)lo);
+    ctx->uc.uc_link = NULL;
+    makecontext(&ctx->uc, entry, 0);
+}
+
+void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to)
+{
+    swapcontext(&from->uc, &to->uc);
+}
+
+#endif

@@ -1,0 +1,325 @@
+/* task.c: tasks: spawn, the switch in and out of a task, waits, wake-ups, join, cancel.
+ * Every wait in the runtime is aio__wait() underneath; only the reason for waking differs. */
+#include "aio_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AIO__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AIO__ASAN 1
+#endif
+#endif
+
+#ifdef AIO__ASAN
+#include <sanitizer/common_interface_defs.h>
+/* AddressSanitizer keeps its own idea of which stack is running; these calls keep it true
+ * across our switches, so it does not report the other stack's frames as overflows. */
+#define AIO__ASAN_START(save, lo, size) __sanitizer_start_switch_fiber((save), (lo), (size))
+#define AIO__ASAN_FINISH(fake, lo, size) __sanitizer_finish_switch_fiber((fake), (lo), (size))
+#else
+#define AIO__ASAN_START(save, lo, size) ((void)(save), (void)(lo), (void)(size))
+#define AIO__ASAN_FINISH(fake, lo, size) ((void)(fake), (void)(lo), (void)(size))
+#endif
+
+/* ---- the ready queue: a FIFO linked through aio_task.next -------------------------------- */
+
+static void aio__ready_push(struct aio__loop *L, aio_task *t)
+{
+    t->state = AIO__READY;
+    t->next = NULL;
+    if (L->ready_tail != NULL)
+        L->ready_tail->next = t;
+    else
+        L->ready_head = t;
+    L->ready_tail = t;
+    L->ready_len++;
+}
+
+static aio_task *aio__ready_pop(struct aio__loop *L)
+{
+    aio_task *t = L->ready_head;
+    L->ready_head = t->next;
+    if (L->ready_head == NULL)
+        L->ready_tail = NULL;
+    L->ready_len--;
+    return t;
+}
+
+/* ---- switching ---------------------------------------------------------------------------- */
+
+static int64_t aio__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Scheduler side: run t until it waits or finishes. */
+static void aio__resume(struct aio__loop *L, aio_task *t)
+{
+    void *fake = NULL;
+    int64_t t0 = L->debug ? aio__clock_ns() : 0;
+    L->current = t;
+    t->state = AIO__RUNNING;
+    AIO__ASAN_START(&fake, t->stack_lo, (size_t)(t->stack_hi - t->stack_lo));
+    aio__ctx_switch(&L->sched, &t->ctx);
+    AIO__ASAN_FINISH(fake, NULL, NULL);
+    L->current = NULL;
+    if (L->debug) {
+        int64_t ms = (aio__clock_ns() - t0) / 1000000;
+        if (ms > AIO__HELD_MS) {
+            char label[96];
+            aio__task_label(t, label, sizeof label);
+            aio__debug("%s held the loop for %lld ms (no wait in between)", label,
+                       (long long)ms);
+        }
+    }
+}
+
+/* Task side: go back to the scheduler; returns when the task is resumed. A finished task
+ * passes final, and AddressSanitizer may then drop the fake stack it kept for it. */
+static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
+{
+    AIO__ASAN_START(final ? NULL : &t->asan_fake, L->main_stack_lo, L->main_stack_size);
+    aio__ctx_switch(&t->ctx, &L->sched);
+    AIO__ASAN_FINISH(t->asan_fake, NULL, NULL);
+}
+
+/* Phase 3 of the loop: run each task that was ready when the phase began, once. */
+void aio__run_ready(struct aio__loop *L)
+{
+    size_t n = L->ready_len;
+    while (n-- > 0)
+        aio__resume(L, aio__ready_pop(L));
+}
+
+/* A stack without a guard page cannot fault on overflow; check the stack pointer at each
+ * wait instead, and stop loudly rather than let the task scribble on its neighbour. */
+static void aio__stack_check(aio_task *t)
+{
+    char here;
+    char *sp = &here;
+    if (sp < t->stack_lo || sp >= t->stack_hi) {
+        char label[96];
+        aio__task_label(t, label, sizeof label);
+        fprintf(stderr, "aio: %s overflowed its %zu-byte stack; set AIO_STACK_SIZE higher\n",
+                label, (size_t)(t->stack_hi - t->stack_lo));
+        abort();
+    }
+}
+
+/* ---- a task's life ------------------------------------------------------------------------- */
+
+/* Mark t finished and wake its joiner. Runs on t's stack, just before the last switch. */
+static void aio__finish(struct aio__loop *L, aio_task *t, int result)
+{
+    t->result = result;
+    t->state = AIO__DONE;
+    L->live--;
+    if (t->joiner != NULL)
+        aio__wake(L, t->joiner, 0);
+}
+
+/* The first code a task runs (entered from the context switch's trampoline). */
+static void aio__task_entry(void)
+{
+    struct aio__loop *L = aio__loop_get();
+    aio_task *t = L->current;
+    /* The first switch into any task tells AddressSanitizer where the scheduler's stack is. */
+    const void *lo = NULL;
+    size_t size = 0;
+    AIO__ASAN_FINISH(NULL, &lo, &size);
+    if (lo != NULL) {
+        L->main_stack_lo = (void *)lo;
+        L->main_stack_size = size;
+    }
+    aio__finish(L, t, t->fn(t->arg));
+    aio__suspend(L, t, true);
+    abort();                            /* nothing ever resumes a finished task */
+}
+
+static void aio__timer_wake(struct aio__loop *L, struct aio__timer *tm)
+{
+    aio_task *t = (aio_task *)((char *)tm - offsetof(aio_task, timer));
+    aio__wake(L, t, -ETIMEDOUT);
+}
+
+/* Create a task that will start on a later loop turn. The caller owns the handle until
+ * aio_join(). NULL with errno ENOMEM (no stack) or EPERM (no running loop). */
+aio_task *aio_spawn(aio_fn fn, void *arg)
+{
+    struct aio__loop *L = aio__loop_get();
+    if (L == NULL) {
+        errno = EPERM;
+        return NULL;
+    }
+    aio_task *t = aio__stacks_get(&L->stacks);
+    if (t == NULL)
+        return NULL;
+    t->loop = L;
+    t->fn = fn;
+    t->arg = arg;
+    t->id = ++L->next_id;
+    t->timer.slot = AIO__NOSLOT;
+    t->timer.fire = aio__timer_wake;
+    aio__ctx_make(&t->ctx, t->stack_lo, t->stack_hi, aio__task_entry);
+    t->all_next = L->all;
+    if (L->all != NULL)
+        L->all->all_prev = t;
+    L->all = t;
+    L->live++;
+    aio__ready_push(L, t);
+    return t;
+}
+
+/* Give t's slot back; t is invalid afterwards. */
+static void aio__task_free(struct aio__loop *L, aio_task *t)
+{
+    if (t->all_prev != NULL)
+        t->all_prev->all_next = t->all_next;
+    else
+        L->all = t->all_next;
+    if (t->all_next != NULL)
+        t->all_next->all_prev = t->all_prev;
+    aio__stacks_put(&L->stacks, t);
+}
+
+/* ---- waiting and waking ------------------------------------------------------------------- */
+
+int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, bool immune)
+{
+    aio_task *t = L->current;
+    if (t->cancelled && !immune)
+        return -ECANCELED;
+    aio__stack_check(t);
+    t->kind = kind;
+    t->cancel_immune = immune;
+    t->wake = 0;
+    t->state = AIO__WAITING;
+    if (deadline != AIO_NEVER)
+        aio__timer_start(L, &t->timer, deadline);
+    aio__suspend(L, t, false);
+    aio__timer_stop(L, &t->timer);
+    return t->wake;
+}
+
+void aio__wake(struct aio__loop *L, aio_task *t, int value)
+{
+    if (t->state != AIO__WAITING)
+        return;
+    t->wake = value;
+    aio__ready_push(L, t);
+}
+
+/* The running task, for the public calls that must run inside one; NULL outside. */
+static aio_task *aio__self(struct aio__loop **Lp)
+{
+    struct aio__loop *L = aio__loop_get();
+    *Lp = L;
+    return L != NULL ? L->current : NULL;
+}
+
+int aio_park(int64_t deadline)
+{
+    struct aio__loop *L;
+    if (aio__self(&L) == NULL)
+        return -EPERM;
+    return aio__wait(L, AIO__W_PARK, deadline, false);
+}
+
+void aio_unpark(aio_task *t)
+{
+    if (t->state == AIO__WAITING && t->kind == AIO__W_PARK)
+        aio__wake(t->loop, t, 0);
+}
+
+int aio_sleep_until(int64_t deadline)
+{
+    struct aio__loop *L;
+    if (aio__self(&L) == NULL)
+        return -EPERM;
+    if (deadline == AIO_NEVER)
+        return -EINVAL;
+    int r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    return r == -ETIMEDOUT ? 0 : r;
+}
+
+int aio_sleep(int64_t ms)
+{
+    if (ms <= 0)
+        return aio_yield();
+    return aio_sleep_until(aio_now() + ms);
+}
+
+/* Go to the back of the ready queue: every task ready now runs before this one again. */
+int aio_yield(void)
+{
+    struct aio__loop *L;
+    aio_task *t = aio__self(&L);
+    if (t == NULL)
+        return -EPERM;
+    if (t->cancelled)
+        return -ECANCELED;
+    aio__ready_push(L, t);
+    aio__suspend(L, t, false);
+    return t->cancelled ? -ECANCELED : 0;
+}
+
+/* ---- join, cancel, and the small queries -------------------------------------------------- */
+
+/* Wait for t to finish, then free it and return its result. If the caller is cancelled it
+ * may still join a task that was itself cancelled: that wait is the cleanup the cancellation
+ * asked for, and the cancelled task ends at its next wait. */
+int aio_join(aio_task *t, int64_t deadline)
+{
+    struct aio__loop *L;
+    aio_task *self = aio__self(&L);
+    if (self == NULL)
+        return -EPERM;
+    if (t == self)
+        return -EDEADLK;
+    if (t->state != AIO__DONE) {
+        if (t->joiner != NULL)
+            return -EBUSY;
+        t->joiner = self;
+        int r = aio__wait(L, AIO__W_OTHER, deadline, t->cancelled && self->cancelled);
+        t->joiner = NULL;
+        if (r < 0 && t->state != AIO__DONE)
+            return r;
+    }
+    int result = t->result;
+    aio__task_free(L, t);
+    return result;
+}
+
+int aio_done(const aio_task *t)
+{
+    return t->state == AIO__DONE;
+}
+
+int aio_cancel(aio_task *t)
+{
+    if (t->state == AIO__DONE)
+        return -EALREADY;
+    t->cancelled = true;
+    if (t->state == AIO__WAITING && !t->cancel_immune)
+        aio__wake(t->loop, t, -ECANCELED);
+    return 0;
+}
+
+aio_task *aio_current(void)
+{
+    struct aio__loop *L;
+    return aio__self(&L);
+}
+
+void aio_set_name(aio_task *t, const char *name)
+{
+    snprintf(t->name, sizeof t->name, "%s", name != NULL ? name : "");
+}

@@ -189,11 +189,16 @@ run_once() {
     # shellcheck disable=SC2086 # cmd is split into words on purpose
     timeout --foreground "$limit" $cmd >"$work/row" 2>"$work/err"
     rc=$?
+    # A run killed by Ctrl+C (or a child that turned it into exit 130) ends the whole benchmark.
+    if [ "$rc" = 130 ] || [ "$rc" = 143 ]; then
+        echo "run.sh: interrupted during $2 $1" >&2
+        exit 130
+    fi
     row=$(grep '^benchmark=' "$work/row" | tail -n 1)
     case $1 in http_*) row="$row server: $(server_counts)" ;; esac
     echo "$2 $row" >>"$log"
     cat "$work/err" >>"$log"
-    value=$(echo "$row" | sed -n 's/.* value=\([^ ]*\) .*/\1/p')
+    value=$(echo "$row" | sed -n 's/.* value=\([^ ]*\).*/\1/p')
     if [ "$rc" != 0 ] || [ -z "$value" ]; then
         if [ "$rc" = 124 ]; then
             failed[$key]="timed out after $limit s"
@@ -203,7 +208,7 @@ run_once() {
         return 1
     fi
     runs[$key]="${runs[$key]:-} $value"
-    unit[$key]=$(echo "$row" | sed -n 's/.* unit=\([^ ]*\) .*/\1/p')
+    unit[$key]=$(echo "$row" | sed -n 's/.* unit=\([^ ]*\).*/\1/p')
 }
 
 # Median of the numbers given as arguments.
@@ -262,8 +267,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
         fi
     fi
     echo "benchmark,implementation,value,unit"
-    [ -n "${kept:-}" ] && echo "$kept"
-    for name in $selected; do
+    # Rows in the canonical order, whichever ran now and whichever were kept.
+    for name in $ALL; do
+        [ -n "${kept:-}" ] && echo "$kept" | grep "^$name,"
         for impl in $(bench_impls "$name"); do
             [ -n "${median[$name:$impl]:-}" ] && echo "$name,$impl,${median[$name:$impl]},${unit[$name:$impl]}"
         done
@@ -280,7 +286,7 @@ for name in $selected; do
     awk -v name="$name" -v a="${median[$name:aio]:-}" -v p="${median[$name:asyncio]:-}" \
         -v c="${median[$name:curl_multi]:-}" -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
         -v better="$better" -v limit="$limit" -v min_ratio="$min_ratio" -v quick="$quick" '
-    function show(v) { return v == "" ? "-" : sprintf("%.4g %s", v, u) }
+    function show(v) { return v == "" ? "-" : sprintf(v + 0 >= 1000 ? "%.0f %s" : "%.4g %s", v, u) }
     BEGIN {
         ratio = ""
         if (a != "" && p != "" && a + 0 > 0 && p + 0 > 0)
@@ -295,7 +301,7 @@ for name in $selected; do
             verdict = ok ? "met" : "NOT MET"
         }
         printf "%-20s %12s %12s %12s %9s %-22s %s\n", name, show(a), show(p), show(c),
-            ratio == "" ? "-" : sprintf("%.1fx", ratio), goal, verdict
+            ratio == "" ? "-" : sprintf("%.3gx", ratio), goal, verdict
     }'
 done
 echo "ratio: how many times better aio is than asyncio (time, memory: asyncio/aio; req/s: aio/asyncio)"

@@ -53,6 +53,14 @@ static void join_and_note(struct join_seen *s)
     s->body_finished = s->body != NULL && s->body->finished;
 }
 
+/* Once no join is running on j any more, whatever is still on its list is a node in a dead
+ * stack frame (a wrong job_join left it there). Drop it, so that job_finish() does not
+ * follow it and crash before the test can say what went wrong. */
+static void forget_stale_waiters(struct job *j)
+{
+    j->waiters = NULL;
+}
+
 /* A joiner task: join the job it is given. */
 static int joiner(void *arg)
 {
@@ -134,6 +142,7 @@ static int before_finish_main(void *arg)
         return -ENOMEM;
     seen_init(&t->seen, &j, &t->body, aio_now() + PATIENCE_MS);
     join_and_note(&t->seen);
+    forget_stale_waiters(&j);
     job_close(&j);
     return 0;
 }
@@ -183,7 +192,7 @@ static int many_main(void *arg)
         if (joiners[i] != NULL)
             aio_join(joiners[i], AIO_NEVER);
     t->left_on_list = j.waiters != NULL;
-    j.waiters = NULL; /* a node left there points into a dead frame: do not follow it */
+    forget_stale_waiters(&j);
     job_close(&j);
     return rc;
 }
@@ -238,6 +247,7 @@ static int spurious_main(void *arg)
     if (poker != NULL)
         aio_join(poker, AIO_NEVER);
     aio_join(t->victim, AIO_NEVER);
+    forget_stale_waiters(&j);
     job_close(&j);
     return poker != NULL ? 0 : -ENOMEM;
 }
@@ -280,6 +290,7 @@ static int busy_main(void *arg)
     join_and_note(&t->seen);
     t->wall = kit_wall() - t->wall;
     t->cpu = kit_cpu() - t->cpu;
+    forget_stale_waiters(&j);
     job_close(&j);
     return 0;
 }
@@ -318,7 +329,7 @@ static int deadline_main(void *arg)
     seen_init(&t->early, &j, &t->body, aio_now() + 50);
     join_and_note(&t->early);
     t->left_on_list = j.waiters != NULL;
-    j.waiters = NULL; /* a node left there points into a dead frame: do not follow it */
+    forget_stale_waiters(&j);
     seen_init(&t->late, &j, &t->body, aio_now() + PATIENCE_MS);
     join_and_note(&t->late);
     job_close(&j);
@@ -371,7 +382,7 @@ static int cancel_main(void *arg)
     aio_cancel(victim);
     aio_join(victim, AIO_NEVER);
     t->left_on_list = j.waiters != NULL;
-    j.waiters = NULL; /* a node left there points into a dead frame: do not follow it */
+    forget_stale_waiters(&j);
     job_close(&j);
     return 0;
 }

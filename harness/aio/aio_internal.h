@@ -133,7 +133,6 @@ void aio__stacks_free(struct aio__stacks *S);
 /* ---- the loop ------------------------------------------------------------------------- */
 
 struct aio__threads;
-struct aio__httpset;
 
 struct aio__loop {
     int64_t now;                        /* ms, read once per iteration */
@@ -156,7 +155,7 @@ struct aio__loop {
     struct aio__stacks stacks;
     struct aio__threads *threads;       /* to_thread pool, created on first use */
     size_t thread_jobs;                 /* jobs whose results the loop still expects */
-    struct aio__httpset *http;          /* HTTP clients used in this loop */
+    aio_http *http;                     /* HTTP clients used in this loop */
     size_t transfers;                   /* HTTP transfers in flight */
     bool debug;
     void *main_stack_lo;                /* for AddressSanitizer's fiber switch */

@@ -162,11 +162,13 @@ void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm)
     aio__heap_down(L, last->slot);
 }
 
-/* Fire every timer whose deadline has come. A timer armed by a callback for "now" waits for
- * the next iteration only if its deadline is later; that is what lets a zero wait yield. */
+/* Fire every timer whose deadline has come. At most as many as were armed when the phase
+ * began: a callback that re-arms its timer for "now" (curl does) runs again next iteration
+ * instead of holding this phase forever. */
 static void aio__run_timers(struct aio__loop *L)
 {
-    while (L->heap_len > 0 && L->heap[0]->deadline <= L->now) {
+    size_t budget = L->heap_len;
+    while (budget-- > 0 && L->heap_len > 0 && L->heap[0]->deadline <= L->now) {
         struct aio__timer *tm = L->heap[0];
         aio__timer_stop(L, tm);
         tm->fire(L, tm);

@@ -1,0 +1,63 @@
+/* Lesson 02 tests, shared helpers: loop_run() in a child process under a watchdog, memory that
+ * the child's callbacks write and the test reads, calls to poll() counted, pipes and clocks. */
+#ifndef LOOP_TEST_SUPPORT_H
+#define LOOP_TEST_SUPPORT_H
+
+#include "loop.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RUN_LIMIT_S 2.5   /* the watchdog: every workload here is done in well under 1 s */
+#define MAX_EVENTS 6000   /* callbacks one test can record */
+
+/* What a run of loop_run() in the child looked like. */
+struct run_report {
+    bool finished;   /* loop_run() returned before the watchdog fired */
+    bool timed_out;  /* the watchdog killed the child */
+    int status;      /* the child's wait status, if it neither finished nor timed out */
+    int rc;          /* what loop_run() returned */
+    double wall_s;   /* wall time spent inside loop_run() */
+    double cpu_s;    /* CPU time (user + system) spent inside loop_run() */
+    long polls;      /* calls to poll() and epoll_wait() inside loop_run() */
+};
+
+/* The order callbacks ran in. Lives in shared memory: the child writes, the test reads. */
+struct record {
+    long n;                     /* callbacks recorded */
+    int who[MAX_EVENTS];        /* which timer or descriptor (the test's numbering) */
+    uint64_t at[MAX_EVENTS];    /* loop_now() when it ran */
+};
+
+/* Zeroed memory shared with the children forked after this call. Never NULL (it asserts).
+ * Release with shared_free(). */
+void *shared_alloc(size_t size);
+void shared_free(void *p, size_t size);
+
+/* Note that callback `who` ran now (it asserts there is room). */
+void record_event(struct record *rec, struct loop *loop, int who);
+
+/* Fork; the child runs loop_run(loop), closes its copy of the loop and reports; the parent
+ * waits at most limit_s seconds, then kills it. The caller's own copy of *loop is untouched:
+ * it must still loop_close() it. */
+void run_loop(struct loop *loop, double limit_s, struct run_report *out);
+
+/* Fail the test unless the child's loop_run() returned 0 in time, without a crash.
+ * ran and expected (callbacks run, and expected to run) only shape the message when the
+ * watchdog fired; the caller checks the callbacks itself. what names the workload. */
+void expect_clean_return(const struct run_report *r, long ran, long expected, const char *what);
+
+/* Fail the test with [not-done] if a call returned -ENOSYS, the skeleton's stub. */
+void expect_done(long rc, const char *call, const char *todo);
+
+/* A pipe (both ends non-blocking, close-on-exec); asserts on failure. */
+void make_pipe(int fds[2]);
+
+/* Fork a child that sleeps delay_ms, writes one byte to fd and exits. Returns its pid. */
+int spawn_writer(int fd, long delay_ms, char byte);
+
+/* Reap a child made by spawn_writer(). */
+void reap(int pid);
+
+#endif

@@ -1,0 +1,248 @@
+/* Lesson 02 tests, descriptors: a pipe that becomes readable wakes a sleeping loop, callbacks
+ * may unwatch and watch descriptors, and timers neither fire early nor starve the descriptors. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXTRA_PIPES 40 /* more than the arrays' first 16 entries: watching them grows the arrays */
+
+/* One test's pipes and what their callbacks saw. Shared memory: the loop's child writes it. */
+struct pipes {
+    struct record rec;
+    int fds[EXTRA_PIPES + 2][2];
+    char got[EXTRA_PIPES + 2];     /* the byte each read end delivered */
+    int unwatch_rc[EXTRA_PIPES + 2];
+    int watch_rc;
+    long chain;                    /* 0 ms timers run so far (starvation test) */
+    long chain_at_fd;              /* chain when the descriptor's callback ran */
+    struct tag {
+        struct pipes *p;
+        int who;
+    } tag[EXTRA_PIPES + 2];
+};
+
+static struct loop loop;
+static struct pipes *ps;
+static int npipes;
+
+static void setup(void)
+{
+    cr_assert_eq(loop_init(&loop), 0, "[setup] loop_init failed");
+    ps = shared_alloc(sizeof *ps);
+    npipes = 0;
+}
+
+static void teardown(void)
+{
+    loop_close(&loop);
+    for (int i = 0; i < npipes; i++) {
+        close(ps->fds[i][0]);
+        close(ps->fds[i][1]);
+    }
+    shared_free(ps, sizeof *ps);
+}
+
+TestSuite(fds, .init = setup, .fini = teardown, .timeout = 10);
+
+/* A new pipe, number who; if ready, with one byte already waiting in it. */
+static int add_pipe(bool ready)
+{
+    int who = npipes++;
+
+    make_pipe(ps->fds[who]);
+    ps->tag[who] = (struct tag){ ps, who };
+    if (ready)
+        cr_assert_eq(write(ps->fds[who][1], "x", 1), 1, "[setup] write to a pipe failed");
+    return who;
+}
+
+/* Read the waiting byte of pipe who, record the call, stop watching it. */
+static void take_byte(struct loop *l, struct tag *tag)
+{
+    struct pipes *p = tag->p;
+    char c = 0;
+
+    record_event(&p->rec, l, tag->who);
+    if (read(p->fds[tag->who][0], &c, 1) == 1)
+        p->got[tag->who] = c;
+    p->unwatch_rc[tag->who] = loop_unwatch_fd(l, p->fds[tag->who][0]);
+}
+
+static void on_readable(struct loop *l, int fd, int revents, void *arg)
+{
+    (void)fd;
+    (void)revents;
+    take_byte(l, arg);
+}
+
+static void watch(int who, loop_fd_fn *fn)
+{
+    int rc = loop_watch_fd(&loop, ps->fds[who][0], POLLIN, fn, &ps->tag[who]);
+
+    cr_assert_eq(rc, 0, "[watch] loop_watch_fd returned %d (%s); expected 0.", rc,
+                 strerror(-rc));
+}
+
+Test(fds, a_pipe_becoming_readable_wakes_the_sleeping_loop)
+{
+    struct run_report r;
+    int who = add_pipe(false);
+    int writer;
+
+    watch(who, on_readable);
+    writer = spawn_writer(ps->fds[who][1], 100, 'w'); /* writes 100 ms from now */
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    reap(writer);
+    expect_clean_return(&r, ps->rec.n, 1, "one pipe, written 100 ms after the start");
+    cr_assert_eq(ps->rec.n, 1, "[fd-not-dispatched] the pipe's callback ran %ld times; "
+                 "expected once. After poll() returns, call the callback of each entry whose "
+                 "revents is not 0.", ps->rec.n);
+    cr_assert_eq(ps->got[who], 'w', "[fd-not-dispatched] the callback ran but found no byte "
+                 "to read: it ran before the pipe was readable.");
+    /* Asleep in poll(timeout -1), the loop makes one call and uses almost no CPU; a loop that
+     * spins makes thousands. The limits leave a wide margin for a slow, shared machine. */
+    cr_assert(r.polls <= 10 && r.cpu_s < 0.30 * r.wall_s, "[busy-loop] while it waited %.2f s "
+              "for the pipe, the loop called poll() %ld times and used %.2f s of CPU: it spins "
+              "instead of sleeping. With no timer pending, poll()'s timeout must be -1 (wait "
+              "for as long as it takes).", r.wall_s, r.polls, r.cpu_s);
+}
+
+static void on_readable_unwatch_all(struct loop *l, int fd, int revents, void *arg)
+{
+    struct tag *tag = arg;
+    struct pipes *p = tag->p;
+
+    on_readable(l, fd, revents, arg);
+    /* Both pipes were ready in the same poll(); the first callback unwatches the other. */
+    loop_unwatch_fd(l, p->fds[0][0]);
+    loop_unwatch_fd(l, p->fds[1][0]);
+}
+
+Test(fds, a_descriptor_unwatched_by_a_callback_is_not_called)
+{
+    struct run_report r;
+
+    watch(add_pipe(true), on_readable_unwatch_all);
+    watch(add_pipe(true), on_readable_unwatch_all);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, ps->rec.n, 1, "two ready pipes, each callback unwatches both");
+    cr_assert_gt(ps->rec.n, 0, "[fd-not-dispatched] two pipes were readable but neither "
+                 "callback ran.");
+    cr_assert_eq(ps->rec.n, 1, "[unwatched-fired] both callbacks ran, but the first one "
+                 "unwatched the second pipe (loop_unwatch_fd returned 0) before the second "
+                 "callback ran. poll()'s revents is stale for an entry unwatched since: skip "
+                 "entries whose fd is -1.");
+}
+
+static void on_readable_add_many(struct loop *l, int fd, int revents, void *arg)
+{
+    struct tag *tag = arg;
+    struct pipes *p = tag->p;
+
+    on_readable(l, fd, revents, arg);
+    for (int who = 1; who <= EXTRA_PIPES; who++) {
+        int rc = loop_watch_fd(l, p->fds[who][0], POLLIN, on_readable, &p->tag[who]);
+
+        if (rc != 0)
+            p->watch_rc = rc;
+    }
+}
+
+Test(fds, a_callback_may_watch_many_new_descriptors)
+{
+    struct run_report r;
+
+    watch(add_pipe(true), on_readable_add_many);
+    for (int i = 0; i < EXTRA_PIPES; i++)
+        add_pipe(true);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, ps->rec.n, EXTRA_PIPES + 1, "a callback that watches 40 ready pipes");
+    cr_assert_eq(ps->watch_rc, 0, "[watch] loop_watch_fd from a callback returned %d (%s).",
+                 ps->watch_rc, strerror(-ps->watch_rc));
+    cr_assert_eq(ps->rec.n, EXTRA_PIPES + 1, "[fd-not-dispatched] %ld callbacks ran; expected "
+                 "%d: the first pipe's, then one for each of the %d pipes it watched.",
+                 ps->rec.n, EXTRA_PIPES + 1, EXTRA_PIPES);
+    for (int who = 0; who <= EXTRA_PIPES; who++)
+        cr_assert_eq(ps->got[who], 'x', "[fd-not-dispatched] pipe %d's callback never read "
+                     "its byte.", who);
+}
+
+enum { THE_PIPE = 0, THE_TIMER = 100 };
+
+static void on_timer(struct loop *l, void *arg)
+{
+    struct pipes *p = arg;
+
+    record_event(&p->rec, l, THE_TIMER);
+}
+
+Test(fds, a_ready_descriptor_does_not_make_a_timer_fire_early)
+{
+    struct run_report r;
+    uint64_t base;
+    int64_t id;
+
+    watch(add_pipe(true), on_readable);
+    id = loop_add_timer(&loop, 150, on_timer, ps);
+    expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    base = loop_now(&loop);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, ps->rec.n, 2, "a ready pipe and a 150 ms timer");
+    cr_assert_eq(ps->rec.n, 2, "[fd-not-dispatched] %ld callbacks ran; expected 2, the pipe's "
+                 "and the timer's.", ps->rec.n);
+    for (long k = 0; k < ps->rec.n; k++) {
+        if (ps->rec.who[k] != THE_TIMER)
+            continue;
+        cr_assert_geq(ps->rec.at[k], base + 150, "[timer-early] the 150 ms timer ran at +%llu "
+                      "ms, before its deadline. poll() returned because the pipe was ready, not "
+                      "because the timer was due: run a timer only once its deadline <= "
+                      "loop->now.", (unsigned long long)(ps->rec.at[k] - base));
+    }
+    cr_assert_eq(ps->rec.who[0], THE_PIPE, "[fd-not-dispatched] the timer's callback ran "
+                 "before the pipe's, although the pipe was ready from the start.");
+}
+
+/* A 0 ms timer that adds itself again, up to CHAIN times. */
+#define CHAIN 50
+
+static void on_chain(struct loop *l, void *arg)
+{
+    struct pipes *p = arg;
+
+    p->chain++;
+    if (p->chain < CHAIN)
+        loop_add_timer(l, 0, on_chain, p);
+}
+
+static void on_readable_note_chain(struct loop *l, int fd, int revents, void *arg)
+{
+    struct tag *tag = arg;
+
+    tag->p->chain_at_fd = tag->p->chain;
+    on_readable(l, fd, revents, arg);
+}
+
+Test(fds, zero_ms_timers_added_by_callbacks_do_not_starve_descriptors)
+{
+    struct run_report r;
+    int64_t id;
+
+    watch(add_pipe(true), on_readable_note_chain);
+    id = loop_add_timer(&loop, 0, on_chain, ps);
+    expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, ps->rec.n, 1, "a ready pipe and a 0 ms timer that re-adds itself");
+    cr_assert_eq(ps->chain, CHAIN, "[added-lost] the 0 ms timer chain ran %ld times; expected "
+                 "%d: each run adds the next one.", ps->chain, CHAIN);
+    cr_assert_eq(ps->rec.n, 1, "[fd-not-dispatched] the pipe's callback ran %ld times; "
+                 "expected once.", ps->rec.n);
+    cr_assert_leq(ps->chain_at_fd, 2, "[starved-io] the pipe was ready from the start, but its "
+                  "callback waited for %ld runs of a 0 ms timer that re-adds itself. A timer "
+                  "added during a pass must wait for the next pass, after poll(); otherwise "
+                  "such a chain keeps the loop from ever looking at its descriptors (asyncio's "
+                  "call_soon works the same way).", ps->chain_at_fd);
+}

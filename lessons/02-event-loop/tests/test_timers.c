@@ -1,0 +1,254 @@
+/* Lesson 02 tests, timers: they fire in deadline order whatever order they were added in, ties
+ * in the order added, never early, thousands of them, and cancelled ones never. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One test's timers. Lives in shared memory: the loop's child writes rec, the test reads it. */
+struct timers {
+    struct record rec;
+    size_t n;
+    uint64_t base;                 /* loop_now() when the timers were added */
+    long delay[MAX_EVENTS];        /* ms after base */
+    int64_t id[MAX_EVENTS];
+    struct tag {
+        struct timers *timers;
+        int who;
+    } tag[MAX_EVENTS];
+};
+
+static struct loop loop;
+static struct timers *tm;
+
+static void setup(void)
+{
+    cr_assert_eq(loop_init(&loop), 0, "[setup] loop_init failed");
+    tm = shared_alloc(sizeof *tm);
+}
+
+static void teardown(void)
+{
+    loop_close(&loop);
+    shared_free(tm, sizeof *tm);
+}
+
+TestSuite(timers, .init = setup, .fini = teardown, .timeout = 10);
+
+static void on_timer(struct loop *l, void *arg)
+{
+    struct tag *tag = arg;
+
+    record_event(&tag->timers->rec, l, tag->who);
+}
+
+/* Add a timer of ms as number tm->n. */
+static void add(long ms)
+{
+    size_t i = tm->n;
+    int64_t id;
+
+    cr_assert_lt(i, MAX_EVENTS, "[setup] too many timers for one test");
+    tm->tag[i] = (struct tag){ tm, (int)i };
+    tm->delay[i] = ms;
+    id = loop_add_timer(&loop, ms, on_timer, &tm->tag[i]);
+    expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    cr_assert_gt(id, 0, "[add-failed] loop_add_timer(%ld ms) returned %lld (%s); expected an id "
+                 "above 0.", ms, (long long)id, strerror((int)-id));
+    tm->id[i] = id;
+    tm->n++;
+    tm->base = loop_now(&loop);
+}
+
+/* The delays of the first timers that fired, as "50, 10, 40 ms", for messages. */
+static const char *fired_delays(char *buf, size_t len)
+{
+    size_t used = 0;
+    long shown = tm->rec.n < 12 ? tm->rec.n : 12;
+
+    buf[0] = '\0';
+    for (long k = 0; k < shown && used < len; k++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%ld", k ? ", " : "",
+                                 tm->delay[tm->rec.who[k]]);
+    if (used < len)
+        snprintf(buf + used, len - used, "%s ms", shown < tm->rec.n ? ", ..." : "");
+    return buf;
+}
+
+/* Every timer fired once, none before its deadline, in (deadline, order added) order. */
+static void expect_deadline_order(const char *what)
+{
+    static bool seen[MAX_EVENTS];
+    char buf[160];
+
+    memset(seen, 0, sizeof seen);
+    cr_assert_leq(tm->rec.n, (long)tm->n, "[timer-twice] %s: %ld callbacks ran for %zu timers: "
+                  "some timer fired more than once. Pop a timer before you call it.",
+                  what, tm->rec.n, tm->n);
+    for (long k = 0; k < tm->rec.n; k++) {
+        int who = tm->rec.who[k];
+        uint64_t due = tm->base + (uint64_t)tm->delay[who];
+
+        cr_assert_not(seen[who], "[timer-twice] %s: timer #%d (%ld ms) fired twice. Pop a timer "
+                      "before you call it.", what, who, tm->delay[who]);
+        seen[who] = true;
+        cr_assert_geq(tm->rec.at[k], due, "[timer-early] %s: timer #%d (%ld ms) ran at +%llu "
+                      "ms, before its deadline at +%ld ms. Run a timer only once its deadline "
+                      "<= loop->now: poll() may return for other reasons than the first "
+                      "deadline.", what, who, tm->delay[who],
+                      (unsigned long long)(tm->rec.at[k] - tm->base), tm->delay[who]);
+        if (k == 0)
+            continue;
+        int prev = tm->rec.who[k - 1];
+
+        cr_assert_geq(tm->delay[who], tm->delay[prev], "[timer-order] %s: timer #%d (%ld ms) "
+                      "fired after timer #%d (%ld ms); fired so far: %s. Timers must fire in "
+                      "deadline order whatever order they were added in: is your heap really "
+                      "ordered by deadline?", what, who, tm->delay[who], prev, tm->delay[prev],
+                      fired_delays(buf, sizeof buf));
+        cr_assert(tm->delay[who] != tm->delay[prev] || who > prev, "[timer-ties] %s: timers #%d "
+                  "and #%d have the same deadline (%ld ms), but #%d, added later, fired first. "
+                  "On equal deadlines the timer added first must fire first: compare ids when "
+                  "deadlines are equal (a heap is not stable by itself).", what, prev, who,
+                  tm->delay[who], prev);
+    }
+    cr_assert_eq(tm->rec.n, (long)tm->n, "[lost-timers] %s: %ld of %zu timers fired. Did the "
+                 "heap lose entries (when it grew, or in heap_pop's sift down)?", what,
+                 tm->rec.n, tm->n);
+}
+
+static void run_and_check(const char *what)
+{
+    struct run_report r;
+
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, tm->rec.n, (long)tm->n, what);
+    expect_deadline_order(what);
+}
+
+Test(timers, fire_in_deadline_order_not_in_the_order_added)
+{
+    const long delays[] = { 50, 10, 40, 20, 30, 5 };
+
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++)
+        add(delays[i]);
+    run_and_check("6 timers added as 50, 10, 40, 20, 30, 5 ms");
+}
+
+Test(timers, equal_deadlines_fire_in_the_order_added)
+{
+    /* 16 timers: #0, #3, #6, ... at 10 ms, the others at 30 ms. */
+    for (int i = 0; i < 16; i++)
+        add(i % 3 == 0 ? 10 : 30);
+    run_and_check("16 timers at 10 and 30 ms");
+}
+
+Test(timers, thousands_of_random_timers_all_fire_in_order)
+{
+    unsigned seed = 2024; /* fixed: a failure can be replayed */
+
+    /* Random deadlines within 200 ms, many shared: the heap grows from 16 to 8192 entries. */
+    for (int i = 0; i < 5000; i++)
+        add(rand_r(&seed) % 200);
+    run_and_check("5000 timers within 200 ms");
+}
+
+Test(timers, a_timer_cancelled_before_the_run_never_fires)
+{
+    struct run_report r;
+    int64_t id;
+
+    add(10);
+    add(20);
+    add(30);
+    id = tm->id[1];
+    cr_assert_eq(loop_cancel_timer(&loop, id), 0, "[cancel] loop_cancel_timer of a pending "
+                 "timer should return 0.");
+    cr_assert_eq(loop_cancel_timer(&loop, id), -ENOENT, "[cancel] cancelling the same timer "
+                 "twice should return -ENOENT the second time.");
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, tm->rec.n, 2, "timers at 10, 20 (cancelled) and 30 ms");
+    for (long k = 0; k < tm->rec.n; k++)
+        cr_assert_neq(tm->rec.who[k], 1, "[cancelled-fired] the 20 ms timer was cancelled "
+                      "before loop_run (loop_cancel_timer returned 0) but its callback ran. When "
+                      "you pop an entry marked cancelled, drop it without calling it.");
+    cr_assert_eq(tm->rec.n, 2, "[lost-timers] %ld of the 2 live timers fired; expected both.",
+                 tm->rec.n);
+}
+
+/* ---- a callback that adds a timer and cancels another ------------------------------------- */
+
+/* Timer A (10 ms) cancels B (40 ms), tries to cancel itself, and adds C (10 ms after it). */
+struct juggle {
+    struct record rec;
+    struct loop *loop;
+    int64_t id_a, id_b, id_c;
+    int cancel_b_rc, cancel_self_rc;
+};
+
+enum { TIMER_A, TIMER_B, TIMER_C };
+
+static void on_c(struct loop *l, void *arg)
+{
+    struct juggle *j = arg;
+
+    record_event(&j->rec, l, TIMER_C);
+}
+
+static void on_b(struct loop *l, void *arg)
+{
+    struct juggle *j = arg;
+
+    record_event(&j->rec, l, TIMER_B);
+}
+
+static void on_a(struct loop *l, void *arg)
+{
+    struct juggle *j = arg;
+
+    record_event(&j->rec, l, TIMER_A);
+    j->cancel_b_rc = loop_cancel_timer(l, j->id_b);
+    j->cancel_self_rc = loop_cancel_timer(l, j->id_a);
+    j->id_c = loop_add_timer(l, 10, on_c, j);
+}
+
+Test(timers, a_callback_adds_a_timer_and_cancels_another)
+{
+    struct juggle *j = shared_alloc(sizeof *j);
+    struct run_report r;
+    bool b_fired = false, c_fired = false;
+
+    j->id_a = loop_add_timer(&loop, 10, on_a, j);
+    expect_done(j->id_a, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    j->id_b = loop_add_timer(&loop, 40, on_b, j);
+    cr_assert(j->id_a > 0 && j->id_b > 0, "[add-failed] loop_add_timer returned %lld and %lld; "
+              "expected ids above 0.", (long long)j->id_a, (long long)j->id_b);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, j->rec.n, 2, "A (10 ms) cancels B (40 ms) and adds C (+10 ms)");
+    cr_assert_gt(j->rec.n, 0, "[lost-timers] timer A (10 ms) never fired.");
+    cr_assert_eq(j->rec.who[0], TIMER_A, "[timer-order] the first callback was not A's, the "
+                 "earliest timer.");
+    cr_assert_eq(j->cancel_b_rc, 0, "[cancel] A's call to loop_cancel_timer(B) returned %d; B "
+                 "was pending, so it should return 0.", j->cancel_b_rc);
+    cr_assert_eq(j->cancel_self_rc, -ENOENT, "[pop-before-call] inside A's callback, "
+                 "loop_cancel_timer(A) returned %d instead of -ENOENT: A was still in the heap "
+                 "while its callback ran. Pop a timer out of the heap first, then call it.",
+                 j->cancel_self_rc);
+    cr_assert_gt(j->id_c, 0, "[add-failed] loop_add_timer from inside A's callback returned "
+                 "%lld.", (long long)j->id_c);
+    for (long k = 0; k < j->rec.n; k++) {
+        b_fired = b_fired || j->rec.who[k] == TIMER_B;
+        c_fired = c_fired || j->rec.who[k] == TIMER_C;
+    }
+    cr_assert_not(b_fired, "[cancelled-fired] timer B was cancelled from A's callback "
+                  "(loop_cancel_timer returned 0) but B's callback ran anyway. When you pop an "
+                  "entry marked cancelled, drop it without calling it.");
+    cr_assert(c_fired, "[added-lost] timer C, added from A's callback, never fired. A callback "
+              "may add timers: the loop must keep going while any timer is pending.");
+    cr_assert_eq(j->rec.n, 2, "[timer-twice] %ld callbacks ran; expected 2 (A, then C).",
+                 j->rec.n);
+    shared_free(j, sizeof *j);
+}

@@ -10,7 +10,7 @@ BENCHMARK_CURL  = $(shell pkg-config --cflags --libs libcurl 2>/dev/null || echo
 # runtime itself needs (libcurl, pthread).
 $(BENCHMARK_BUILD)/bench_aio: $(BENCHMARK_DIR)/bench_aio.c $(BUILD)/aio/opt/libaio.a | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) -Iharness/aio $< -o $@ $(BUILD)/aio/opt/libaio.a $(AIO_LIBS) -pthread
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) -Iharness/aio $< -o $@ $(BUILD)/aio/opt/libaio.a $(AIO_LIBS)
 
 $(BENCHMARK_BUILD)/bench_curl: $(BENCHMARK_DIR)/bench_curl.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -178,11 +178,11 @@ mkdir -p "$out/data" "$bin"
 log=$bin/benchmark.log
 : >"$log"
 echo "benchmark: server $base; every run's row in $log"
-declare -A median unit failed runs
+declare -A median unit failed runs cold_runs cold_median
 
 # One run of benchmark $1 by $2: appends the value to runs[$1:$2], or records why it failed.
 run_once() {
-    local key=$1:$2 cmd row value limit=120 rc
+    local key=$1:$2 cmd row value cold limit=120 rc
     [ "$quick" = 1 ] && limit=20
     cmd=$(bench_cmd "$1" "$2" "$base")
     case $1 in http_*) curl -s --max-time 5 "$base/reset" >/dev/null ;; esac
@@ -209,6 +209,12 @@ run_once() {
     fi
     runs[$key]="${runs[$key]:-} $value"
     unit[$key]=$(echo "$row" | sed -n 's/.* unit=\([^ ]*\).*/\1/p')
+    # sleep_10k_100ms also reports its first, cold round (fresh stacks); kept as a note.
+    cold=$(echo "$row" | sed -n 's/.* cold_ms=\([^ ]*\).*/\1/p')
+    if [ -n "$cold" ]; then
+        cold_runs[$key]="${cold_runs[$key]:-} $cold"
+    fi
+    return 0
 }
 
 # Median of the numbers given as arguments.
@@ -235,6 +241,10 @@ for name in $selected; do
         fi
         # shellcheck disable=SC2086
         median[$key]=$(median_of ${runs[$key]})
+        # shellcheck disable=SC2086
+        if [ -n "${cold_runs[$key]:-}" ]; then
+            cold_median[$key]=$(median_of ${cold_runs[$key]})
+        fi
         printf '  %-20s %-10s runs:%s -> median %s %s\n' "$name" "$impl" "${runs[$key]}" \
             "${median[$key]}" "${unit[$key]}"
     done
@@ -259,6 +269,13 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
         for impl in $(bench_impls "$name"); do
             [ -n "${failed[$name:$impl]:-}" ] && echo "# failed: $name $impl: ${failed[$name:$impl]}"
         done
+    done
+    for name in $selected; do
+        notes=""
+        for impl in $(bench_impls "$name"); do
+            [ -n "${cold_median[$name:$impl]:-}" ] && notes="$notes $impl ${cold_median[$name:$impl]} ms,"
+        done
+        [ -n "$notes" ] && echo "# $name, first round in a fresh process (cold):${notes%,}"
     done
     if [ -n "$only" ] && [ -f "$csv" ]; then
         kept=$(awk -F, -v sel=" $selected " '!/^#/ && $1 != "benchmark" && index(sel, " " $1 " ") == 0' "$csv")
@@ -305,6 +322,10 @@ for name in $selected; do
     }'
 done
 echo "ratio: how many times better aio is than asyncio (time, memory: asyncio/aio; req/s: aio/asyncio)"
+if grep -q '^# .*(cold):' "$csv"; then
+    echo "note: sleep_10k_100ms above is each program's second round; the first, cold round also pays for fresh task memory:"
+    grep '^# .*(cold):' "$csv" | sed 's/^# /      /'
+fi
 
 # ---- the chart ----------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 # AIO_BACKEND=poll selects the poll() poller instead of epoll (the default on Linux).
 
 AIO_DIR   := harness/aio
-AIO_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -pthread
-AIO_CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+# Recursive (=): pkg-config runs when a recipe needs it, after the deps are installed.
+AIO_LIBS   = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -pthread
+AIO_CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 AIO_INC   := -I$(AIO_DIR)
 
 ifeq ($(shell uname -s),Linux)
@@ -26,32 +27,67 @@ AIO_SAN_OBJS  := $(call aio_objs,$(BUILD)/aio/san,$(AIO_BACKEND))
 AIO_OPT_OBJS  := $(call aio_objs,$(BUILD)/aio/opt,$(AIO_BACKEND))
 AIO_PSAN_OBJS := $(call aio_objs,$(BUILD)/aio/san-poll,poll)
 
-AIO_CFLAGS := $(CFLAGS_BASE) $(AIO_INC) $(AIO_CURL_CFLAGS)
+AIO_CFLAGS = $(CFLAGS_BASE) $(AIO_INC) $(AIO_CURL_CFLAGS)
 
 # $(call aio_rules,DIR,FLAGS): compile rules for one build directory. (One pattern rule
 # with several targets would mean "one recipe makes them all" to make, hence the macro.)
 define aio_rules
 $(1)/%.o: $(AIO_DIR)/%.c | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$(CC) $(AIO_CFLAGS) $(2) -c $$< -o $$@
+	@$$(if $$(Q),echo "  CC    $$<  ($(notdir $(1)))")
+	$$(Q)$$(CC) $$(AIO_CFLAGS) $(2) -c $$< -o $$@
 $(1)/%.o: $(AIO_DIR)/%.S | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	$(CC) -g -c $$< -o $$@
+	@$$(if $$(Q),echo "  AS    $$<  ($(notdir $(1)))")
+	$$(Q)$$(CC) -g -c $$< -o $$@
 endef
 $(eval $(call aio_rules,$(BUILD)/aio/san,$(SAN_FLAGS)))
 $(eval $(call aio_rules,$(BUILD)/aio/san-poll,$(SAN_FLAGS)))
 $(eval $(call aio_rules,$(BUILD)/aio/opt,$(OPT_FLAGS)))
 
+$(BUILD)/aio/%/libaio.a:
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
 $(BUILD)/aio/san/libaio.a: $(AIO_SAN_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
 $(BUILD)/aio/opt/libaio.a: $(AIO_OPT_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
 $(BUILD)/aio/san-poll/libaio.a: $(AIO_PSAN_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
 
 ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 
--include $(AIO_SAN_OBJS:.o=.d) $(AIO_OPT_OBJS:.o=.d) $(AIO_PSAN_OBJS:.o=.d)
+# ---- tests: the same Criterion suites against the epoll and the poll build -------------------
+# They start a private delayd through harness/kit: run them from the repository root.
+AIO_TEST_SRCS := $(wildcard $(AIO_DIR)/tests/test_*.c)
+AIO_TEST_OBJS := $(patsubst $(AIO_DIR)/tests/%.c,$(BUILD)/aio/tests.d/%.o,$(AIO_TEST_SRCS))
+AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
+                  $(shell pkg-config --cflags criterion 2>/dev/null)
+AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)
+
+$(BUILD)/aio/tests.d/%.o: $(AIO_DIR)/tests/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(AIO_TEST_CFLAGS) -c $< -o $@
+
+# delayd is order-only: the tests run it but do not link it.
+$(BUILD)/aio/tests: $(AIO_TEST_OBJS) $(BUILD)/aio/san/libaio.a $(KIT_SAN_LIB) | $(DELAYD)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(AIO_TEST_LIBS)
+$(BUILD)/aio/tests-poll: $(AIO_TEST_OBJS) $(BUILD)/aio/san-poll/libaio.a $(KIT_SAN_LIB) | $(DELAYD)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(AIO_TEST_LIBS)
+
+HARNESS_TESTS += $(BUILD)/aio/tests $(BUILD)/aio/tests-poll
+
+# ---- valgrind: a plain program (no Criterion forks) over the optimised library --------------
+$(BUILD)/aio/vgcheck: $(AIO_DIR)/tests/vgcheck.c $(BUILD)/aio/opt/libaio.a $(KIT_OPT_LIB) | $(DELAYD)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(AIO_INC) $(KIT_INC) $^ -o $@ $(KIT_LIBS) $(AIO_LIBS)
+
+check-aio-valgrind: $(BUILD)/aio/vgcheck
+	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    $(BUILD)/aio/vgcheck
+
+HARNESS_CHECK_TARGETS += check-aio-valgrind
+.PHONY: check-aio-valgrind
+
+-include $(AIO_SAN_OBJS:.o=.d) $(AIO_OPT_OBJS:.o=.d) $(AIO_PSAN_OBJS:.o=.d) $(AIO_TEST_OBJS:.o=.d)

@@ -5,11 +5,14 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JOINERS 5
 #define UNTOUCHED (-12345)   /* a result value no job here returns */
 #define PATIENCE_MS 3000     /* a join's deadline when it should succeed long before */
+#define WATCHDOG_S 5         /* a test that takes 0.5 s is stuck after this */
 
 /* A job's body: sleep, note that it got to the end, return a value. */
 struct sleeper {
@@ -66,6 +69,29 @@ static int joiner(void *arg)
 {
     join_and_note(arg);
     return 0;
+}
+
+/* A task that never waits cannot be interrupted by the loop, so a join that spins without
+ * ever switching would hang the test until Criterion's timeout. The watchdog ends the test
+ * first, with a diagnostic (write() and _exit() are safe in a signal handler). */
+static const char *watchdog_message;
+
+static void watchdog_bark(int sig)
+{
+    (void)sig;
+    if (write(STDERR_FILENO, watchdog_message, strlen(watchdog_message)) < 0)
+        _exit(1);
+    _exit(1);
+}
+
+static void watchdog_arm(const char *message)
+{
+    struct sigaction sa = { .sa_handler = watchdog_bark };
+
+    watchdog_message = message;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(WATCHDOG_S);
 }
 
 /* Run a test's main task on a fresh loop; the assertions come after the loop has ended. */
@@ -391,7 +417,12 @@ Test(job, a_cancelled_joiner_stops_waiting)
 {
     struct cancel t = { .body = { .ms = 400, .value = 3 } };
 
+    watchdog_arm("[join-cancel] the joining task was cancelled, and job_join never returned: "
+                 "it loops on aio_park() without looking at its result. Once a task is "
+                 "cancelled, every wait returns -ECANCELED at once, so that loop never sleeps "
+                 "and nothing else can run. Return aio_park()'s error.\n");
     run(cancel_main, &t);
+    alarm(0);
     expect_join_done(&t.seen);
     cr_assert_eq(t.seen.rc, -ECANCELED, "[join-cancel] the joining task was cancelled 50 ms "
                  "in, and job_join returned %d (%s)%s; expected -ECANCELED at once. Return "

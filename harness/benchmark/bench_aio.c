@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 enum {
@@ -33,6 +34,17 @@ static double wall_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time (user + system) this process has used, in seconds. Set beside wall time it shows
+ * whether a run was busy or waiting, whatever else the machine was doing. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Join every non-NULL task in tasks[0..n) and return the first error other than
@@ -300,6 +312,7 @@ static int bench_http_batch(void *arg)
     if (job.client == NULL || tasks == NULL)
         goto out;
     snprintf(job.url, sizeof job.url, "%s/delay/%ld", b->base, b->delay_ms);
+    double c0 = cpu_s();
     double t0 = wall_s();
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(getter, &job);
@@ -310,8 +323,8 @@ static int bench_http_batch(void *arg)
     }
     rc = join_all(tasks, b->n);
     b->value = (wall_s() - t0) * 1e3;
-    snprintf(b->extra, sizeof b->extra, "requests=%ld ok=%ld delay_ms=%ld", b->n, job.done,
-             b->delay_ms);
+    snprintf(b->extra, sizeof b->extra, "requests=%ld ok=%ld delay_ms=%ld cpu_s=%.3f", b->n,
+             job.done, b->delay_ms, cpu_s() - c0);
 out:
     free(tasks);
     if (job.client != NULL)
@@ -346,6 +359,7 @@ static int bench_http_keepalive(void *arg)
         goto out;
     snprintf(job.url, sizeof job.url, "%s/bytes/0", b->base);
     job.stop_ms = aio_now() + (int64_t)(b->seconds * 1e3);
+    double c0 = cpu_s();
     double t0 = wall_s();
     for (long i = 0; i < b->conns; i++) {
         tasks[i] = aio_spawn(get_loop, &job);
@@ -357,8 +371,8 @@ static int bench_http_keepalive(void *arg)
     rc = join_all(tasks, b->conns);
     double elapsed = wall_s() - t0;
     b->value = (double)job.done / elapsed;
-    snprintf(b->extra, sizeof b->extra, "loops=%ld requests=%ld elapsed_s=%.3f", b->conns,
-             job.done, elapsed);
+    snprintf(b->extra, sizeof b->extra, "loops=%ld requests=%ld elapsed_s=%.3f cpu_s=%.3f",
+             b->conns, job.done, elapsed, cpu_s() - c0);
 out:
     free(tasks);
     if (job.client != NULL)

@@ -111,11 +111,13 @@ async def http_batch(a):
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      timeout=timeout) as session:
+        c0 = time.process_time()
         t0 = time.perf_counter()
         tasks = [asyncio.create_task(get_once(session, url, done)) for _ in range(a.n)]
         await asyncio.gather(*tasks)
         value = (time.perf_counter() - t0) * 1e3
-    return value, f"requests={a.n} ok={done[0]} delay_ms={a.delay}"
+        cpu = time.process_time() - c0
+    return value, f"requests={a.n} ok={done[0]} delay_ms={a.delay} cpu_s={cpu:.3f}"
 
 
 async def http_keepalive(a):
@@ -134,11 +136,14 @@ async def http_keepalive(a):
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=a.conns),
                                      timeout=timeout) as session:
+        c0 = time.process_time()
         t0 = time.perf_counter()
         stop = loop.time() + a.seconds
         await asyncio.gather(*(get_loop(session, stop) for _ in range(a.conns)))
         elapsed = time.perf_counter() - t0
-    return done[0] / elapsed, f"loops={a.conns} requests={done[0]} elapsed_s={elapsed:.3f}"
+        cpu = time.process_time() - c0
+    return done[0] / elapsed, (f"loops={a.conns} requests={done[0]} elapsed_s={elapsed:.3f} "
+                               f"cpu_s={cpu:.3f}")
 
 
 BENCHMARKS = {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 enum {
@@ -32,6 +33,16 @@ static double wall_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time (user + system) this process has used, in seconds. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Throw the body away: the benchmarks count answers, not bytes. */
@@ -166,17 +177,19 @@ int main(int argc, char **argv)
     else
         snprintf(r.url, sizeof r.url, "%s/delay/%ld", base, (long)delay_ms);
     r.keep_going = keepalive;
+    double c0 = cpu_s();
     double t0 = wall_s();
     r.stop_s = t0 + seconds;
     rc = start_and_drive(&r, keepalive ? (long)conns : (long)n);
     double elapsed = wall_s() - t0;
+    double cpu = cpu_s() - c0;
     if (rc == 0 && keepalive)
         printf("benchmark=%s impl=curl_multi value=%.6g unit=req/s loops=%ld requests=%ld "
-               "elapsed_s=%.3f\n", argv[1], (double)r.done / elapsed, (long)conns, r.done,
-               elapsed);
+               "elapsed_s=%.3f cpu_s=%.3f\n", argv[1], (double)r.done / elapsed, (long)conns,
+               r.done, elapsed, cpu);
     else if (rc == 0)
-        printf("benchmark=%s impl=curl_multi value=%.6g unit=ms requests=%ld delay_ms=%ld\n",
-               argv[1], elapsed * 1e3, r.done, (long)delay_ms);
+        printf("benchmark=%s impl=curl_multi value=%.6g unit=ms requests=%ld delay_ms=%ld "
+               "cpu_s=%.3f\n", argv[1], elapsed * 1e3, r.done, (long)delay_ms, cpu);
 out:
     /* On an early error some easy handles may still be in the multi; the process is about to
      * exit, so they are left to it rather than tracked for this one path. */

@@ -172,30 +172,41 @@ server_counts() {
             if (kv[1] == "peak" || kv[1] == "connections") printf "%s=%s ", kv[1], kv[2] } }'
 }
 
+# CPU seconds (user + system) delayd has used so far, from /proc/PID/stat.
+server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' \
+        "/proc/$server_pid/stat" 2>/dev/null || echo 0
+}
+
 # ---- running ------------------------------------------------------------------------------
 
 mkdir -p "$out/data" "$bin"
 log=$bin/benchmark.log
 : >"$log"
 echo "benchmark: server $base; every run's row in $log"
-declare -A median unit failed runs cold_runs cold_median
+declare -A median unit failed runs cold_runs cold_median cpu_runs cpu_median
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One run of benchmark $1 by $2: appends the value to runs[$1:$2], or records why it failed.
 run_once() {
-    local key=$1:$2 cmd row value cold limit=120 rc
+    local key=$1:$2 cmd row value cold limit=120 rc s0 s1 per
     [ "$quick" = 1 ] && limit=20
     cmd=$(bench_cmd "$1" "$2" "$base")
     case $1 in http_*) curl -s --max-time 5 "$base/reset" >/dev/null ;; esac
+    s0=$(server_cpu)
     # shellcheck disable=SC2086 # cmd is split into words on purpose
     timeout --foreground "$limit" $cmd >"$work/row" 2>"$work/err"
     rc=$?
+    s1=$(server_cpu)
     # A run killed by Ctrl+C (or a child that turned it into exit 130) ends the whole benchmark.
     if [ "$rc" = 130 ] || [ "$rc" = 143 ]; then
         echo "run.sh: interrupted during $2 $1" >&2
         exit 130
     fi
     row=$(grep '^benchmark=' "$work/row" | tail -n 1)
-    case $1 in http_*) row="$row server: $(server_counts)" ;; esac
+    case $1 in
+    http_*) row="$row server: $(server_counts)cpu_s=$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" ;;
+    esac
     echo "$2 $row" >>"$log"
     cat "$work/err" >>"$log"
     value=$(echo "$row" | sed -n 's/.* value=\([^ ]*\).*/\1/p')
@@ -213,6 +224,17 @@ run_once() {
     cold=$(echo "$row" | sed -n 's/.* cold_ms=\([^ ]*\).*/\1/p')
     if [ -n "$cold" ]; then
         cold_runs[$key]="${cold_runs[$key]:-} $cold"
+    fi
+    # HTTP rows: CPU microseconds per request, client and server, "client/server".
+    per=$(echo "$row" | awk '{
+        for (i = 1; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == "requests") n = kv[2]
+            if (kv[1] == "cpu_s") { if (seen++) s = kv[2]; else c = kv[2] }
+        }
+        if (n > 0 && c != "") printf "%.0f/%.0f", c / n * 1e6, s / n * 1e6 }')
+    if [ -n "$per" ]; then
+        cpu_runs[$key]="${cpu_runs[$key]:-} $per"
     fi
     return 0
 }
@@ -245,6 +267,10 @@ for name in $selected; do
         if [ -n "${cold_runs[$key]:-}" ]; then
             cold_median[$key]=$(median_of ${cold_runs[$key]})
         fi
+        if [ -n "${cpu_runs[$key]:-}" ]; then
+            # shellcheck disable=SC2086
+            cpu_median[$key]="$(median_of ${cpu_runs[$key]//\/*/})/$(median_of $(echo "${cpu_runs[$key]}" | sed 's|[0-9.]*/||g'))"
+        fi
         printf '  %-20s %-10s runs:%s -> median %s %s\n' "$name" "$impl" "${runs[$key]}" \
             "${median[$key]}" "${unit[$key]}"
     done
@@ -264,6 +290,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown)"
     echo "# commit: $commit"
     echo "# date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
+    echo "# load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another"
     for name in $selected; do
         for impl in $(bench_impls "$name"); do
@@ -276,6 +303,11 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
             [ -n "${cold_median[$name:$impl]:-}" ] && notes="$notes $impl ${cold_median[$name:$impl]} ms,"
         done
         [ -n "$notes" ] && echo "# $name, first round in a fresh process (cold):${notes%,}"
+        notes=""
+        for impl in $(bench_impls "$name"); do
+            [ -n "${cpu_median[$name:$impl]:-}" ] && notes="$notes $impl ${cpu_median[$name:$impl]},"
+        done
+        [ -n "$notes" ] && echo "# $name, CPU us per request, client/server:${notes%,}"
     done
     if [ -n "$only" ] && [ -f "$csv" ]; then
         kept=$(awk -F, -v sel=" $selected " '!/^#/ && $1 != "benchmark" && index(sel, " " $1 " ") == 0' "$csv")
@@ -322,6 +354,11 @@ for name in $selected; do
     }'
 done
 echo "ratio: how many times better aio is than asyncio (time, memory: asyncio/aio; req/s: aio/asyncio)"
+if grep -q '^# .*CPU us per request' "$csv"; then
+    echo "note: CPU time per request (client process / delayd), in microseconds: a busy machine slows the"
+    echo "      wall clock, not these; the client that spends less CPU per request is the faster runtime."
+    grep '^# .*CPU us per request' "$csv" | sed 's/^# /      /'
+fi
 if grep -q '^# .*(cold):' "$csv"; then
     echo "note: sleep_10k_100ms above is each program's second round; the first, cold round also pays for fresh task memory:"
     grep '^# .*(cold):' "$csv" | sed 's/^# /      /'

@@ -1,5 +1,6 @@
-# benchmark.gp: one panel per benchmark, aio vs asyncio (and curl_multi for HTTP) as bars on a
-# log scale, the goal as a dashed line. run.sh passes, with -e:
+# benchmark.gp: one panel per benchmark, aio vs asyncio as bars on a
+# log scale, the goal as a dashed line. For HTTP two floors follow: curl_multi (libcurl, no
+# runtime) and epoll_raw (no library). run.sh passes, with -e:
 #   csv, png, svg                    the data (benchmark,implementation,value,unit) and outputs
 #   names, units, goals, betters     word lists, one word per panel, in the same order
 
@@ -11,8 +12,8 @@ cols = n < 3 ? n : 3
 rows = (n + cols - 1) / cols
 
 # Bar position and colour of each implementation; the CSV's column-name row maps to NaN.
-impl_x(s) = s eq "aio" ? 0 : s eq "asyncio" ? 1 : s eq "curl_multi" ? 2 : NaN
-impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : 0x999999
+impl_x(s) = s eq "aio" ? 0 : s eq "asyncio" ? 1 : s eq "curl_multi" ? 2 : s eq "epoll_raw" ? 3 : NaN
+impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : s eq "curl_multi" ? 0x999999 : 0xcccccc
 # The value of this row if it belongs to panel bm, else NaN (gnuplot skips the point).
 pick(bm) = strcol(1) eq bm ? column(3) : NaN
 # A label like "14.2 ns" or "3.52 us" for a bar.
@@ -45,7 +46,7 @@ do for [out = 1:2] {
         http = bm[1:5] eq "http_"
         set ylabel u
         if (http) {
-            set xtics ("aio" 0, "asyncio" 1, "curl\\_multi" 2)
+            set xtics ("aio" 0, "asyncio" 1, "curl\\_multi" 2, "epoll\\_raw" 3)
         } else {
             set xtics ("aio" 0, "asyncio" 1)
         }
@@ -67,7 +68,7 @@ do for [out = 1:2] {
         verdict = r != r ? "no aio or asyncio result" : \
                   r >= 1 ? sprintf("aio %.3gx ahead", r) : sprintf("aio %.3gx behind", 1 / r)
         set title sprintf("%s (%s is better): %s", bm, better, verdict) noenhanced
-        set xrange [-0.6:(http ? 2.6 : 1.6)]
+        set xrange [-0.6:(http ? 3.6 : 1.6)]
         set yrange [lo:hi]
         plot csv using (impl_x(strcol(2))):(pick(bm)):(impl_rgb(strcol(2))) \
                  with boxes lc rgb variable notitle, \

@@ -3,7 +3,8 @@
 
 BENCHMARK_DIR   := harness/benchmark
 BENCHMARK_BUILD := $(BUILD)/benchmark
-BENCHMARK_BINS  := $(BENCHMARK_BUILD)/bench_aio $(BENCHMARK_BUILD)/bench_curl
+BENCHMARK_BINS  := $(BENCHMARK_BUILD)/bench_aio $(BENCHMARK_BUILD)/bench_curl \
+                   $(BENCHMARK_BUILD)/bench_epoll
 BENCHMARK_CURL  = $(shell pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl)
 
 # The aio side links the optimised runtime; AIO_LIBS (from harness/aio/aio.mk) names what the
@@ -16,7 +17,11 @@ $(BENCHMARK_BUILD)/bench_curl: $(BENCHMARK_DIR)/bench_curl.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $< -o $@ $(BENCHMARK_CURL)
 
--include $(BENCHMARK_BUILD)/bench_aio.d $(BENCHMARK_BUILD)/bench_curl.d
+$(BENCHMARK_BUILD)/bench_epoll: $(BENCHMARK_DIR)/bench_epoll.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $< -o $@
+
+-include $(BENCHMARK_BINS:=.d)
 
 # ONLY=name[,name] runs some of the benchmarks; the CSV keeps the other rows.
 benchmark: $(BENCHMARK_BINS) $(DELAYD)

@@ -77,10 +77,11 @@ bench_reps() {
     esac
 }
 
-# Implementations measured for benchmark $1; curl_multi is the no-runtime floor for HTTP.
+# Implementations measured for benchmark $1. For HTTP, two floors: curl_multi is libcurl with
+# no runtime, epoll_raw no library at all (what delayd and the kernel allow on this machine).
 bench_impls() {
     case $1 in
-    http_*) echo "aio asyncio curl_multi" ;;
+    http_*) echo "aio asyncio curl_multi epoll_raw" ;;
     *) echo "aio asyncio" ;;
     esac
 }
@@ -107,6 +108,7 @@ bench_cmd() {
     aio) echo "$bin/bench_aio $1 $args $url" ;;
     asyncio) echo "$python $here/bench_asyncio.py $1 $args $url" ;;
     curl_multi) echo "$bin/bench_curl $1 $args $url" ;;
+    epoll_raw) echo "$bin/bench_epoll $1 $args $url" ;;
     esac
 }
 
@@ -121,7 +123,7 @@ for name in ${only//,/ }; do
 done
 [ -n "$selected" ] || selected=$ALL
 
-for f in "$bin/bench_aio" "$bin/bench_curl" "$delayd"; do
+for f in "$bin/bench_aio" "$bin/bench_curl" "$bin/bench_epoll" "$delayd"; do
     if [ ! -x "$f" ]; then
         echo "run.sh: $f is missing; build it first (make benchmark builds everything)" >&2
         exit 2
@@ -329,11 +331,11 @@ mv "$work/benchmark.csv" "$csv"
 # ---- the table ----------------------------------------------------------------------------
 
 echo
-printf '%-20s %12s %12s %12s %9s %-22s %s\n' benchmark aio asyncio curl_multi ratio goal verdict
+printf '%-20s %12s %12s %12s %12s %8s %-28s %s\n' benchmark aio asyncio curl_multi epoll_raw ratio goal verdict
 for name in $selected; do
     read -r better limit min_ratio <<<"$(bench_goal "$name")"
     awk -v name="$name" -v a="${median[$name:aio]:-}" -v p="${median[$name:asyncio]:-}" \
-        -v c="${median[$name:curl_multi]:-}" -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
+        -v c="${median[$name:curl_multi]:-}" -v e="${median[$name:epoll_raw]:-}" -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
         -v better="$better" -v limit="$limit" -v min_ratio="$min_ratio" -v quick="$quick" '
     function show(v) { return v == "" ? "-" : sprintf(v + 0 >= 1000 ? "%.0f %s" : "%.4g %s", v, u) }
     BEGIN {
@@ -349,7 +351,7 @@ for name in $selected; do
             if (min_ratio > 0 && (ratio == "" || ratio < min_ratio + 0)) ok = 0
             verdict = ok ? "met" : "NOT MET"
         }
-        printf "%-20s %12s %12s %12s %9s %-22s %s\n", name, show(a), show(p), show(c),
+        printf "%-20s %12s %12s %12s %12s %8s %-28s %s\n", name, show(a), show(p), show(c), show(e),
             ratio == "" ? "-" : sprintf("%.3gx", ratio), goal, verdict
     }'
 done

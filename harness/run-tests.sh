@@ -24,16 +24,17 @@ awk '
     name = line; sub(/ .*/, "", name); rest = substr(line, length(name) + 2)
     gsub(/::/, ": ", name); gsub(/_/, " ", name)
     printf "  %s  %s\n", ok ? "PASS" : "FAIL", name
-    if (!ok && rest ~ /signal|crash/) printf "        it crashed (%s); see the log below for where\n", rest
+    if (!ok && rest ~ /signal|crash/) printf "        it crashed (%s); the full log says where\n", rest
     if (!ok && rest ~ /[Tt]imed out/) printf "        [timeout] it did not finish in time: something waits forever (a deadlock, or a loop that never ends)\n"
     next
   }
   /^ *#/ { next }
   /^ +[^ ]/ && !/^ *(---|\.\.\.)$/ {
     l = $0; sub(/^ +/, "", l)
-    if (l ~ /^(at|duration|message|severity|data):/) next
-    if (l ~ /^- /) sub(/^- /, "", l)
-    gsub(/^"|"$/, "", l)
+    if (l ~ /^(assertions|failures|at|duration|message|severity|data):/ || l ~ /\|\+$/) next
+    sub(/^- /, "", l); sub(/^Assertion failed: /, "", l); gsub(/^"|"$/, "", l)
+    if (l in said) { if (!(name in repeated)) printf "        (the same as above)\n"; repeated[name] = 1; next }
+    said[l] = 1
     printf "        %s\n", l
   }' "$tap"
 

@@ -274,6 +274,14 @@ double kit_cpu(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Present when the program is linked with ASan or LSan; weak, so other builds link too. */
+int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+int kit_leaked(void)
+{
+    return __lsan_do_recoverable_leak_check != NULL && __lsan_do_recoverable_leak_check() != 0;
+}
+
 int kit_open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");

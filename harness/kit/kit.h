@@ -37,4 +37,9 @@ double kit_cpu(void);
 /* Open file descriptors of this process, counted in /proc/self/fd. */
 int kit_open_fds(void);
 
+/* Ask LeakSanitizer, now, whether memory has leaked (it prints its report to stderr).
+ * Returns 1 if it found leaks, 0 if not or when the program is built without it. Call it at
+ * the end of a test, after freeing what the test itself allocated. */
+int kit_leaked(void);
+
 #endif

@@ -6,6 +6,7 @@ MAIN         := main.c
 TESTS        := tests/test_downloads.c tests/test_job.c
 PKGS         := libcurl
 USES_AIO     := 1
+LDWRAP       := aio_yield
 RUN_ARGS     := --mode tasks --n 10 --delay 100
 BENCH_MODES  := await tasks
 BENCH_X      := n

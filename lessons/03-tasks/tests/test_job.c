@@ -241,15 +241,20 @@ Test(job, every_joiner_is_woken)
 {
     struct many t = { .body = { .ms = 150, .value = 99 } };
     int woken = 0;
+    int unlucky = 0; /* a joiner that did not get the result, for the message */
 
     run(many_main, &t);
     expect_join_done(&t.seen[0]);
-    for (int i = 0; i < JOINERS; i++)
-        woken += t.seen[i].rc == 0 && t.seen[i].result == 99;
+    for (int i = 0; i < JOINERS; i++) {
+        if (t.seen[i].rc == 0 && t.seen[i].result == 99)
+            woken++;
+        else
+            unlucky = i;
+    }
     cr_assert_eq(woken, JOINERS, "[lost-wakeup] %d tasks joined the same job and only %d got "
-                 "its result (the others returned, e.g., %d). job_finish() must wake every "
-                 "waiter on the list, not just the first.", JOINERS, woken,
-                 t.seen[JOINERS - 1].rc);
+                 "its result (joiner %d returned %d, %s). job_finish() must wake every waiter "
+                 "on the list, not just the first.", JOINERS, woken, unlucky,
+                 t.seen[unlucky].rc, strerror(-t.seen[unlucky].rc));
     cr_assert_eq(t.left_on_list, 0, "[stale-waiter] after every join returned, j->waiters "
                  "still held waiters. Those nodes lived in frames that are gone; job_finish() "
                  "should empty the list as it wakes them.");

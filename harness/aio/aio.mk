@@ -55,27 +55,34 @@ $(BUILD)/aio/san-poll/libaio.a: $(AIO_PSAN_OBJS)
 ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 
 # ---- tests: the same Criterion suites against the epoll and the poll build -------------------
-# They start a private delayd through harness/kit: run them from the repository root.
-AIO_TEST_SRCS := $(wildcard $(AIO_DIR)/tests/test_*.c)
-AIO_TEST_OBJS := $(patsubst $(AIO_DIR)/tests/%.c,$(BUILD)/aio/tests.d/%.o,$(AIO_TEST_SRCS))
+# Two binaries a backend: the HTTP suite apart, because Criterion 2.4's runner leaks 48 bytes
+# (LeakSanitizer then fails the run) when its suites start a server in some tests and not in
+# others. They start a private delayd through harness/kit: run them from the repository root.
+AIO_CORE_TESTS := test_tasks test_io test_debug
+AIO_HTTP_TESTS := test_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell pkg-config --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)
+aio_test_objs = $(patsubst %,$(BUILD)/aio/tests.d/%.o,$(1))
 
 $(BUILD)/aio/tests.d/%.o: $(AIO_DIR)/tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(AIO_TEST_CFLAGS) -c $< -o $@
 
-# delayd is order-only: the tests run it but do not link it.
-$(BUILD)/aio/tests: $(AIO_TEST_OBJS) $(BUILD)/aio/san/libaio.a $(KIT_SAN_LIB) | $(DELAYD)
-	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(AIO_TEST_LIBS)
-$(BUILD)/aio/tests-poll: $(AIO_TEST_OBJS) $(BUILD)/aio/san-poll/libaio.a $(KIT_SAN_LIB) | $(DELAYD)
-	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(AIO_TEST_LIBS)
+# $(call aio_test_bin,BINARY,SUITES,LIBRARY). delayd is order-only: run, not linked.
+define aio_test_bin
+$(1): $(call aio_test_objs,$(2)) $(3) $(KIT_SAN_LIB) | $(DELAYD)
+	@$$(if $$(Q),echo "  LINK  $$@")
+	$$(Q)$$(CC) $$(SAN_FLAGS) $$^ -o $$@ $$(AIO_TEST_LIBS)
+HARNESS_TESTS += $(1)
+endef
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests,$(AIO_CORE_TESTS),$(BUILD)/aio/san/libaio.a))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http,$(AIO_HTTP_TESTS),$(BUILD)/aio/san/libaio.a))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-poll,$(AIO_CORE_TESTS),$(BUILD)/aio/san-poll/libaio.a))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-poll,$(AIO_HTTP_TESTS),$(BUILD)/aio/san-poll/libaio.a))
 
-HARNESS_TESTS += $(BUILD)/aio/tests $(BUILD)/aio/tests-poll
+AIO_TEST_OBJS := $(call aio_test_objs,$(AIO_CORE_TESTS) $(AIO_HTTP_TESTS))
 
 # ---- valgrind: a plain program (no Criterion forks) over the optimised library --------------
 $(BUILD)/aio/vgcheck: $(AIO_DIR)/tests/vgcheck.c $(BUILD)/aio/opt/libaio.a $(KIT_OPT_LIB) | $(DELAYD)

@@ -274,6 +274,40 @@ void aio__dispatch(struct aio__loop *L, int fd, int revents)
         wr->ready(L, wr, revents & wr->events);
 }
 
+/* A task waiting in aio_wait_fd(): its watch lives on the task's own stack for the wait. */
+struct aio__fd_wait {
+    struct aio__watch watch;
+    aio_task *task;
+};
+
+static void aio__fd_wait_ready(struct aio__loop *L, struct aio__watch *w, int revents)
+{
+    struct aio__fd_wait *fw = (struct aio__fd_wait *)w;
+    aio__wake(L, fw->task, revents);
+}
+
+/* Watch fd only for the length of this wait: install, wait, remove. Two epoll_ctl calls a
+ * wait is the price of never leaving a stale watch on a descriptor the task then closes. */
+int aio_wait_fd(int fd, int events, int64_t deadline)
+{
+    struct aio__loop *L = aio__running;
+    if (L == NULL || L->current == NULL)
+        return -EPERM;
+    events &= AIO_READ | AIO_WRITE;
+    if (events == 0)
+        return -EINVAL;
+    if (L->current->cancelled)
+        return -ECANCELED;
+    struct aio__fd_wait fw = {.watch = {.fd = fd, .ready = aio__fd_wait_ready},
+                              .task = L->current};
+    int r = aio__watch_set(L, &fw.watch, events);
+    if (r < 0)
+        return r;
+    r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    aio__watch_set(L, &fw.watch, 0);
+    return r;
+}
+
 /* ---- the loop ---------------------------------------------------------------------------- */
 
 void aio__run_ready(struct aio__loop *L);   /* task.c */

@@ -47,7 +47,8 @@
 #ifdef AIO__ASAN
 #include <sanitizer/asan_interface.h>
 /* A finished task leaves AddressSanitizer's red zones of its last frames in the shadow
- * memory of its stack; the next task in the slot must start from a clean stack. */
+ * memory of its stack (and an unmapped slab leaves them for the next mapping at the same
+ * address): a task must start from a clean stack. */
 #define AIO__STACK_CLEAN(lo, hi) ASAN_UNPOISON_MEMORY_REGION((lo), (size_t)((hi) - (lo)))
 #define AIO__STACK_DEFAULT (256 * 1024)   /* instrumented frames are several times larger */
 #else
@@ -175,6 +176,7 @@ aio_task *aio__stacks_get(struct aio__stacks *S)
     char *slot = sl->base + sl->carved * S->slot_size;
     sl->carved++;
     t = (aio_task *)(slot + S->slot_size - aio__round_up(sizeof *t, 64));
+    AIO__STACK_CLEAN(slot + S->page, (char *)t + sizeof *t);
     memset(t, 0, sizeof *t);
     t->stack_lo = slot + S->page;
     t->stack_hi = (char *)t;

@@ -1,0 +1,283 @@
+/* aio's own tests, part three: the HTTP client against a private delayd. The server's own
+ * counts (peak in flight, connections accepted) are the evidence. */
+#include "aio.h"
+#include "kit.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *base;
+
+static void start_server(void)
+{
+    base = kit_server_start(NULL);
+}
+
+static void stop_server(void)
+{
+    kit_server_stop();
+}
+
+TestSuite(http, .timeout = 30);
+
+#define CONCURRENT 100
+
+struct get {
+    aio_http *client;
+    char url[128];
+    int64_t deadline;
+    int rc;
+    struct aio_response res;
+};
+
+static int do_get(void *arg)
+{
+    struct get *g = arg;
+    g->rc = aio_http_get(g->client, g->url, &g->res, g->deadline);
+    return g->rc;
+}
+
+static void get_init(struct get *g, aio_http *c, const char *path, int64_t deadline)
+{
+    memset(g, 0, sizeof *g);
+    g->client = c;
+    snprintf(g->url, sizeof g->url, "%s%s", base, path);
+    g->deadline = deadline;
+}
+
+/* ---- concurrency and keep-alive ---------------------------------------------------------- */
+
+static int hundred_gets(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    struct get *g = calloc(CONCURRENT, sizeof *g);
+    aio_task *t[CONCURRENT];
+    for (int i = 0; i < CONCURRENT; i++) {
+        get_init(&g[i], c, "/delay/300", aio_now() + 10000);
+        t[i] = aio_spawn(do_get, &g[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < CONCURRENT; i++) {
+        aio_join(t[i], AIO_NEVER);
+        ok += g[i].rc == 0 && g[i].res.status == 200;
+        aio_response_free(&g[i].res);
+    }
+    free(g);
+    aio_http_free(c);
+    return ok;
+}
+
+Test(http, a_hundred_gets_are_in_flight_at_once)
+{
+    start_server();
+    int ok = aio_run(hundred_gets, NULL);
+    cr_assert_eq(ok, CONCURRENT, "[http-ok] %d of %d GETs returned 200", ok, CONCURRENT);
+    struct kit_stats s;
+    cr_assert_eq(kit_stats_get(base, &s), 0);
+    cr_assert_eq(s.peak, CONCURRENT, "[http-peak] the server saw at most %ld requests in flight; "
+                 "all %d tasks' GETs should be in flight at once. Is the loop running transfers "
+                 "one after another?", s.peak, CONCURRENT);
+}
+
+#define SEQUENTIAL 20
+
+static int sequential_gets(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    int ok = 0;
+    for (int i = 0; i < SEQUENTIAL; i++) {
+        struct get g;
+        get_init(&g, c, "/bytes/10", aio_now() + 5000);
+        do_get(&g);
+        ok += g.rc == 0 && g.res.status == 200 && g.res.len == 10;
+        aio_response_free(&g.res);
+    }
+    aio_http_free(c);
+    return ok;
+}
+
+Test(http, sequential_gets_reuse_the_connection)
+{
+    start_server();
+    cr_assert_eq(aio_run(sequential_gets, NULL), SEQUENTIAL);
+    struct kit_stats s;
+    cr_assert_eq(kit_stats_get(base, &s), 0);
+    cr_assert_eq(s.requests, SEQUENTIAL);
+    cr_assert_leq(s.connections, 2, "[keep-alive] %ld connections for %d sequential GETs on one "
+                  "client; finished connections should be kept and reused", s.connections,
+                  SEQUENTIAL);
+}
+
+static int bodies_and_statuses(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    struct get g;
+    get_init(&g, c, "/bytes/100000", aio_now() + 5000);
+    do_get(&g);
+    cr_expect_eq(g.rc, 0);
+    cr_expect_eq(g.res.len, 100000, "[http-body] /bytes/100000 gave a %zu-byte body", g.res.len);
+    cr_expect(g.res.body != NULL && g.res.body[g.res.len] == '\0',
+              "[http-body-nul] the body is not NUL-terminated");
+    aio_response_free(&g.res);
+    get_init(&g, c, "/status/404", aio_now() + 5000);
+    do_get(&g);
+    cr_expect_eq(g.rc, 0, "[http-status] a 404 answer is a response, not an error: rc %d", g.rc);
+    cr_expect_eq(g.res.status, 404);
+    cr_expect_not_null(g.res.body, "[http-body-empty] a response body is never NULL");
+    aio_response_free(&g.res);
+    aio_http_free(c);
+    return 0;
+}
+
+Test(http, bodies_and_statuses)
+{
+    start_server();
+    cr_assert_eq(aio_run(bodies_and_statuses, NULL), 0);
+}
+
+/* ---- failures: deadline, cancellation, bad URL, refused ---------------------------------- */
+
+static int hang_with_deadline(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    struct get g;
+    get_init(&g, c, "/hang", aio_now() + 200);
+    do_get(&g);
+    cr_expect_null(g.res.body, "[http-error-out] *out must stay empty on error");
+    aio_http_free(c);
+    return g.rc;
+}
+
+Test(http, deadline_on_a_hung_request)
+{
+    start_server();
+    int r = aio_run(hang_with_deadline, NULL);
+    cr_assert_eq(r, -ETIMEDOUT, "[http-deadline] GET /hang with a 200 ms deadline returned %d, "
+                 "expected -ETIMEDOUT", r);
+}
+
+struct cancelled_get {
+    struct get g;
+    int second;
+};
+
+static int get_twice(void *arg)
+{
+    struct cancelled_get *cg = arg;
+    do_get(&cg->g);
+    cg->second = aio_http_get(cg->g.client, cg->g.url, &cg->g.res, AIO_NEVER);
+    return cg->g.rc;
+}
+
+static int cancel_a_get(void *arg)
+{
+    struct cancelled_get *cg = arg;
+    aio_http *c = aio_http_new();
+    get_init(&cg->g, c, "/delay/5000", AIO_NEVER);
+    aio_task *t = aio_spawn(get_twice, cg);
+    aio_sleep(100);
+    aio_cancel(t);
+    int r = aio_join(t, AIO_NEVER);
+    aio_http_free(c);
+    return r;
+}
+
+Test(http, cancel_during_a_get)
+{
+    start_server();
+    struct cancelled_get cg;
+    double w0 = kit_wall();
+    int r = aio_run(cancel_a_get, &cg);
+    double wall = kit_wall() - w0;
+    cr_assert_eq(r, -ECANCELED, "[http-cancel] a GET in a cancelled task returned %d", r);
+    cr_assert_eq(cg.second, -ECANCELED, "[http-cancel-level] the next GET after cancellation "
+                 "returned %d", cg.second);
+    cr_assert_lt(wall, 2.5, "[http-cancel-slow] the cancelled GET of /delay/5000 took %.1f s to "
+                 "come back; cancellation should remove the transfer at once", wall);
+}
+
+static int malformed(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    struct aio_response res;
+    int r1 = aio_http_get(c, "http://[::1", &res, aio_now() + 2000);
+    int r2 = aio_http_get(c, "nosuchscheme://x/", &res, aio_now() + 2000);
+    aio_http_free(c);
+    cr_expect_eq(r1, -EINVAL, "[http-bad-url] \"http://[::1\" gave %d, expected -EINVAL", r1);
+    cr_expect_eq(r2, -EINVAL, "[http-bad-url] an unknown scheme gave %d, expected -EINVAL", r2);
+    return 0;
+}
+
+Test(http, malformed_url)
+{
+    start_server();
+    cr_assert_eq(aio_run(malformed, NULL), 0);
+}
+
+/* A port on 127.0.0.1 that nobody listens on: bind one, note it, close it. */
+static int closed_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static int refused(void *arg)
+{
+    int port = *(int *)arg;
+    aio_http *c = aio_http_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    struct aio_response res;
+    int r = aio_http_get(c, url, &res, aio_now() + 5000);
+    aio_http_free(c);
+    return r;
+}
+
+Test(http, refused_port)
+{
+    start_server();
+    int port = closed_port();
+    int r = aio_run(refused, &port);
+    cr_assert_eq(r, -ECONNREFUSED, "[http-refused] a GET to a closed port returned %d, expected "
+                 "-ECONNREFUSED", r);
+}
+
+/* ---- one client across two loops ---------------------------------------------------------- */
+
+static int one_get(void *arg)
+{
+    aio_http *c = arg;
+    struct get g;
+    get_init(&g, c, "/bytes/1", aio_now() + 5000);
+    do_get(&g);
+    aio_response_free(&g.res);
+    return g.rc;
+}
+
+Test(http, a_client_outlives_its_loop)
+{
+    start_server();
+    aio_http *c = aio_http_new();
+    cr_assert_eq(aio_run(one_get, c), 0);
+    cr_assert_eq(aio_run(one_get, c), 0, "[http-second-loop] a client made outside the loop "
+                 "failed in a second aio_run");
+    aio_http_free(c);
+    stop_server();
+}

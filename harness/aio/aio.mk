@@ -91,7 +91,7 @@ $(BUILD)/aio/vgcheck: $(AIO_DIR)/tests/vgcheck.c $(BUILD)/aio/opt/libaio.a $(KIT
 	$(Q)$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(AIO_INC) $(KIT_INC) $^ -o $@ $(KIT_LIBS) $(AIO_LIBS)
 
 check-aio-valgrind: $(BUILD)/aio/vgcheck
-	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	valgrind --quiet --error-exitcode=1 --leak-check=full \
 	    $(BUILD)/aio/vgcheck
 
 HARNESS_CHECK_TARGETS += check-aio-valgrind

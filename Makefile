@@ -45,7 +45,7 @@ LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
 ifneq ($(LESSON_GOAL),)
 LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
 endif
-LESSON_ACTIONS := test run bench plot build
+LESSON_ACTIONS := test run bench plot build build-tests
 
 ifneq ($(LESSON),)
 LESSON_NAME := $(firstword $(filter $(LESSON)-%,$(LESSONS)))
@@ -80,36 +80,44 @@ endif
 VDIR := $(BUILD)/$(LESSON_NAME)/$(VARIANT)
 exercise_path = $(firstword $(wildcard $(if $(FROM),$(FROM)/$(1)) $(SRC_DIR)/$(1)) $(SRC_DIR)/$(1))
 
+# The given files and tests do not change with FROM, so a FROM build reuses the objects of the
+# variant beneath it (which makes checking a dozen mistakes quick), unless FROM brings headers.
+SHARED_DIR := $(BUILD)/$(LESSON_NAME)/$(if $(filter 1,$(SOLUTION)),solution,student)
+SHARED_INC := -I$(SRC_DIR) -I$(LESSON_DIR)
+ifneq ($(and $(FROM),$(wildcard $(FROM)/*.h)),)
+SHARED_DIR := $(VDIR)
+SHARED_INC := -I$(FROM) $(SHARED_INC)
+endif
+
 LESSON_PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 LESSON_PKG_LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
-LESSON_CFLAGS = $(CFLAGS_BASE) $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR) $(KIT_INC) \
-                $(if $(USES_AIO),-Iharness/aio) $(LESSON_PKG_CFLAGS)
+LESSON_CFLAGS = $(CFLAGS_BASE) $(KIT_INC) $(if $(USES_AIO),-Iharness/aio) $(LESSON_PKG_CFLAGS)
 LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
 LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)
 LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pthread
 
-# compile_rule(FLAVOUR, FLAGS, SOURCE-NAME, SOURCE-PATH)
+# compile_rule(DIR, FLAVOUR, FLAGS, INCLUDES, SOURCE-NAME, SOURCE-PATH)
 define compile_rule
-$(VDIR)/$(1)/$(basename $(3)).o: $(4) | $(DEPS_STAMP)
+$(1)/$(2)/$(basename $(5)).o: $(6) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
-	@$(if $(Q),echo "  CC    $$<  ($(1))")
-	$(Q)$$(CC) $$(LESSON_CFLAGS) $(2) -c $$< -o $$@
+	@$(if $(Q),echo "  CC    $$<  ($(2))")
+	$(Q)$$(CC) $(4) $$(LESSON_CFLAGS) $(3) -c $$< -o $$@
 endef
-LESSON_SOURCES := $(foreach f,$(EXERCISE),$(f)=$(call exercise_path,$(f))) \
-                  $(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(f)=$(LESSON_DIR)/$(f))
-$(foreach s,$(LESSON_SOURCES),$(eval $(call compile_rule,san,$$(SAN_FLAGS),$(word 1,$(subst =, ,$(s))),$(word 2,$(subst =, ,$(s))))))
-$(foreach s,$(LESSON_SOURCES),$(eval $(call compile_rule,opt,$$(OPT_FLAGS),$(word 1,$(subst =, ,$(s))),$(word 2,$(subst =, ,$(s))))))
--include $(shell find $(VDIR) -name '*.d' 2>/dev/null)
+EXERCISE_INC := $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR)
+$(foreach f,$(EXERCISE),$(foreach fl,san opt,$(eval $(call compile_rule,$(VDIR),$(fl),$$($(if $(filter san,$(fl)),SAN,OPT)_FLAGS),$(EXERCISE_INC),$(f),$(call exercise_path,$(f))))))
+$(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(foreach fl,san opt,$(eval $(call compile_rule,$(SHARED_DIR),$(fl),$$($(if $(filter san,$(fl)),SAN,OPT)_FLAGS),$(SHARED_INC),$(f),$(LESSON_DIR)/$(f)))))
+-include $(shell find $(VDIR) $(SHARED_DIR) -name '*.d' 2>/dev/null)
 
-objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2))))
+objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2)))) \
+       $(addprefix $(SHARED_DIR)/$(1)/,$(addsuffix .o,$(basename $(3))))
 TEST_BIN := $(VDIR)/san/test-runner
 PROG := $(VDIR)/opt/prog
 
-$(TEST_BIN): $(call objs,san,$(EXERCISE) $(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+$(TEST_BIN): $(call objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
 
-$(PROG): $(call objs,opt,$(EXERCISE) $(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
+$(PROG): $(call objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $^ -o $@ $(LESSON_LDLIBS)
 
@@ -126,6 +134,7 @@ $(LESSON_GOAL):
 	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/lesson-info.sh)
 
 build: $(TEST_BIN) $(PROG) $(DELAYD)
+build-tests: $(TEST_BIN) $(DELAYD)
 test: $(TEST_BIN) $(PROG) $(DELAYD)
 	@$(LESSON_ENV) harness/run-tests.sh
 run: $(PROG) $(DELAYD)

@@ -96,7 +96,7 @@ for name in $(m print-LESSONS); do
       fail "lesson $n: mistake $mistake does not apply to the solution (see $dir/$mistake-patch.log)"
       continue
     fi
-    if ! m lesson-$n build SOLUTION=1 FROM="$copy" >"$dir/$mistake-build.log" 2>&1; then
+    if ! m lesson-$n build-tests SOLUTION=1 FROM="$copy" >"$dir/$mistake-build.log" 2>&1; then
       fail "lesson $n: mistake $mistake does not build (see $dir/$mistake-build.log)"
       continue
     fi

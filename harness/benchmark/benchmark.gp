@@ -2,6 +2,7 @@
 # log scale, the goal as a dashed line. For HTTP two floors follow: curl_multi (libcurl, no
 # runtime) and epoll_raw (no library). run.sh passes, with -e:
 #   csv, png, svg                    the data (benchmark,implementation,value,unit) and outputs
+#   subtitle                         date, commit and load, under the title
 #   names, units, goals, betters     word lists, one word per panel, in the same order
 
 set datafile separator ","
@@ -38,7 +39,8 @@ do for [out = 1:2] {
         set terminal svg size 1500, 320 * rows + 60 font "sans,10" dynamic
         set output svg
     }
-    set multiplot layout rows, cols title "aio runtime vs Python asyncio/aiohttp (log scale; dashed: the goal for aio)"
+    set multiplot layout rows, cols title \
+        "aio runtime vs Python asyncio/aiohttp (log scale; dashed: the goal for aio)\n".subtitle noenhanced
     do for [i = 1:n] {
         bm = word(names, i)
         u = word(units, i)

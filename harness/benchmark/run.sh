@@ -282,7 +282,10 @@ done
 
 csv=$out/data/benchmark.csv
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+# Only the code being measured matters: the runtime, the server and this folder.
+if [ -n "$(git status --porcelain -- harness/aio harness/delayd harness/benchmark 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes in harness/aio, delayd or benchmark)"
+fi
 {
     echo "# aio runtime vs asyncio/aiohttp: harness/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
     echo "# machine: $(uname -srmo)"
@@ -376,7 +379,11 @@ for name in $ALL; do
     names="$names $name" units="$units $u" goals="$goals $limit" betters="$betters $better"
 done
 if [ -n "$names" ]; then
+    when=$(sed -n 's/^# date: //p' "$csv" | cut -c1-10)
+    subtitle="$when, commit ${commit%% *}, $(nproc) cores, load average $load_start at start"
+    [ "$quick" = 1 ] && subtitle="QUICK MODE: tiny sizes, numbers mean nothing. $subtitle"
     if gnuplot -e "csv='$csv'; png='$out/benchmark.png'; svg='$out/benchmark.svg'" \
+        -e "subtitle='$subtitle'" \
         -e "names='$names'; units='$units'; goals='$goals'; betters='$betters'" \
         "$here/benchmark.gp" 2>"$work/gnuplot.err"; then
         echo "chart: $out/benchmark.png, $out/benchmark.svg; data: $csv"

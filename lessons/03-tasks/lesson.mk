@@ -4,7 +4,6 @@ EXERCISE     := downloads.c job.c
 GIVEN        := sequential.c job_base.c
 MAIN         := main.c
 TESTS        := tests/test_downloads.c tests/test_job.c
-PKGS         := libcurl
 USES_AIO     := 1
 LDWRAP       := aio_yield
 RUN_ARGS     := --mode tasks --n 10 --delay 100

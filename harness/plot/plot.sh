@@ -12,8 +12,12 @@ fi
 mkdir -p "$(dirname "$png")"
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-grep -v '^#' "$csv" | tail -n +2 >"$data"
-modes=$(cut -d, -f1 "$data" | awk '!seen[$0]++' | tr '\n' ' ')
+# One block per mode, two blank lines apart (gnuplot's `index`), so each line is unbroken.
+modes=$(grep -v '^#' "$csv" | tail -n +2 | cut -d, -f1 | awk '!seen[$0]++' | tr '\n' ' ')
+for mode in $modes; do
+  grep -v '^#' "$csv" | tail -n +2 | awk -F, -v m="$mode" '$1 == m'
+  printf '\n\n'
+done >"$data"
 note="$(sed -n 's/^# machine: //p' "$csv"); commit $(sed -n 's/^# commit: //p' "$csv"); $(sed -n 's/^# date: //p' "$csv")"
 q() { printf "'%s'" "${1//\'/\'\'}"; }   # a gnuplot string literal
 
@@ -26,5 +30,5 @@ gnuplot -e "set datafile separator ','; set terminal dumb size 79,22; set key to
             $( [ "${PLOT_LOGX:-0}" = 1 ] && echo 'set logscale x 2;' ) $( [ "${PLOT_LOGY:-0}" = 1 ] && echo 'set logscale y 10;' )
             set title $(q "${PLOT_YLABEL:-seconds} against ${PLOT_XLABEL:-x}");
             modes=$(q "$modes");
-            plot for [i=1:words(modes)] $(q "$data") using 2:(strcol(1) eq word(modes,i) ? \$4 : NaN) with linespoints title word(modes,i)"
+            plot for [i=1:words(modes)] $(q "$data") index (i-1) using 2:4 with linespoints title word(modes,i)"
 echo "chart: $png and $svg"

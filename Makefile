@@ -89,8 +89,8 @@ SHARED_DIR := $(VDIR)
 SHARED_INC := -I$(FROM) $(SHARED_INC)
 endif
 
-LESSON_PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-LESSON_PKG_LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+LESSON_PKG_CFLAGS = $(if $(PKGS),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+LESSON_PKG_LIBS = $(if $(PKGS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 LESSON_CFLAGS = $(CFLAGS_BASE) $(KIT_INC) $(if $(USES_AIO),-Iharness/aio) $(LESSON_PKG_CFLAGS)
 LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
 LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)

@@ -1,6 +1,7 @@
 # kit: the helpers every lesson's tests and programs link (harness/kit/kit.h).
-KIT_CFLAGS := $(CFLAGS_BASE) $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
-KIT_LIBS   := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+# Recursive (=) so pkg-config runs when a recipe needs it, after harness/deps.sh has run.
+KIT_CFLAGS = $(CFLAGS_BASE) $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
+KIT_LIBS   = $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 
 $(BUILD)/kit/san/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

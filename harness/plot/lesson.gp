@@ -12,7 +12,7 @@ if (logx) set logscale x 2
 if (logy) set logscale y 10
 set bmargin 5
 set label 1 note at screen 0.99, screen 0.02 right font ',8' tc rgb '#777777'
-set offsets graph 0.03, graph 0.03, 0, 0
+set offsets graph 0.03, graph 0.03, graph 0.06, graph 0.06
 
 n = words(modes)
 measured(i) = sprintf('%s (measured, median)', word(modes, i))

@@ -86,9 +86,9 @@ static bool timer_before(const struct loop_timer *a, const struct loop_timer *b)
 }
 
 /* TODO 2: add a copy of *t to the heap. Returns 0 or -ENOMEM (the heap is unchanged).
- * heap_reserve() below has made room for one more entry. Put t at the end (index nheap) and
- * sift it up: while t comes before its parent (use timer_before), move the parent down into
- * t's place and go up one level. About 10 lines. */
+ * heap_reserve(), called first, made room for one more entry. Put t at the end (index
+ * nheap) and sift it up: while t comes before its parent (use timer_before), move the parent
+ * down into t's place and go up one level. About 10 lines. */
 static int heap_push(struct loop *loop, const struct loop_timer *t)
 {
     int rc = heap_reserve(loop);

@@ -152,19 +152,20 @@ void expect_clean_return(const struct run_report *r, long ran, long expected, co
     char death[96];
 
     if (r->timed_out && ran < expected)
-        cr_assert_fail("[stuck] %s: loop_run was still running after %.1f s, and only %ld of %ld "
-                "callbacks had run. A pending timer must bound poll's timeout, and loop->now "
-                "must be refreshed every pass so that the timer becomes due.",
-                what, RUN_LIMIT_S, ran, expected);
+        cr_assert_fail("[stuck] %s: loop_run was still running after %.1f s, and only %ld "
+                       "of %ld callbacks had run. A pending timer must bound poll's timeout, "
+                       "and loop->now must be refreshed every pass so that the timer becomes "
+                       "due.", what, RUN_LIMIT_S, ran, expected);
     if (r->timed_out)
-        cr_assert_fail("[never-returns] %s: all %ld callbacks had run, but loop_run was still running "
-                "%.1f s later. When no timer is pending and no descriptor is watched, loop_run "
-                "must return 0 instead of calling poll() again.", what, ran, RUN_LIMIT_S);
+        cr_assert_fail("[never-returns] %s: all %ld callbacks had run, but loop_run was still "
+                       "running %.1f s later. When no timer is pending and no descriptor is "
+                       "watched, loop_run must return 0 instead of calling poll() again.",
+                       what, ran, RUN_LIMIT_S);
     if (!r->finished) {
         describe_death(r->status, death, sizeof death);
-        cr_assert_fail("[crashed] %s: the process running loop_run %s before it returned. If a "
-                "sanitizer report is printed above, its first `loop.c` line is the place.",
-                what, death);
+        cr_assert_fail("[crashed] %s: the process running loop_run %s before it returned. If "
+                       "a sanitizer report is printed above, its first `loop.c` line is the "
+                       "place.", what, death);
     }
     expect_done(r->rc, "loop_run", "loop_run (TODO 7) and the helpers it calls");
     cr_assert_eq(r->rc, 0, "[run-error] %s: loop_run returned %d (%s); expected 0 once nothing "

@@ -45,9 +45,11 @@ $(eval $(call aio_rules,$(BUILD)/aio/san,$(SAN_FLAGS)))
 $(eval $(call aio_rules,$(BUILD)/aio/san-poll,$(SAN_FLAGS)))
 $(eval $(call aio_rules,$(BUILD)/aio/opt,$(OPT_FLAGS)))
 
+# Built aside and renamed: other make runs (lessons, benchmark) may be linking the old one.
 $(BUILD)/aio/%/libaio.a:
-	@rm -f $@
-	$(Q)$(AR) rcs $@ $^
+	@rm -f $@.tmp
+	@$(if $(Q),echo "  AR    $@")
+	$(Q)$(AR) rcs $@.tmp $^ && mv -f $@.tmp $@
 $(BUILD)/aio/san/libaio.a: $(AIO_SAN_OBJS)
 $(BUILD)/aio/opt/libaio.a: $(AIO_OPT_OBJS)
 $(BUILD)/aio/san-poll/libaio.a: $(AIO_PSAN_OBJS)

@@ -135,11 +135,15 @@ void aio__stacks_free(struct aio__stacks *S);
 struct aio__threads;
 
 struct aio__loop {
-    int64_t now;                        /* ms, read once per iteration */
+    int64_t now;                        /* ms, read at most once per iteration */
+    bool now_stale;                     /* now must be read again before use */
     struct aio__ctx sched;              /* the scheduler's own context (aio_run's stack) */
     aio_task *current;
     aio_task *ready_head, *ready_tail;
     size_t ready_len;
+    size_t batch;                       /* phase 3: tasks of this batch not yet run */
+    bool from_scheduler;                /* the switch under way started in the scheduler */
+    int64_t ran_since;                  /* debug mode: when the running task got the CPU */
     struct aio__timer **heap;
     size_t heap_len, heap_cap;
     struct aio__watch **fds;            /* fd -> watch, 2 per fd: [2*fd] reader, [2*fd+1] writer */
@@ -163,6 +167,7 @@ struct aio__loop {
 };
 
 struct aio__loop *aio__loop_get(void);  /* the loop running on this thread, or NULL */
+int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop at hand */
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
 

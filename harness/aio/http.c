@@ -146,7 +146,7 @@ static int aio__http_on_timer(CURLM *multi, long timeout_ms, void *userp)
     if (timeout_ms < 0)
         aio__timer_stop(c->loop, &c->timer);
     else
-        aio__timer_start(c->loop, &c->timer, c->loop->now + timeout_ms);
+        aio__timer_start(c->loop, &c->timer, aio__now(c->loop) + timeout_ms);
     return 0;
 }
 
@@ -282,6 +282,10 @@ static struct aio__xfer *aio__xfer_get(aio_http *c)
         curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, aio__http_on_body);
         curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
         curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+        /* The kit talks to servers on 127.0.0.1: ignore http_proxy and friends in the
+         * environment (a proxy would break the lessons, and curl would look them up on
+         * every request). */
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
     }
     x->waiter = NULL;
     x->len = 0;

@@ -26,13 +26,25 @@ static int64_t aio__clock_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The loop's "now": read from the clock on first use in an iteration, then cached until the
+ * next one. An iteration that never asks (tasks only yielding to each other, no timers)
+ * never pays for the clock, which costs more than a task switch. */
+int64_t aio__now(struct aio__loop *L)
+{
+    if (L->now_stale) {
+        L->now = aio__clock_ms();
+        L->now_stale = false;
+    }
+    return L->now;
+}
+
 /* The loop's cached "now", or the clock itself outside a loop. */
 int64_t aio_now(void)
 {
     struct aio__loop *L = aio__running;
     if (L == NULL)
         return aio__clock_ms();
-    return L->now;
+    return aio__now(L);
 }
 
 /* ---- debug reports ----------------------------------------------------------------------- */
@@ -167,8 +179,11 @@ void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm)
  * instead of holding this phase forever. */
 static void aio__run_timers(struct aio__loop *L)
 {
+    if (L->heap_len == 0)
+        return;
+    int64_t now = aio__now(L);
     size_t budget = L->heap_len;
-    while (budget-- > 0 && L->heap_len > 0 && L->heap[0]->deadline <= L->now) {
+    while (budget-- > 0 && L->heap_len > 0 && L->heap[0]->deadline <= now) {
         struct aio__timer *tm = L->heap[0];
         aio__timer_stop(L, tm);
         tm->fire(L, tm);
@@ -182,7 +197,7 @@ static int aio__next_timeout(struct aio__loop *L)
         return 0;
     if (L->heap_len == 0)
         return -1;
-    int64_t ms = L->heap[0]->deadline - L->now;
+    int64_t ms = L->heap[0]->deadline - aio__now(L);
     if (ms < 0)
         ms = 0;
     if (ms > 24 * 3600 * 1000)
@@ -314,7 +329,8 @@ void aio__run_ready(struct aio__loop *L);   /* task.c */
 
 /* One loop iteration after another, until every task has finished:
  *
- *   1. update now          read the monotonic clock once; every timer compares against it
+ *   1. update now          forget the cached time: the first to ask this iteration (the
+ *                          timers, a task's aio_now()) reads the monotonic clock, once
  *   2. run expired timers  a task whose sleep or deadline is over becomes ready
  *   3. run ready tasks     each task ready at the start of this phase runs once, until it
  *                          waits again; tasks made ready meanwhile run next iteration, so a
@@ -328,7 +344,7 @@ void aio__run_ready(struct aio__loop *L);   /* task.c */
 static int aio__loop_iterate(struct aio__loop *L)
 {
     for (;;) {
-        L->now = aio__clock_ms();                                       /* 1 */
+        L->now_stale = true;                                            /* 1 */
         aio__run_timers(L);                                             /* 2 */
         aio__run_ready(L);                                              /* 3 */
         if (L->live == 0)
@@ -378,7 +394,7 @@ int aio_run(aio_fn fn, void *arg)
     if (L == NULL)
         return -ENOMEM;
     L->debug = aio__env_debug();
-    L->now = aio__clock_ms();
+    L->now_stale = true;
     aio__stacks_init(&L->stacks);
     rc = aio__be_init(L);
     if (rc < 0)

@@ -60,43 +60,69 @@ static int64_t aio__clock_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Scheduler side: run t until it waits or finishes. */
-static void aio__resume(struct aio__loop *L, aio_task *t)
+/* Make t the running task (the switch itself is the caller's). */
+static void aio__enter(struct aio__loop *L, aio_task *t)
 {
-    void *fake = NULL;
-    int64_t t0 = L->debug ? aio__clock_ns() : 0;
     L->current = t;
     t->state = AIO__RUNNING;
+    if (L->debug)
+        L->ran_since = aio__clock_ns();
+}
+
+/* Debug mode: t is about to switch away; report it if it ran too long without a wait. */
+static void aio__check_held(struct aio__loop *L, aio_task *t)
+{
+    int64_t ms = (aio__clock_ns() - L->ran_since) / 1000000;
+    if (ms > AIO__HELD_MS) {
+        char label[96];
+        aio__task_label(t, label, sizeof label);
+        aio__debug("%s held the loop for %lld ms (no wait in between)", label, (long long)ms);
+    }
+}
+
+/* Phase 3 of the loop: run each task that was ready when the phase began, once.
+ *
+ * The scheduler starts the first task of the batch; from then on each task, when it waits,
+ * switches straight to the next one in the batch (aio__suspend), and only the last one
+ * switches back here. One switch per task instead of two (out to the scheduler, in to the
+ * next task) halves the cost of a yield; the order is exactly the same. */
+void aio__run_ready(struct aio__loop *L)
+{
+    if (L->ready_len == 0)
+        return;
+    L->batch = L->ready_len - 1;
+    aio_task *t = aio__ready_pop(L);
+    void *fake = NULL;
+    aio__enter(L, t);
+    L->from_scheduler = true;
     AIO__ASAN_START(&fake, t->stack_lo, (size_t)(t->stack_hi - t->stack_lo));
     aio__ctx_switch(&L->sched, &t->ctx);
     AIO__ASAN_FINISH(fake, NULL, NULL);
     L->current = NULL;
-    if (L->debug) {
-        int64_t ms = (aio__clock_ns() - t0) / 1000000;
-        if (ms > AIO__HELD_MS) {
-            char label[96];
-            aio__task_label(t, label, sizeof label);
-            aio__debug("%s held the loop for %lld ms (no wait in between)", label,
-                       (long long)ms);
-        }
-    }
 }
 
-/* Task side: go back to the scheduler; returns when the task is resumed. A finished task
- * passes final, and AddressSanitizer may then drop the fake stack it kept for it. */
+/* Task side: t waits (or has finished). Switch to the next task of this batch, or back to
+ * the scheduler when the batch is done; returns when something switches back to t. A
+ * finished task passes final, so AddressSanitizer may drop the fake stack it kept for it. */
 static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
 {
-    AIO__ASAN_START(final ? NULL : &t->asan_fake, L->main_stack_lo, L->main_stack_size);
-    aio__ctx_switch(&t->ctx, &L->sched);
+    if (L->debug)
+        aio__check_held(L, t);
+    struct aio__ctx *to = &L->sched;
+    const void *lo = L->main_stack_lo;
+    size_t size = L->main_stack_size;
+    if (L->batch > 0) {
+        L->batch--;
+        aio_task *next = aio__ready_pop(L);
+        aio__enter(L, next);
+        to = &next->ctx;
+        lo = next->stack_lo;
+        size = (size_t)(next->stack_hi - next->stack_lo);
+    }
+    L->from_scheduler = false;
+    AIO__ASAN_START(final ? NULL : &t->asan_fake, lo, size);
+    aio__ctx_switch(&t->ctx, to);
     AIO__ASAN_FINISH(t->asan_fake, NULL, NULL);
-}
-
-/* Phase 3 of the loop: run each task that was ready when the phase began, once. */
-void aio__run_ready(struct aio__loop *L)
-{
-    size_t n = L->ready_len;
-    while (n-- > 0)
-        aio__resume(L, aio__ready_pop(L));
 }
 
 /* A stack without a guard page cannot fault on overflow; check the stack pointer at each
@@ -131,11 +157,11 @@ static void aio__task_entry(void)
 {
     struct aio__loop *L = aio__loop_get();
     aio_task *t = L->current;
-    /* The first switch into any task tells AddressSanitizer where the scheduler's stack is. */
+    /* A first switch from the scheduler tells AddressSanitizer where the scheduler's stack is. */
     const void *lo = NULL;
     size_t size = 0;
     AIO__ASAN_FINISH(NULL, &lo, &size);
-    if (lo != NULL) {
+    if (lo != NULL && L->from_scheduler) {
         L->main_stack_lo = (void *)lo;
         L->main_stack_size = size;
     }

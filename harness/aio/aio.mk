@@ -14,9 +14,18 @@ else
 AIO_BACKEND ?= poll
 endif
 
+# The context switch: hand-written assembly on x86-64, ucontext elsewhere or when asked
+# (AIO_SWITCH=ucontext, e.g. to compare them).
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c
 ifeq ($(shell uname -m),x86_64)
+AIO_SWITCH ?= asm
+else
+AIO_SWITCH ?= ucontext
+endif
+ifeq ($(AIO_SWITCH),asm)
 AIO_ASM_SRC := switch_x86_64.S
+else
+AIO_SWITCH_CFLAGS := -DAIO_UCONTEXT
 endif
 
 # $(call aio_objs,DIR,BACKEND): the object files of one build of the library.
@@ -27,7 +36,7 @@ AIO_SAN_OBJS  := $(call aio_objs,$(BUILD)/aio/san,$(AIO_BACKEND))
 AIO_OPT_OBJS  := $(call aio_objs,$(BUILD)/aio/opt,$(AIO_BACKEND))
 AIO_PSAN_OBJS := $(call aio_objs,$(BUILD)/aio/san-poll,poll)
 
-AIO_CFLAGS = $(CFLAGS_BASE) $(AIO_INC) $(AIO_CURL_CFLAGS)
+AIO_CFLAGS = $(CFLAGS_BASE) $(AIO_INC) $(AIO_CURL_CFLAGS) $(AIO_SWITCH_CFLAGS)
 
 # $(call aio_rules,DIR,FLAGS): compile rules for one build directory. (One pattern rule
 # with several targets would mean "one recipe makes them all" to make, hence the macro.)

@@ -1,0 +1,412 @@
+/* delayd's endpoints: parse the path and query, then answer now or sleep first (timers.h).
+ * Every answer goes through server_respond*(), which counts its status. */
+#include "endpoints.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "content.h"
+#include "server.h"
+#include "stats.h"
+#include "timers.h"
+
+#define DELAY_MAX_MS 600000L            /* ten minutes: any longer is a mistake in a test */
+#define HANG_MAX_US 3600000000ull       /* /hang gives up after an hour */
+#define BYTES_MAX (100L * 1024 * 1024)  /* 100 MiB */
+#define DRIP_BYTES_MAX (10L * 1024 * 1024)
+#define DRIP_BYTES_DEFAULT 10
+#define DRIP_DURATION_DEFAULT_MS 1000
+#define DRIP_BLOCK 4096                 /* most bytes one drip read hands MHD */
+#define LIMITED_DELAY_DEFAULT_MS 100
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+#define NUMBER_DIGITS_MAX 18            /* keeps the value far from overflowing a long */
+
+#define TEXT "text/plain; charset=utf-8"
+#define JSON "application/json"
+#define HTML "text/html; charset=utf-8"
+
+struct route {
+    const char *prefix;   /* the path, or "/name/" for paths that carry a number */
+    bool numbered;
+    enum endpoint ep;
+};
+
+static const struct route routes[] = {
+    { "/delay/", true, EP_DELAY },     { "/status/", true, EP_STATUS },
+    { "/bytes/", true, EP_BYTES },     { "/page/", true, EP_PAGE },
+    { "/hang", false, EP_HANG },       { "/drip", false, EP_DRIP },
+    { "/limited", false, EP_LIMITED }, { "/flaky", false, EP_FLAKY },
+    { "/stats", false, EP_STATS },     { "/reset", false, EP_RESET },
+};
+
+#define ROUTES (sizeof routes / sizeof routes[0])
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+/* Parse a plain decimal number (digits only: no sign, space or exponent) within lo..hi.
+ * Returns 0, -EINVAL for anything else, -ERANGE when out of range. */
+static int parse_number(const char *s, long lo, long hi, long *out)
+{
+    long v = 0;
+    size_t n = 0;
+
+    for (; s[n] >= '0' && s[n] <= '9'; n++) {
+        if (n == NUMBER_DIGITS_MAX)
+            return -ERANGE;
+        v = v * 10 + (s[n] - '0');
+    }
+    if (n == 0 || s[n] != '\0')
+        return -EINVAL;
+    if (v < lo || v > hi)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+/* A query argument as a number, or fallback when absent. Returns 0 or a negative errno. */
+static int query_number(struct request *req, const char *key, long lo, long hi, long fallback,
+                        long *out)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+
+    if (v == NULL) {
+        *out = fallback;
+        return 0;
+    }
+    return parse_number(v, lo, hi, out);
+}
+
+enum endpoint endpoint_classify(const char *url)
+{
+    for (size_t i = 0; i < ROUTES; i++) {
+        const struct route *r = &routes[i];
+        size_t len = strlen(r->prefix);
+
+        if (r->numbered ? strncmp(url, r->prefix, len) == 0 : strcmp(url, r->prefix) == 0)
+            return r->ep;
+    }
+    return EP_OTHER;
+}
+
+/* ---- small answers ------------------------------------------------------------------ */
+
+static enum MHD_Result bad_request(struct request *req, const char *why)
+{
+    char body[256];
+
+    snprintf(body, sizeof body, "bad request: %s\n", why);
+    return server_respond_copy(req, MHD_HTTP_BAD_REQUEST, TEXT, body);
+}
+
+static enum MHD_Result not_found(struct request *req, const char *url)
+{
+    char body[256];
+
+    snprintf(body, sizeof body, "not found: %.200s\n", url);
+    return server_respond_copy(req, MHD_HTTP_NOT_FOUND, TEXT, body);
+}
+
+static enum MHD_Result method_not_allowed(struct request *req)
+{
+    static const char body[] = "method not allowed: delayd answers GET only\n";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+
+    if (resp != NULL) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT);
+    }
+    return server_respond(req, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+/* Sleep until ms from now; the answer comes from endpoint_wake(). */
+static enum MHD_Result sleep_ms(struct request *req, long ms)
+{
+    req->phase = PHASE_SLEEPING;
+    timers_sleep_until(req, delayd_now_us() + (uint64_t)ms * 1000u);
+    return MHD_YES;
+}
+
+/* ---- /delay/MS ---------------------------------------------------------------------- */
+
+static enum MHD_Result delay_reply(struct request *req, const char *url)
+{
+    json_t *doc = json_pack("{s:I, s:s, s:s}", "delay_ms", (json_int_t)req->id, "path", url,
+                            "query", req->query);
+    char *body = doc == NULL ? NULL : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    json_decref(doc);
+    return server_respond_owned(req, MHD_HTTP_OK, JSON, body);
+}
+
+static enum MHD_Result delay_answer(struct request *req, const char *url)
+{
+    if (parse_number(url + strlen("/delay/"), 0, DELAY_MAX_MS, &req->id) != 0)
+        return bad_request(req, "/delay/MS takes MS in 0..600000");
+    if (req->id == 0)
+        return delay_reply(req, url);
+    return sleep_ms(req, req->id);
+}
+
+/* ---- /status/CODE ------------------------------------------------------------------- */
+
+static enum MHD_Result status_answer(struct request *req, const char *url)
+{
+    char body[64];
+    long code;
+
+    if (parse_number(url + strlen("/status/"), STATUS_MIN, STATUS_MAX, &code) != 0)
+        return bad_request(req, "/status/CODE takes CODE in 100..599");
+    snprintf(body, sizeof body, "status %ld\n", code);
+    if (server_respond_copy(req, (unsigned)code, TEXT, body) == MHD_YES)
+        return MHD_YES;
+    /* MHD refuses some codes in some cases (1xx to an HTTP/1.0 client). */
+    return bad_request(req, "libmicrohttpd refused that status code for this request");
+}
+
+/* ---- /bytes/N ----------------------------------------------------------------------- */
+
+/* MHD's content reader for large /bytes bodies: copy the pattern from offset pos. */
+static ssize_t bytes_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    size_t n = max < BYTES_CHUNK ? max : BYTES_CHUNK;
+
+    (void)cls;
+    memcpy(buf, bytes_at(pos), n);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result bytes_answer(struct request *req, const char *url)
+{
+    struct MHD_Response *resp;
+    long n;
+
+    if (parse_number(url + strlen("/bytes/"), 0, BYTES_MAX, &n) != 0)
+        return bad_request(req, "/bytes/N takes N in 0..104857600");
+    /* Small bodies point straight into the pattern table: no copy, no callback. */
+    if (n <= BYTES_CHUNK)
+        resp = MHD_create_response_from_buffer((size_t)n, (void *)bytes_at(0),
+                                               MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_callback((uint64_t)n, BYTES_CHUNK, bytes_read, NULL, NULL);
+    if (resp != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    return server_respond(req, MHD_HTTP_OK, resp);
+}
+
+/* ---- /drip?bytes=N&duration_ms=D ---------------------------------------------------- */
+
+/* MHD's content reader for /drip: hand out the bytes whose time has come; when none has, sleep
+ * until the next one is due. Byte k (1-based) is due at k * D / N after the headers. */
+static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct request *req = cls;
+    int why = atomic_exchange(&req->wake, WAKE_NONE);
+    uint64_t elapsed = delayd_now_us() - req->drip_start_us;
+    uint64_t due;
+    uint64_t next_us;
+
+    if (why == WAKE_GONE || why == WAKE_SHUTDOWN)
+        return MHD_CONTENT_READER_END_WITH_ERROR;   /* closes the connection */
+    /* bytes <= 2^24 and duration <= 2^30 us, so the product cannot overflow */
+    if (elapsed >= req->drip_duration_us)
+        due = req->drip_bytes;
+    else
+        due = req->drip_bytes * elapsed / req->drip_duration_us;
+    if (due > pos) {
+        size_t n = due - pos < max ? (size_t)(due - pos) : max;
+
+        memset(buf, '*', n);
+        return (ssize_t)n;
+    }
+    next_us = (pos + 1) * req->drip_duration_us;
+    next_us = req->drip_start_us + (next_us + req->drip_bytes - 1) / req->drip_bytes;
+    timers_sleep_until(req, next_us);
+    return 0;   /* with the connection suspended, MHD asks again after the resume */
+}
+
+static enum MHD_Result drip_answer(struct request *req)
+{
+    struct MHD_Response *resp;
+    long bytes;
+    long duration_ms;
+
+    if (query_number(req, "bytes", 0, DRIP_BYTES_MAX, DRIP_BYTES_DEFAULT, &bytes) != 0 ||
+        query_number(req, "duration_ms", 0, DELAY_MAX_MS, DRIP_DURATION_DEFAULT_MS,
+                     &duration_ms) != 0)
+        return bad_request(req, "/drip takes bytes in 0..10485760 and duration_ms in 0..600000");
+    req->drip_bytes = (uint64_t)bytes;
+    req->drip_duration_us = (uint64_t)duration_ms * 1000u;
+    req->drip_start_us = delayd_now_us();
+    if (bytes == 0 || duration_ms == 0)
+        resp = MHD_create_response_from_buffer((size_t)bytes, (void *)bytes_at(0),
+                                               MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_callback((uint64_t)bytes, DRIP_BLOCK, drip_read, req,
+                                                 NULL);
+    if (resp != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    return server_respond(req, MHD_HTTP_OK, resp);
+}
+
+/* ---- /limited, /flaky --------------------------------------------------------------- */
+
+/* The answer of a /limited or /flaky request that got its slot or its draw. */
+static enum MHD_Result limited_reply(struct request *req)
+{
+    char body[128];
+
+    snprintf(body, sizeof body, "{\"in_flight\":%ld,\"limit\":%ld}", req->id, delayd_cfg.limit);
+    return server_respond_copy(req, req->status, JSON, body);
+}
+
+static enum MHD_Result flaky_reply(struct request *req)
+{
+    char body[128];
+
+    snprintf(body, sizeof body, "{\"n\":%llu,\"failed\":%s}", (unsigned long long)req->flaky_n,
+             req->status == MHD_HTTP_OK ? "false" : "true");
+    return server_respond_copy(req, req->status, JSON, body);
+}
+
+static enum MHD_Result limited_answer(struct request *req)
+{
+    char body[128];
+    long delay_ms;
+    long in_flight;
+
+    if (query_number(req, "delay_ms", 0, DELAY_MAX_MS, LIMITED_DELAY_DEFAULT_MS, &delay_ms) != 0)
+        return bad_request(req, "delay_ms takes 0..600000");
+    in_flight = stats_limited_enter();
+    req->holds_limited = true;   /* on_completed() gives the slot back */
+    req->id = in_flight;
+    if (in_flight > delayd_cfg.limit) {
+        snprintf(body, sizeof body, "too many requests: %ld in flight on /limited, limit %ld\n",
+                 in_flight, delayd_cfg.limit);
+        return server_respond_copy(req, MHD_HTTP_TOO_MANY_REQUESTS, TEXT, body);
+    }
+    req->status = MHD_HTTP_OK;
+    return delay_ms == 0 ? limited_reply(req) : sleep_ms(req, delay_ms);
+}
+
+static enum MHD_Result flaky_answer(struct request *req)
+{
+    long delay_ms;
+
+    if (query_number(req, "delay_ms", 0, DELAY_MAX_MS, 0, &delay_ms) != 0)
+        return bad_request(req, "delay_ms takes 0..600000");
+    req->flaky_n = stats_flaky_next();
+    req->status = flaky_draw(delayd_cfg.seed, req->flaky_n) < delayd_cfg.flaky_rate
+                      ? MHD_HTTP_SERVICE_UNAVAILABLE
+                      : MHD_HTTP_OK;
+    return delay_ms == 0 ? flaky_reply(req) : sleep_ms(req, delay_ms);
+}
+
+/* ---- /page/ID ----------------------------------------------------------------------- */
+
+static enum MHD_Result page_reply(struct request *req)
+{
+    long links[PAGE_LINKS_MAX];
+    int n = page_links(req->id, delayd_cfg.pages, links);
+    char body[1024];
+    int len;
+
+    len = snprintf(body, sizeof body,
+                   "<!DOCTYPE html>\n<html><head><title>Page %ld</title></head>\n"
+                   "<body><h1>Page %ld</h1>\n<ul>\n",
+                   req->id, req->id);
+    for (int i = 0; i < n; i++)
+        len += snprintf(body + len, sizeof body - (size_t)len,
+                        "<li><a href=\"/page/%ld\">page %ld</a></li>\n", links[i], links[i]);
+    snprintf(body + len, sizeof body - (size_t)len, "</ul></body></html>\n");
+    return server_respond_copy(req, MHD_HTTP_OK, HTML, body);
+}
+
+static enum MHD_Result page_answer(struct request *req, const char *url)
+{
+    long delay_ms;
+
+    if (parse_number(url + strlen("/page/"), 0, delayd_cfg.pages - 1, &req->id) != 0)
+        return not_found(req, url);
+    if (query_number(req, "delay_ms", 0, DELAY_MAX_MS, 0, &delay_ms) != 0)
+        return bad_request(req, "delay_ms takes 0..600000");
+    return delay_ms == 0 ? page_reply(req) : sleep_ms(req, delay_ms);
+}
+
+/* ---- /stats, /reset ----------------------------------------------------------------- */
+
+static enum MHD_Result stats_answer(struct request *req)
+{
+    struct MHD_Response *resp;
+    char *body = stats_json();
+
+    if (body == NULL)
+        return MHD_NO;
+    resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    /* A snapshot: a cache would show old counts. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON);
+    return server_respond(req, MHD_HTTP_OK, resp);
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+enum MHD_Result endpoint_answer(struct request *req, const char *url, const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return method_not_allowed(req);
+    switch (req->ep) {
+    case EP_DELAY:
+        return delay_answer(req, url);
+    case EP_STATUS:
+        return status_answer(req, url);
+    case EP_HANG:
+        return sleep_ms(req, (long)(HANG_MAX_US / 1000u));
+    case EP_BYTES:
+        return bytes_answer(req, url);
+    case EP_DRIP:
+        return drip_answer(req);
+    case EP_LIMITED:
+        return limited_answer(req);
+    case EP_FLAKY:
+        return flaky_answer(req);
+    case EP_PAGE:
+        return page_answer(req, url);
+    case EP_STATS:
+        return stats_answer(req);
+    case EP_RESET:
+        stats_reset();
+        return server_respond_copy(req, MHD_HTTP_OK, TEXT, "reset\n");
+    case EP_OTHER:
+        break;
+    }
+    return not_found(req, url);
+}
+
+enum MHD_Result endpoint_wake(struct request *req, const char *url)
+{
+    /* A client that left, or a server that stops: close without an answer. */
+    if (atomic_load(&req->wake) != WAKE_DEADLINE)
+        return MHD_NO;
+    switch (req->ep) {
+    case EP_DELAY:
+        return delay_reply(req, url);
+    case EP_LIMITED:
+        return limited_reply(req);
+    case EP_FLAKY:
+        return flaky_reply(req);
+    case EP_PAGE:
+        return page_reply(req);
+    default:
+        return MHD_NO;   /* /hang after an hour: still no answer */
+    }
+}

@@ -1,0 +1,79 @@
+/* delayd: the kit's local HTTP test server. main() reads the flags, raises the descriptor
+ * limit, starts the timers and the daemon, and waits for SIGINT or SIGTERM to stop cleanly. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "content.h"
+#include "delayd.h"
+#include "flags.h"
+#include "server.h"
+#include "timers.h"
+
+struct delayd_config delayd_cfg = {
+    .host = "127.0.0.1",
+    .port = 0,
+    .limit = 5,
+    .flaky_rate = 0.3,
+    .seed = 1,
+    .pages = 100,
+    .threads = 2,
+};
+
+/* 10,000 clients need 10,000 descriptors; the soft limit is often 1024, the hard one higher.
+ * Failing is not fatal: we serve fewer connections. */
+static void raise_fd_limit(void)
+{
+    struct rlimit lim;
+
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == lim.rlim_max)
+        return;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        perror("delayd: setrlimit(RLIMIT_NOFILE)");
+}
+
+/* Block the stop signals in every thread (threads inherit the mask), so that only sigwait()
+ * in main() receives them; ignore SIGPIPE, a client that left is no reason to die. */
+static void take_signals(sigset_t *stop)
+{
+    sigemptyset(stop);
+    sigaddset(stop, SIGINT);
+    sigaddset(stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+    sigset_t stop;
+    unsigned port;
+    int sig;
+    int rc;
+
+    rc = flags_parse(argc, argv, &delayd_cfg);
+    if (rc != 0)
+        return rc > 0 ? 0 : FLAGS_EXIT_USAGE;
+    raise_fd_limit();
+    take_signals(&stop);
+    content_init();
+
+    rc = timers_start();
+    if (rc != 0) {
+        fprintf(stderr, "delayd: cannot start the timer thread: %s\n", strerror(-rc));
+        return 1;
+    }
+    if (server_start(&port) != 0) {
+        timers_stop();
+        return 1;
+    }
+    /* The kit reads this line to learn the port: print it only once we accept connections. */
+    printf("delayd listening on http://%s%s%s:%u\n", strchr(delayd_cfg.host, ':') ? "[" : "",
+           delayd_cfg.host, strchr(delayd_cfg.host, ':') ? "]" : "", port);
+    fflush(stdout);
+
+    sigwait(&stop, &sig);
+    server_stop();
+    return 0;
+}

@@ -1,0 +1,322 @@
+/* delayd's timers: a min-heap of sleeping requests ordered by deadline, and an epoll set that
+ * watches their sockets for hang-ups, both serviced by one thread.
+ *
+ * Why not MHD's own timeouts? MHD stops watching a connection while it is suspended: it would
+ * neither wake it on time nor notice the client leave. So the thread below does both, then
+ * hands the connection back with MHD_resume_connection(), which is safe from any thread. */
+#include "timers.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define HEAP_INITIAL 16384    /* sleepers before the first realloc */
+#define EVENTS_PER_WAIT 256   /* hang-ups handled per epoll_wait; more wait for the next turn */
+
+static struct {
+    pthread_mutex_t lock;     /* guards everything below but the fds */
+    pthread_t thread;
+    int epfd;                 /* sleeping sockets (EPOLLRDHUP) and the kick eventfd */
+    int kick;                 /* eventfd: "the earliest deadline changed" or "stop" */
+    struct request **heap;    /* heap[0] has the earliest deadline */
+    size_t len;
+    size_t cap;
+    bool stopping;
+} t = { .lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .kick = -1 };
+
+/* ---- the heap (lock held) ----------------------------------------------------------- */
+
+static bool earlier(size_t a, size_t b)
+{
+    return t.heap[a]->deadline_us < t.heap[b]->deadline_us;
+}
+
+static void place(size_t i, struct request *req)
+{
+    t.heap[i] = req;
+    req->heap_index = i;
+}
+
+static void swap(size_t a, size_t b)
+{
+    struct request *tmp = t.heap[a];
+
+    place(a, t.heap[b]);
+    place(b, tmp);
+}
+
+static void sift_up(size_t i)
+{
+    while (i > 0 && earlier(i, (i - 1) / 2)) {
+        swap(i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void sift_down(size_t i)
+{
+    for (;;) {
+        size_t left = 2 * i + 1;
+        size_t best = i;
+
+        if (left < t.len && earlier(left, best))
+            best = left;
+        if (left + 1 < t.len && earlier(left + 1, best))
+            best = left + 1;
+        if (best == i)
+            return;
+        swap(i, best);
+        i = best;
+    }
+}
+
+/* Add req; returns 0, or -ENOMEM (then req is not in the heap). */
+static int heap_push(struct request *req)
+{
+    if (t.len == t.cap) {
+        size_t cap = t.cap * 2;
+        struct request **grown = realloc(t.heap, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return -ENOMEM;
+        t.heap = grown;
+        t.cap = cap;
+    }
+    place(t.len, req);
+    t.len++;
+    sift_up(t.len - 1);
+    return 0;
+}
+
+static void heap_remove(struct request *req)
+{
+    size_t i = req->heap_index;
+
+    t.len--;
+    if (i != t.len) {
+        struct request *last = t.heap[t.len];
+
+        /* The last item fills the hole; it may belong above or below it. */
+        place(i, last);
+        sift_up(i);
+        sift_down(last->heap_index);
+    }
+    req->heap_index = TIMERS_NOT_QUEUED;
+}
+
+/* ---- waking (lock held) ------------------------------------------------------------- */
+
+/* Take req out of the heap and the epoll set and push it on the due list with its reason.
+ * The caller resumes the due list after unlocking. */
+static void make_due(struct request *req, enum wake why, struct request **due)
+{
+    heap_remove(req);
+    /* Removing before the resume matters: once resumed, MHD may close the socket and the same
+     * descriptor number may come back for a new connection. */
+    epoll_ctl(t.epfd, EPOLL_CTL_DEL, req->fd, NULL);
+    atomic_store(&req->wake, why);
+    req->next_due = *due;
+    *due = req;
+}
+
+static void collect_expired(uint64_t now, struct request **due)
+{
+    while (t.len > 0 && t.heap[0]->deadline_us <= now)
+        make_due(t.heap[0], WAKE_DEADLINE, due);
+}
+
+static void collect_all(struct request **due)
+{
+    while (t.len > 0)
+        make_due(t.heap[0], WAKE_SHUTDOWN, due);
+}
+
+/* Milliseconds until the earliest deadline, rounded up so we never wake early and spin;
+ * -1 (forever) when nothing sleeps. */
+static int next_timeout_ms(void)
+{
+    uint64_t now = delayd_now_us();
+    uint64_t at;
+    uint64_t ms;
+
+    if (t.len == 0)
+        return -1;
+    at = t.heap[0]->deadline_us;
+    if (at <= now)
+        return 0;
+    ms = (at - now + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Outside the lock: once resumed, a request may be freed by its MHD thread at any moment, so
+ * read the link first and never touch it again. */
+static void resume_all(struct request *due)
+{
+    while (due != NULL) {
+        struct request *next = due->next_due;
+
+        MHD_resume_connection(due->conn);
+        due = next;
+    }
+}
+
+static void drain_kick(void)
+{
+    uint64_t count;
+
+    if (read(t.kick, &count, sizeof count) < 0 && errno != EAGAIN)
+        perror("delayd: timers: read eventfd");
+}
+
+static void kick(void)
+{
+    uint64_t one = 1;
+
+    if (write(t.kick, &one, sizeof one) < 0 && errno != EAGAIN)
+        perror("delayd: timers: write eventfd");
+}
+
+/* ---- the thread --------------------------------------------------------------------- */
+
+/* One turn: wait for the earliest deadline or an event, then wake whoever is due. Returns
+ * false once everything was woken for shutdown. */
+static bool timers_turn(void)
+{
+    struct epoll_event events[EVENTS_PER_WAIT];
+    struct request *due = NULL;
+    bool stopping;
+    int timeout;
+    int n;
+
+    pthread_mutex_lock(&t.lock);
+    timeout = t.stopping ? 0 : next_timeout_ms();
+    pthread_mutex_unlock(&t.lock);
+
+    n = epoll_wait(t.epfd, events, EVENTS_PER_WAIT, timeout);
+    if (n < 0) {
+        if (errno != EINTR)
+            perror("delayd: timers: epoll_wait");
+        n = 0;
+    }
+
+    pthread_mutex_lock(&t.lock);
+    /* Hang-ups first: every request in this batch is still ours, because only this thread
+     * takes requests out of the heap. */
+    for (int i = 0; i < n; i++) {
+        struct request *req = events[i].data.ptr;
+
+        if (req == NULL)
+            drain_kick();
+        else
+            make_due(req, WAKE_GONE, &due);
+    }
+    collect_expired(delayd_now_us(), &due);
+    stopping = t.stopping;
+    if (stopping)
+        collect_all(&due);
+    pthread_mutex_unlock(&t.lock);
+
+    resume_all(due);
+    return !stopping;
+}
+
+static void *timers_main(void *arg)
+{
+    (void)arg;
+    while (timers_turn()) {
+    }
+    return NULL;
+}
+
+int timers_start(void)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    int err;
+
+    t.heap = malloc(HEAP_INITIAL * sizeof *t.heap);
+    if (t.heap == NULL)
+        return -ENOMEM;
+    t.cap = HEAP_INITIAL;
+    t.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (t.epfd < 0)
+        goto fail_errno;
+    t.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t.kick < 0)
+        goto fail_errno;
+    if (epoll_ctl(t.epfd, EPOLL_CTL_ADD, t.kick, &ev) != 0)
+        goto fail_errno;
+    err = pthread_create(&t.thread, NULL, timers_main, NULL);
+    if (err != 0) {
+        errno = err;
+        goto fail_errno;
+    }
+    return 0;
+
+fail_errno:
+    err = -errno;
+    if (t.kick >= 0)
+        close(t.kick);
+    if (t.epfd >= 0)
+        close(t.epfd);
+    free(t.heap);
+    t.heap = NULL;
+    t.kick = t.epfd = -1;
+    return err;
+}
+
+void timers_stop(void)
+{
+    pthread_mutex_lock(&t.lock);
+    t.stopping = true;
+    pthread_mutex_unlock(&t.lock);
+    kick();
+    pthread_join(t.thread, NULL);
+    close(t.kick);
+    close(t.epfd);
+    free(t.heap);
+    t.heap = NULL;
+    t.kick = t.epfd = -1;
+}
+
+/* Wake req at once, on this thread; used when it cannot be queued. */
+static void wake_now(struct request *req, enum wake why)
+{
+    atomic_store(&req->wake, why);
+    MHD_resume_connection(req->conn);
+}
+
+void timers_sleep_until(struct request *req, uint64_t deadline_us)
+{
+    struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = req };
+    bool earliest;
+
+    MHD_suspend_connection(req->conn);
+    atomic_store(&req->wake, WAKE_NONE);
+    req->deadline_us = deadline_us;
+
+    pthread_mutex_lock(&t.lock);
+    if (t.stopping) {
+        pthread_mutex_unlock(&t.lock);
+        wake_now(req, WAKE_SHUTDOWN);
+        return;
+    }
+    if (heap_push(req) != 0) {
+        pthread_mutex_unlock(&t.lock);
+        wake_now(req, WAKE_SHUTDOWN);   /* out of memory: drop this request, keep serving */
+        return;
+    }
+    /* EPOLLRDHUP alone: we want the client's FIN or a reset, not pipelined request bytes. A
+     * failure here only means a vanished client is noticed at its deadline instead. */
+    epoll_ctl(t.epfd, EPOLL_CTL_ADD, req->fd, &ev);
+    earliest = req->heap_index == 0;
+    pthread_mutex_unlock(&t.lock);
+
+    if (earliest)
+        kick();   /* the thread may be sleeping until a later deadline */
+}

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -253,6 +254,72 @@ int kit_stats_reset(const char *base)
 
     snprintf(url, sizeof url, "%s/reset", base);
     return kit_get(url, &status, NULL, NULL) == 0 && status == 200 ? 0 : -1;
+}
+
+/* ---- the lesson programs' options ---------------------------------------------------- */
+
+#define KIT_DELAY_MAX 600000 /* ten minutes: delayd's own limit for /delay */
+
+static void usage(const char *prog, const char *const *modes, int need_url)
+{
+    fprintf(stderr, "usage: %s %s--mode ", prog, need_url ? "--url BASE " : "");
+    for (const char *const *m = modes; *m != NULL; m++)
+        fprintf(stderr, "%s%s", *m, m[1] != NULL ? "|" : "");
+    fprintf(stderr, " [--n N] [--delay MS]%s\n", need_url ? "" : " [--url BASE]");
+    exit(2);
+}
+
+/* A whole decimal number in [lo, hi] from text, or exit through usage(). */
+static long whole(const char *text, long lo, long hi, const char *what)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "%s must be a whole number from %ld to %ld, not '%s'\n", what, lo, hi,
+                text);
+        return -1;
+    }
+    return v;
+}
+
+static int known(const char *mode, const char *const *modes)
+{
+    for (; *modes != NULL; modes++) {
+        if (strcmp(mode, *modes) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void kit_parse_options(int argc, char **argv, const char *const *modes, int need_url,
+                       long max_n, struct kit_options *o)
+{
+    static const struct option longopts[] = {
+        { "url", required_argument, NULL, 'u' }, { "mode", required_argument, NULL, 'm' },
+        { "n", required_argument, NULL, 'n' },   { "delay", required_argument, NULL, 'd' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'u')
+            o->url = optarg;
+        else if (c == 'm')
+            o->mode = optarg;
+        else if (c == 'n')
+            o->n = whole(optarg, 1, max_n, "--n");
+        else if (c == 'd')
+            o->delay_ms = whole(optarg, 0, KIT_DELAY_MAX, "--delay");
+        else
+            usage(argv[0], modes, need_url);
+        if (o->n < 0 || o->delay_ms < 0)
+            usage(argv[0], modes, need_url);
+    }
+    if (optind < argc || (need_url && o->url == NULL) || !known(o->mode, modes))
+        usage(argv[0], modes, need_url);
 }
 
 /* ---- clocks and descriptors --------------------------------------------------------- */

@@ -30,6 +30,21 @@ long kit_stats_status(const char *base, int status);
  * fills status and a malloc'd NUL-terminated body (free it), or -1. body may be NULL. */
 int kit_get(const char *url, long *status, char **body, size_t *len);
 
+/* The options every lesson program takes (harness/README.md, "The program's row"). */
+struct kit_options {
+    const char *url;  /* --url BASE: the server's base URL, NULL when not given */
+    const char *mode; /* --mode: one of the program's modes */
+    long n;           /* --n: how many requests, timers or tasks */
+    long delay_ms;    /* --delay: how long each one waits, in milliseconds */
+};
+
+/* Parse argv into *o, whose fields hold the defaults on entry. modes is the NULL-terminated
+ * list of accepted --mode values; with need_url, --url must be given; --n must lie in
+ * 1..max_n and --delay in 0..600000. On a bad or missing option it prints a usage line that
+ * names the modes, and exits with status 2. */
+void kit_parse_options(int argc, char **argv, const char *const *modes, int need_url,
+                       long max_n, struct kit_options *o);
+
 /* Clocks, in seconds: monotonic wall time, and CPU time (user + system) of this process. */
 double kit_wall(void);
 double kit_cpu(void);

@@ -5,56 +5,17 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define URL_MAX 256
 
-struct options {
-    const char *url;  /* the server's base URL */
-    const char *mode; /* "seq" or "conc" */
-    long n;           /* how many requests */
-    long delay_ms;    /* how long the server waits before each answer */
-};
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s --url BASE --mode seq|conc [--n N] [--delay MS]\n", prog);
-    exit(2);
-}
 
-static struct options parse(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        { "url", required_argument, NULL, 'u' },   { "mode", required_argument, NULL, 'm' },
-        { "n", required_argument, NULL, 'n' },     { "delay", required_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct options o = { NULL, "conc", 10, 200 };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'u')
-            o.url = optarg;
-        else if (c == 'm')
-            o.mode = optarg;
-        else if (c == 'n')
-            o.n = strtol(optarg, NULL, 10);
-        else if (c == 'd')
-            o.delay_ms = strtol(optarg, NULL, 10);
-        else
-            usage(argv[0]);
-    }
-    if (o.url == NULL || o.n < 1 || o.n > 100000 || o.delay_ms < 0 ||
-        (strcmp(o.mode, "seq") != 0 && strcmp(o.mode, "conc") != 0))
-        usage(argv[0]);
-    return o;
-}
 
 /* Run the chosen fetch over n URLs; returns how many answered 200, or a negative errno. */
-static long run(const struct options *o, char **urls, struct fetch_result *results)
+static long run(const struct kit_options *o, char **urls, struct fetch_result *results)
 {
     int seq = strcmp(o->mode, "seq") == 0;
     int rc = seq ? fetch_sequential((const char *const *)urls, (size_t)o->n, results)
@@ -70,7 +31,10 @@ static long run(const struct options *o, char **urls, struct fetch_result *resul
 
 int main(int argc, char **argv)
 {
-    struct options o = parse(argc, argv);
+    static const char *const modes[] = { "conc", "seq", NULL };
+    struct kit_options o = { NULL, "conc", 10, 200 };
+
+    kit_parse_options(argc, argv, modes, 1, 100000, &o);
     char **urls = calloc((size_t)o.n, sizeof *urls);
     struct fetch_result *results = calloc((size_t)o.n, sizeof *results);
     struct kit_stats stats = { 0 };

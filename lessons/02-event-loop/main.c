@@ -4,52 +4,13 @@
 #include "kit.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct options {
-    const char *mode; /* "blocking" or "loop" */
-    long n;           /* how many timers */
-    long delay_ms;    /* how long each one waits */
-};
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s --mode blocking|loop [--n N] [--delay MS] [--url BASE]\n"
-            "  (--url is accepted and ignored: this lesson needs no server)\n", prog);
-    exit(2);
-}
 
-static struct options parse(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        { "url", required_argument, NULL, 'u' },   { "mode", required_argument, NULL, 'm' },
-        { "n", required_argument, NULL, 'n' },     { "delay", required_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct options o = { "loop", 16, 50 };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'u')
-            continue;
-        else if (c == 'm')
-            o.mode = optarg;
-        else if (c == 'n')
-            o.n = strtol(optarg, NULL, 10);
-        else if (c == 'd')
-            o.delay_ms = strtol(optarg, NULL, 10);
-        else
-            usage(argv[0]);
-    }
-    if (o.n < 1 || o.n > 1000000 || o.delay_ms < 0 || o.delay_ms > 60000 ||
-        (strcmp(o.mode, "blocking") != 0 && strcmp(o.mode, "loop") != 0))
-        usage(argv[0]);
-    return o;
-}
 
 /* The work each timer stands for: here, only counting that it happened. */
 static void on_timer(struct loop *loop, void *arg)
@@ -62,7 +23,7 @@ static void on_timer(struct loop *loop, void *arg)
 
 /* Like time.sleep() in a loop: the process waits for each timer in turn. Returns timers
  * fired. */
-static long run_blocking(const struct options *o)
+static long run_blocking(const struct kit_options *o)
 {
     struct timespec d = { o->delay_ms / 1000, (o->delay_ms % 1000) * 1000000L };
     long fired = 0;
@@ -79,7 +40,7 @@ static long run_blocking(const struct options *o)
 
 /* Like asyncio.gather() of N asyncio.sleep(): all timers on one loop, one wait for them all.
  * Returns timers fired, or a negative errno. */
-static long run_loop_mode(const struct options *o)
+static long run_loop_mode(const struct kit_options *o)
 {
     struct loop loop;
     long fired = 0;
@@ -107,7 +68,10 @@ static long run_loop_mode(const struct options *o)
 
 int main(int argc, char **argv)
 {
-    struct options o = parse(argc, argv);
+    static const char *const modes[] = { "loop", "blocking", NULL };
+    struct kit_options o = { NULL, "loop", 16, 50 };
+
+    kit_parse_options(argc, argv, modes, 0, 1000000, &o);
     int blocking = strcmp(o.mode, "blocking") == 0;
     double wall = kit_wall();
     double cpu = kit_cpu();

@@ -6,7 +6,6 @@
 #include "kit.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,59 +13,17 @@
 #define URL_MAX 256
 #define BATCH_SLACK_MS 10000 /* the batch's deadline: its theory time plus this */
 
-struct options {
-    const char *url;  /* the server's base URL */
-    const char *mode; /* "await", "tasks" or "jobs" */
-    long n;           /* how many downloads */
-    long delay_ms;    /* how long the server waits before each answer */
-};
 
 /* What the main task needs, and what it reports back. */
 struct program {
-    const struct options *o;
+    const struct kit_options *o;
     struct download *d;
     int rc;            /* the download function's return value */
     double wall, cpu;  /* what the batch cost, measured inside the loop */
 };
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s --url BASE --mode await|tasks|jobs [--n N] [--delay MS]\n",
-            prog);
-    exit(2);
-}
 
-static int known_mode(const char *m)
-{
-    return strcmp(m, "await") == 0 || strcmp(m, "tasks") == 0 || strcmp(m, "jobs") == 0;
-}
 
-static struct options parse(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        { "url", required_argument, NULL, 'u' },   { "mode", required_argument, NULL, 'm' },
-        { "n", required_argument, NULL, 'n' },     { "delay", required_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct options o = { NULL, "tasks", 10, 100 };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'u')
-            o.url = optarg;
-        else if (c == 'm')
-            o.mode = optarg;
-        else if (c == 'n')
-            o.n = strtol(optarg, NULL, 10);
-        else if (c == 'd')
-            o.delay_ms = strtol(optarg, NULL, 10);
-        else
-            usage(argv[0]);
-    }
-    if (o.url == NULL || o.n < 1 || o.n > 10000 || o.delay_ms < 0 || !known_mode(o.mode))
-        usage(argv[0]);
-    return o;
-}
 
 /* The downloads as jobs: start one job per download, then join each with job_join(). */
 static int download_as_jobs(aio_http *c, struct download *d, size_t n, int64_t deadline)
@@ -101,7 +58,7 @@ static int download_as_jobs(aio_http *c, struct download *d, size_t n, int64_t d
 static int program_main(void *arg)
 {
     struct program *p = arg;
-    const struct options *o = p->o;
+    const struct kit_options *o = p->o;
     size_t n = (size_t)o->n;
     int64_t deadline;
     aio_http *c = aio_http_new();
@@ -134,7 +91,10 @@ static long count_ok(const struct download *d, long n)
 
 int main(int argc, char **argv)
 {
-    struct options o = parse(argc, argv);
+    static const char *const modes[] = { "tasks", "await", "jobs", NULL };
+    struct kit_options o = { NULL, "tasks", 10, 100 };
+
+    kit_parse_options(argc, argv, modes, 1, 10000, &o);
     char (*urls)[URL_MAX] = calloc((size_t)o.n, sizeof *urls);
     struct download *d = calloc((size_t)o.n, sizeof *d);
     struct program p = { .o = &o, .d = d };

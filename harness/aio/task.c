@@ -129,8 +129,9 @@ static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
  * wait instead, and stop loudly rather than let the task scribble on its neighbour. */
 static void aio__stack_check(aio_task *t)
 {
-    char here;
-    char *sp = &here;
+    /* The frame address, not a local's: with AddressSanitizer's fake stacks a local
+     * variable may live on the heap. */
+    char *sp = __builtin_frame_address(0);
     if (sp < t->stack_lo || sp >= t->stack_hi) {
         char label[96];
         aio__task_label(t, label, sizeof label);

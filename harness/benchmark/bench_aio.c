@@ -64,8 +64,9 @@ static int join_all(aio_task **tasks, long n)
     return first;
 }
 
-/* Cancel and join the tasks spawned so far when spawning the rest failed. Returns err. */
-static int abandon(aio_task **tasks, long n, int err)
+/* Cancel and join every non-NULL task in tasks[0..n): the way out when spawning the rest
+ * failed, and how parked tasks are ended. Returns err, the caller's own result, unchanged. */
+static int cancel_all(aio_task **tasks, long n, int err)
 {
     for (long i = 0; i < n; i++) {
         if (tasks[i] != NULL)
@@ -105,7 +106,7 @@ static int bench_yield(void *arg)
         for (int i = 0; i < 2; i++) {
             t[i] = aio_spawn(yielder, rounds);
             if (t[i] == NULL)
-                return abandon(t, 2, -errno);
+                return cancel_all(t, 2, -errno);
         }
         int rc = join_all(t, 2);
         if (rc < 0)
@@ -174,7 +175,7 @@ static int sleep_round(struct bench *b, aio_task **tasks, double *ms)
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(sleeper, &b->delay_ms);
         if (tasks[i] == NULL)
-            return abandon(tasks, i, -errno);
+            return cancel_all(tasks, i, -errno);
     }
     int rc = join_all(tasks, b->n);
     *ms = (wall_s() - t0) * 1e3;
@@ -246,7 +247,7 @@ static int bench_rss(void *arg)
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(parker, &started);
         if (tasks[i] == NULL) {
-            rc = abandon(tasks, i, -errno);
+            rc = cancel_all(tasks, i, -errno);
             goto out;
         }
     }
@@ -257,10 +258,10 @@ static int bench_rss(void *arg)
     if (started < b->n || hwm_kib < 0) {
         fprintf(stderr, "bench_aio: only %ld of %ld tasks started, or VmHWM unreadable\n",
                 started, b->n);
-        rc = abandon(tasks, b->n, -EAGAIN);
+        rc = cancel_all(tasks, b->n, -EAGAIN);
         goto out;
     }
-    rc = abandon(tasks, b->n, 0);
+    rc = cancel_all(tasks, b->n, 0);
     b->value = (double)hwm_kib / 1024.0;
     snprintf(b->extra, sizeof b->extra, "tasks=%ld base_mib=%.1f per_task_kib=%.2f", b->n,
              (double)base_kib / 1024.0, (double)(hwm_kib - base_kib) / (double)b->n);
@@ -317,7 +318,7 @@ static int bench_http_batch(void *arg)
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(getter, &job);
         if (tasks[i] == NULL) {
-            rc = abandon(tasks, i, -errno);
+            rc = cancel_all(tasks, i, -errno);
             goto out;
         }
     }
@@ -364,7 +365,7 @@ static int bench_http_keepalive(void *arg)
     for (long i = 0; i < b->conns; i++) {
         tasks[i] = aio_spawn(get_loop, &job);
         if (tasks[i] == NULL) {
-            rc = abandon(tasks, i, -errno);
+            rc = cancel_all(tasks, i, -errno);
             goto out;
         }
     }

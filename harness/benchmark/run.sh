@@ -270,8 +270,11 @@ for name in $selected; do
             cold_median[$key]=$(median_of ${cold_runs[$key]})
         fi
         if [ -n "${cpu_runs[$key]:-}" ]; then
+            # Each run gave "client/server"; the medians are taken side by side.
+            client=$(printf '%s\n' ${cpu_runs[$key]} | sed 's|/.*||')
+            server=$(printf '%s\n' ${cpu_runs[$key]} | sed 's|.*/||')
             # shellcheck disable=SC2086
-            cpu_median[$key]="$(median_of ${cpu_runs[$key]//\/*/})/$(median_of $(echo "${cpu_runs[$key]}" | sed 's|[0-9.]*/||g'))"
+            cpu_median[$key]="$(median_of $client)/$(median_of $server)"
         fi
         printf '  %-20s %-10s runs:%s -> median %s %s\n' "$name" "$impl" "${runs[$key]}" \
             "${median[$key]}" "${unit[$key]}"
@@ -318,6 +321,11 @@ fi
         kept=$(awk -F, -v sel=" $selected " '!/^#/ && $1 != "benchmark" && index(sel, " " $1 " ") == 0' "$csv")
         if [ -n "$kept" ]; then
             echo "# rows of other benchmarks kept from the earlier run of $(sed -n 's/^# date: //p' "$csv")"
+            # ...with their notes (cold rounds, CPU per request, failures).
+            for name in $ALL; do
+                case " $selected " in *" $name "*) continue ;; esac
+                grep -E "^# (failed: )?$name[ ,]" "$csv"
+            done
         fi
     fi
     echo "benchmark,implementation,value,unit"

@@ -1,8 +1,10 @@
 /* delayd's command line: every flag takes a value, checked strictly; one line per mistake. */
 #include "flags.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@ static const char usage[] =
     "The kit's local HTTP test server. Prints \"delayd listening on http://HOST:PORT\" first,\n"
     "then serves until SIGINT or SIGTERM.\n"
     "\n"
-    "  --host ADDR        numeric address to bind (default 127.0.0.1)\n"
+    "  --host ADDR        numeric IPv4/IPv6 address to bind, or localhost (default 127.0.0.1)\n"
     "  --port P           0..65535, 0 picks a free port (default 0)\n"
     "  --limit K          /limited answers 429 above K requests in flight (default 5)\n"
     "  --flaky-rate R     fraction 0..1 of /flaky requests that fail with 503 (default 0.3)\n"
@@ -57,6 +59,13 @@ static int whole_number(const char *s, long long lo, long long hi, long long *ou
     return 0;
 }
 
+static bool is_numeric_address(const char *s)
+{
+    struct in6_addr addr;   /* large enough for either family */
+
+    return inet_pton(AF_INET, s, &addr) == 1 || inet_pton(AF_INET6, s, &addr) == 1;
+}
+
 static int bad_value(const char *flag, const char *value, const char *expected)
 {
     fprintf(stderr, "delayd: %s: expected %s, got '%s' (try --help)\n", flag, expected, value);
@@ -71,6 +80,11 @@ static int apply(int opt, const char *arg, struct delayd_config *cfg)
 
     switch (opt) {
     case 'H':
+        /* Only numeric addresses: delayd never resolves names, except this common one. */
+        if (strcmp(arg, "localhost") == 0)
+            arg = "127.0.0.1";
+        if (!is_numeric_address(arg))
+            return bad_value("--host", arg, "a numeric IPv4 or IPv6 address");
         cfg->host = arg;
         return 0;
     case 'p':

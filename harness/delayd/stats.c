@@ -158,7 +158,7 @@ static json_t *stats_document(void)
         json_object_set_new(by_ep, endpoint_names[i], json_integer(ep_copy[i]));
     by_status = json_object();
     for (int i = 0; i < STATUS_SLOTS; i++) {
-        char key[8];
+        char key[12];   /* any int fits */
 
         if (status_copy[i] == 0)
             continue;

@@ -263,6 +263,7 @@ Test(robust, bad_flags_exit_2_with_one_line)
     const char *unknown[] = { "--colour", "red", NULL };
     const char *missing[] = { "--seed", NULL };
     const char *extra[] = { "stray", NULL };
+    const char *host[] = { "--host", "example.org", NULL };
     const char *help[] = { "--help", NULL };
     char text[4096];
     int out;
@@ -278,6 +279,7 @@ Test(robust, bad_flags_exit_2_with_one_line)
     bad_flags(unknown, "--colour red");
     bad_flags(missing, "--seed (no value)");
     bad_flags(extra, "stray");
+    bad_flags(host, "--host example.org");
 
     pid = spawn(help, &out, &err);
     slurp(out, text, sizeof text);

@@ -44,6 +44,13 @@ for target in $(m print-HARNESS_CHECK_TARGETS); do
   if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
 done
 
+if harness/bench/selftest.sh >"$logs/bench-selftest.log" 2>&1; then
+  pass "harness: the lesson bench writes its CSV, table and a valid PNG, and survives a failed run"
+else
+  fail "harness: the lesson bench self-test (see $logs/bench-selftest.log)"
+  tail -n 3 "$logs/bench-selftest.log" | sed 's/^/      /'
+fi
+
 # ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected ------------
 for name in $(m print-LESSONS); do
   n=${name%%-*}

@@ -16,6 +16,10 @@ struct aio__loop;
 
 /* ---- the context switch (switch_x86_64.S or switch_ucontext.c) ----------------------- */
 
+#ifndef AIO_SAVE_FPU
+#define AIO_SAVE_FPU 0      /* 1: the switch also saves MXCSR and the x87 control word */
+#endif
+
 #if defined(__x86_64__) && !defined(AIO_UCONTEXT)
 #define AIO__ASM_SWITCH 1
 /* A saved context is just a stack pointer: everything else was pushed onto that stack. */
@@ -166,7 +170,14 @@ struct aio__loop {
     size_t main_stack_size;
 };
 
-struct aio__loop *aio__loop_get(void);  /* the loop running on this thread, or NULL */
+extern _Thread_local struct aio__loop *aio__running;   /* loop.c */
+
+/* The loop running on this thread, or NULL. */
+static inline struct aio__loop *aio__loop_get(void)
+{
+    return aio__running;
+}
+
 int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop at hand */
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);

@@ -9,13 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-/* One loop per thread: the loop this thread is running, or NULL. */
-static _Thread_local struct aio__loop *aio__running;
-
-struct aio__loop *aio__loop_get(void)
-{
-    return aio__running;
-}
+/* One loop per thread: the loop this thread is running, or NULL. Read through
+ * aio__loop_get(), inline in aio_internal.h: every public call starts by reading it. */
+_Thread_local struct aio__loop *aio__running;
 
 /* ---- clocks ------------------------------------------------------------------------------ */
 

@@ -11,7 +11,8 @@ void aio__ctx_switch_asm(void **save_sp, void *load_sp);
 void aio__ctx_trampoline(void);
 
 /* Lay out a frame on the new stack that looks as if aio__ctx_switch_asm had saved it, with
- * the trampoline as the return address and entry in r12. The stack memory stays owned by
+ * the trampoline as the return address and entry in r12 (and, with AIO_SAVE_FPU=1, the
+ * default floating-point control words below the registers). The stack memory stays owned by
  * the caller. */
 void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void))
 {
@@ -25,8 +26,10 @@ void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void)
     *--sp = 0;                              /* r13 */
     *--sp = 0;                              /* r14 */
     *--sp = 0;                              /* r15 */
+#if AIO_SAVE_FPU
     /* The default control words: round to nearest, all exceptions masked. */
     *--sp = (uint64_t)0x1F80 | ((uint64_t)0x037F << 32);
+#endif
     ctx->sp = sp;
 }
 

@@ -101,6 +101,15 @@ void aio__run_ready(struct aio__loop *L)
     L->current = NULL;
 }
 
+/* At the end of a batch: would the loop's other phases have nothing to do before the next
+ * one? True when tasks are ready and no timer is armed and no descriptor is watched: the
+ * scheduler would only forget "now" and start the next batch, so a task may do that itself
+ * instead of paying a switch to the scheduler and another out of it. */
+static bool aio__loop_idle(const struct aio__loop *L)
+{
+    return L->ready_len > 0 && L->heap_len == 0 && L->nwatch == 0;
+}
+
 /* Task side: t waits (or has finished). Switch to the next task of this batch, or back to
  * the scheduler when the batch is done; returns when something switches back to t. A
  * finished task passes final, so AddressSanitizer may drop the fake stack it kept for it. */
@@ -108,6 +117,11 @@ static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
 {
     if (L->debug)
         aio__check_held(L, t);
+    if (L->batch == 0 && aio__loop_idle(L)) {
+        /* Phases 1 and 3 of the next iteration, run from here (phase 2, 5 and 6 are empty). */
+        L->now_stale = true;
+        L->batch = L->ready_len;
+    }
     struct aio__ctx *to = &L->sched;
     const void *lo = L->main_stack_lo;
     size_t size = L->main_stack_size;
@@ -115,6 +129,8 @@ static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
         L->batch--;
         aio_task *next = aio__ready_pop(L);
         aio__enter(L, next);
+        if (next == t)
+            return;                     /* t yielded and is the only task ready: go on */
         to = &next->ctx;
         lo = next->stack_lo;
         size = (size_t)(next->stack_hi - next->stack_lo);

@@ -248,6 +248,41 @@ Test(tasks, yield_is_round_robin)
                      i % 3);
 }
 
+/* With no timer and no descriptor a yielding task starts the next batch itself, without
+ * going back to the scheduler; a timer armed meanwhile must still fire. */
+static int set_flag_after_sleep(void *arg)
+{
+    int *flag = arg;
+    int r = aio_sleep(20);
+    *flag = 1;
+    return r;
+}
+
+static int yield_until_flag(void *arg)
+{
+    (void)arg;
+    int flag = 0;
+    long yields = 0;
+    /* Spawned after a few lone yields, so the sleeper's timer appears mid-run. */
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(aio_yield(), 0, "[yield-alone] a lone task's yield returned nonzero");
+    aio_task *t = aio_spawn(set_flag_after_sleep, &flag);
+    cr_assert_not_null(t);
+    while (!flag && yields < 20000000L) {
+        aio_yield();
+        yields++;
+    }
+    cr_expect_eq(flag, 1, "[yield-starves-timer] a task yielded %ld times and a 20 ms sleep "
+                 "never ended: the loop's timer phase must run between batches of yields",
+                 yields);
+    return aio_join(t, AIO_NEVER);
+}
+
+Test(tasks, yielding_does_not_starve_timers)
+{
+    cr_assert_eq(aio_run(yield_until_flag, NULL), 0);
+}
+
 /* ---- cancellation: every wait point, level-triggered, cleanup ran ------------------------ */
 
 enum wait_point { W_PARK, W_SLEEP, W_JOIN, W_YIELD };

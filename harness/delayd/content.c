@@ -35,6 +35,7 @@ double flaky_draw(uint64_t seed, uint64_t n)
     return (double)(content_mix(seed ^ content_mix(n)) >> 11) * 0x1.0p-53;
 }
 
+/* Whether page is among the first n links. */
 static bool contains(const long *links, int n, long page)
 {
     for (int i = 0; i < n; i++) {

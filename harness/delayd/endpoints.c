@@ -103,6 +103,7 @@ static enum MHD_Result bad_request(struct request *req, const char *why)
     return server_respond_copy(req, MHD_HTTP_BAD_REQUEST, TEXT, body);
 }
 
+/* 404 with the path in a short text body. */
 static enum MHD_Result not_found(struct request *req, const char *url)
 {
     char body[256];
@@ -111,6 +112,7 @@ static enum MHD_Result not_found(struct request *req, const char *url)
     return server_respond_copy(req, MHD_HTTP_NOT_FOUND, TEXT, body);
 }
 
+/* 405 with Allow: GET; the body is static, MHD never frees it. */
 static enum MHD_Result method_not_allowed(struct request *req)
 {
     static const char body[] = "method not allowed: delayd answers GET only\n";
@@ -144,6 +146,7 @@ static enum MHD_Result delay_reply(struct request *req, const char *url)
     return server_respond_owned(req, MHD_HTTP_OK, JSON, body);
 }
 
+/* /delay/MS: 400 for a bad MS, else answer now (0) or after MS. */
 static enum MHD_Result delay_answer(struct request *req, const char *url)
 {
     if (parse_number(url + strlen("/delay/"), 0, DELAY_MAX_MS, &req->id) != 0)
@@ -181,6 +184,7 @@ static ssize_t bytes_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* /bytes/N: 400 for a bad N, else N pattern bytes with Content-Length. */
 static enum MHD_Result bytes_answer(struct request *req, const char *url)
 {
     struct MHD_Response *resp;
@@ -230,6 +234,7 @@ static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;   /* with the connection suspended, MHD asks again after the resume */
 }
 
+/* /drip: headers at once, then a body paced by drip_read(); req is its context. */
 static enum MHD_Result drip_answer(struct request *req)
 {
     struct MHD_Response *resp;
@@ -265,6 +270,7 @@ static enum MHD_Result limited_reply(struct request *req)
     return server_respond_copy(req, req->status, JSON, body);
 }
 
+/* The answer of a /flaky request, with the status its draw decided. */
 static enum MHD_Result flaky_reply(struct request *req)
 {
     char body[128];
@@ -274,6 +280,7 @@ static enum MHD_Result flaky_reply(struct request *req)
     return server_respond_copy(req, req->status, JSON, body);
 }
 
+/* /limited: take a slot (given back at completion), 429 above K, else 200 later. */
 static enum MHD_Result limited_answer(struct request *req)
 {
     char body[128];
@@ -294,6 +301,7 @@ static enum MHD_Result limited_answer(struct request *req)
     return delay_ms == 0 ? limited_reply(req) : sleep_ms(req, delay_ms);
 }
 
+/* /flaky: draw this request's fate now, answer now or after delay_ms. */
 static enum MHD_Result flaky_answer(struct request *req)
 {
     long delay_ms;
@@ -327,6 +335,7 @@ static enum MHD_Result page_reply(struct request *req)
     return server_respond_copy(req, MHD_HTTP_OK, HTML, body);
 }
 
+/* /page/ID: 404 outside 0..N-1, else the page now or after delay_ms. */
 static enum MHD_Result page_answer(struct request *req, const char *url)
 {
     long delay_ms;

@@ -59,6 +59,7 @@ static int whole_number(const char *s, long long lo, long long hi, long long *ou
     return 0;
 }
 
+/* Whether s is a numeric IPv4 or IPv6 address (names are never resolved). */
 static bool is_numeric_address(const char *s)
 {
     struct in6_addr addr;   /* large enough for either family */
@@ -66,6 +67,7 @@ static bool is_numeric_address(const char *s)
     return inet_pton(AF_INET, s, &addr) == 1 || inet_pton(AF_INET6, s, &addr) == 1;
 }
 
+/* Print the one-line error for a bad flag value; returns -EINVAL. */
 static int bad_value(const char *flag, const char *value, const char *expected)
 {
     fprintf(stderr, "delayd: %s: expected %s, got '%s' (try --help)\n", flag, expected, value);

@@ -37,12 +37,14 @@ static bool earlier(size_t a, size_t b)
     return t.heap[a]->deadline_us < t.heap[b]->deadline_us;
 }
 
+/* Put req at slot i and remember the slot in req (for O(log n) removal). */
 static void place(size_t i, struct request *req)
 {
     t.heap[i] = req;
     req->heap_index = i;
 }
 
+/* Exchange two slots. */
 static void swap(size_t a, size_t b)
 {
     struct request *tmp = t.heap[a];
@@ -51,6 +53,7 @@ static void swap(size_t a, size_t b)
     place(b, tmp);
 }
 
+/* Move slot i up while it is earlier than its parent. */
 static void sift_up(size_t i)
 {
     while (i > 0 && earlier(i, (i - 1) / 2)) {
@@ -59,6 +62,7 @@ static void sift_up(size_t i)
     }
 }
 
+/* Move slot i down while a child is earlier. */
 static void sift_down(size_t i)
 {
     for (;;) {
@@ -94,6 +98,7 @@ static int heap_push(struct request *req)
     return 0;
 }
 
+/* Take req out of the heap, wherever it is. */
 static void heap_remove(struct request *req)
 {
     size_t i = req->heap_index;
@@ -125,12 +130,14 @@ static void make_due(struct request *req, enum wake why, struct request **due)
     *due = req;
 }
 
+/* Make every request whose deadline has passed due. */
 static void collect_expired(uint64_t now, struct request **due)
 {
     while (t.len > 0 && t.heap[0]->deadline_us <= now)
         make_due(t.heap[0], WAKE_DEADLINE, due);
 }
 
+/* Make every sleeping request due, for shutdown. */
 static void collect_all(struct request **due)
 {
     while (t.len > 0)
@@ -166,6 +173,7 @@ static void resume_all(struct request *due)
     }
 }
 
+/* Reset the kick eventfd after it woke the thread. */
 static void drain_kick(void)
 {
     uint64_t count;
@@ -174,6 +182,7 @@ static void drain_kick(void)
         perror("delayd: timers: read eventfd");
 }
 
+/* Wake the timer thread from another thread. */
 static void kick(void)
 {
     uint64_t one = 1;
@@ -226,6 +235,7 @@ static bool timers_turn(void)
     return !stopping;
 }
 
+/* The timer thread: turns until shutdown. */
 static void *timers_main(void *arg)
 {
     (void)arg;

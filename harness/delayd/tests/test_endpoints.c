@@ -16,12 +16,13 @@
 
 static const char *base;
 
+/* .init: this test's private server with the default flags. */
 static void start(void)
 {
     base = server(NULL);
 }
 
-TestSuite(endpoints, .timeout = 30);
+TestSuite(endpoints, .timeout = SUITE_TIMEOUT);
 
 /* GET path and expect this status; returns the body (caller frees). */
 static char *expect(const char *path, long want)
@@ -201,24 +202,34 @@ Test(endpoints, limited_answers_429_above_k, .init = start)
     long status[N];
     int ok = 0;
     int busy = 0;
+    double spread;
     char url[URL_MAX];
 
-    snprintf(url, sizeof url, "%s/limited?delay_ms=800", base);
+    snprintf(url, sizeof url, "%s/limited?delay_ms=2000", base);
     for (int i = 0; i < N; i++)
         urls[i] = url;
-    cr_assert_eq(get_many(urls, N, status), N, "[limited-get] some /limited transfers failed");
+    cr_assert_eq(get_many(urls, N, status, &spread), N,
+                 "[limited-get] some /limited transfers failed");
     for (int i = 0; i < N; i++) {
         ok += status[i] == 200;
         busy += status[i] == 429;
     }
-    cr_expect_eq(ok, K,
-                 "[limited-k] %d of %d parallel /limited got 200; expected exactly K=%d. Count "
-                 "the request itself among those in flight.",
-                 ok, N, K);
-    cr_expect_eq(busy, N - K, "[limited-429] %d got 429; expected %d", busy, N - K);
+    cr_expect_eq(ok + busy, N, "[limited-status] /limited answered something other than 200 "
+                 "or 429");
+    /* The 200s hold their slot for 2 s: if all 8 were sent within 1.5 s, they overlapped. */
+    if (spread < 1.5) {
+        cr_expect_eq(ok, K,
+                     "[limited-k] %d of %d parallel /limited got 200; expected exactly K=%d. "
+                     "Count the request itself among those in flight.",
+                     ok, N, K);
+        cr_expect_eq(busy, N - K, "[limited-429] %d got 429; expected %d", busy, N - K);
+    }
     /* Every slot must have been given back once the requests completed. */
+    cr_assert_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] /limited stayed in flight");
     free(expect("/limited?delay_ms=0", 200));
     free(expect("/limited?delay_ms=x", 400));
+    cr_expect_eq(kit_stats_status(base, 429), busy, "[stats-status] by_status[429] is not %d",
+                 busy);
 }
 
 /* The statuses the first n /flaky requests must get with this seed and rate. */
@@ -228,6 +239,7 @@ static void expected_flaky(unsigned long long seed, double rate, long *want, int
         want[i] = flaky_draw(seed, (uint64_t)i + 1) < rate ? 503 : 200;
 }
 
+/* FLAKY_RUN sequential /flaky requests must match want[]. */
 static void check_flaky_run(const long *want, const char *round)
 {
     for (int i = 0; i < FLAKY_RUN; i++) {
@@ -368,8 +380,12 @@ Test(endpoints, stats_and_reset_are_not_counted, .init = start)
               "peak=%ld; expected all 0. /stats must not count itself or its connection.",
               st.requests, st.connections, st.in_flight, st.peak);
     cr_assert_eq(kit_stats_reset(base), 0, "[reset] /reset failed");
+    /* Between the two, let the server report the first complete: a client may hold the whole
+     * answer a moment before that, and peak would see both. */
     free(expect("/delay/0", 200));
+    cr_assert_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] /delay/0 stayed in flight");
     free(expect("/status/404", 404));
+    cr_assert_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] /status/404 stayed in flight");
     cr_assert_eq(kit_stats_get(base, &st), 0, "[stats-get] /stats failed");
     cr_expect(st.requests == 2 && st.connections == 2 && st.in_flight == 0 && st.peak == 1,
               "[stats-count] after /delay/0 and /status/404: requests=%ld connections=%ld "
@@ -393,6 +409,7 @@ Test(endpoints, reset_sets_peak_to_in_flight, .init = start)
     cr_assert_eq(send(fd, hang, sizeof hang - 1, 0), (ssize_t)(sizeof hang - 1));
     cr_assert_eq(wait_in_flight(base, 1, 10), 1, "[hang-flight] /hang is not in flight");
     free(expect("/delay/0", 200));
+    cr_assert_eq(wait_in_flight(base, 1, 10), 1, "[flight-one] /delay/0 stayed in flight");
     cr_assert_eq(kit_stats_reset(base), 0, "[reset] /reset failed");
     cr_assert_eq(kit_stats_get(base, &st), 0, "[stats-get] /stats failed");
     cr_expect(st.peak == 1 && st.in_flight == 1 && st.requests == 0,

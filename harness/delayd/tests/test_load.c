@@ -17,16 +17,20 @@
 #define HORDE 10000          /* concurrent raw connections sending /delay/1000 */
 #define FD_SPARE 200         /* descriptors for curl, the pipe, Criterion */
 #define PHASE_S 25.0         /* bound on each phase of the raw-socket test */
+#define SPREAD_OK 0.2        /* s: a burst sent within this overlaps fully at /delay/300 */
+#define BURST_ATTEMPTS 3     /* bursts tried before a busy machine is given up on */
 
 static const char *base;
 
+/* .init: this test's private server with the default flags. */
 static void start(void)
 {
     base = server(NULL);
 }
 
-TestSuite(load, .init = start, .timeout = 60);
+TestSuite(load, .init = start, .timeout = SUITE_TIMEOUT);
 
+/* Every one of the n statuses must be 200. */
 static void check_all(const long *status, int n, const char *what)
 {
     for (int i = 0; i < n; i++)
@@ -34,33 +38,60 @@ static void check_all(const long *status, int n, const char *what)
                      i, status[i]);
 }
 
+/* One burst of CROWD requests: every one answered 200, counted once, none left in flight.
+ * Returns the server's peak and the seconds over which the requests were sent. */
+static long crowd_burst(const char *const *urls, long *status, double *spread)
+{
+    struct kit_stats st;
+    int answered = get_many(urls, CROWD, status, spread);
+
+    cr_assert_eq(answered, CROWD, "[load-answered] %d of %d requests were answered", answered,
+                 CROWD);
+    check_all(status, CROWD, "/delay/300");
+    cr_assert_eq(kit_stats_get(base, &st), 0, "[stats-get] /stats failed");
+    cr_assert(st.requests == CROWD && st.connections == CROWD,
+              "[load-count] requests=%ld connections=%ld; expected %d each", st.requests,
+              st.connections, CROWD);
+    cr_assert_leq(st.peak, CROWD,
+                  "[peak-over] peak was %ld with only %d requests; a request is counted twice "
+                  "or never leaves in_flight.", st.peak, CROWD);
+    cr_assert_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] in_flight did not return to 0");
+    return st.peak;
+}
+
 Test(load, peak_is_exact_under_1000_concurrent)
 {
     static char urls_buf[CROWD][URL_MAX];
     static const char *urls[CROWD];
     static long status[CROWD];
-    struct kit_stats st;
-    int answered;
 
     cr_assert_geq(raise_fd_limit(), CROWD + FD_SPARE, "[fd-limit] cannot open %d sockets", CROWD);
     for (int i = 0; i < CROWD; i++) {
         snprintf(urls_buf[i], URL_MAX, "%s/delay/300?tag=%d", base, i);
         urls[i] = urls_buf[i];
     }
-    answered = get_many(urls, CROWD, status);
-    cr_assert_eq(answered, CROWD, "[load-answered] %d of %d requests were answered", answered,
-                 CROWD);
-    check_all(status, CROWD, "/delay/300");
-    cr_assert_eq(kit_stats_get(base, &st), 0, "[stats-get] /stats failed");
-    cr_expect_eq(st.peak, CROWD,
-                 "[peak-exact] peak was %ld with %d concurrent /delay/300; expected exactly %d. "
-                 "Is in_flight counted from the first handler call to the completion callback, "
-                 "under one lock?",
-                 st.peak, CROWD, CROWD);
-    cr_expect(st.requests == CROWD && st.connections == CROWD,
-              "[load-count] requests=%ld connections=%ld; expected %d each", st.requests,
-              st.connections, CROWD);
-    cr_expect_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] in_flight did not return to 0");
+    for (int attempt = 1; attempt <= BURST_ATTEMPTS; attempt++) {
+        double spread;
+        long peak;
+
+        cr_assert_eq(kit_stats_reset(base), 0, "[reset] /reset failed");
+        peak = crowd_burst(urls, status, &spread);
+        fprintf(stderr, "delayd-figure: 1000 x /delay/300 sent over %.3f s, peak %ld\n", spread,
+                peak);
+        /* All sent well within 300 ms: the first still waits when the last arrives, so the
+         * count must be exact. Otherwise the machine was too busy to tell; try again. */
+        if (spread < SPREAD_OK) {
+            cr_expect_eq(peak, CROWD,
+                         "[peak-exact] peak was %ld with %d concurrent /delay/300 (all sent "
+                         "within %.3f s); expected exactly %d. Is in_flight counted from the "
+                         "first handler call to the completion callback, under one lock?",
+                         peak, CROWD, spread, CROWD);
+            return;
+        }
+    }
+    cr_skip_test("[peak-busy] in %d tries the machine never sent the %d requests within %.1f s, "
+                 "so they could not all overlap; peak exactness was not checked",
+                 BURST_ATTEMPTS, CROWD, SPREAD_OK);
 }
 
 Test(load, forty_parallel_delays_overlap)
@@ -70,6 +101,7 @@ Test(load, forty_parallel_delays_overlap)
     const char *urls[N];
     long status[N];
     struct kit_stats st;
+    double spread;
     double t0;
     double took;
 
@@ -78,13 +110,16 @@ Test(load, forty_parallel_delays_overlap)
         urls[i] = urls_buf[i];
     }
     t0 = kit_wall();
-    cr_assert_eq(get_many(urls, N, status), N, "[load-answered] not all 40 were answered");
+    cr_assert_eq(get_many(urls, N, status, &spread), N,
+                 "[load-answered] not all 40 were answered");
     took = kit_wall() - t0;
     check_all(status, N, "/delay/500");
     cr_assert_eq(kit_stats_get(base, &st), 0, "[stats-get] /stats failed");
     cr_log_info("40 parallel /delay/500: %.3f s (sequential would be 20 s)", took);
     fprintf(stderr, "delayd-figure: 40 parallel /delay/500 took %.3f s\n", took);
-    cr_expect_eq(st.peak, N, "[peak-exact] peak was %ld with 40 parallel; expected 40", st.peak);
+    if (spread < 0.4)
+        cr_expect_eq(st.peak, N, "[peak-exact] peak was %ld with 40 parallel (sent within "
+                     "%.3f s); expected 40", st.peak, spread);
     /* A ratio with a wide margin: overlapped waits take about one delay, not forty. */
     cr_expect_lt(took, N * 0.5 / 4,
                  "[overlap] 40 parallel /delay/500 took %.2f s, over a quarter of the 20 s a "
@@ -231,9 +266,11 @@ Test(load, holds_10000_connections)
             st.connections);
     cr_expect_eq(st.connections, HORDE, "[horde-count] connections=%ld; expected %d",
                  st.connections, HORDE);
-    cr_expect_eq(st.peak, HORDE,
-                 "[horde-peak] peak was %ld; all %d requests should have waited at once",
-                 st.peak, HORDE);
+    /* Not exact: the server may take longer than the one-second wait to read 10,000 requests
+     * on a busy machine. Half of them at once is far beyond any thread-per-request design. */
+    cr_expect_geq(st.peak, HORDE / 2,
+                  "[horde-peak] peak was %ld; most of the %d requests should have waited at once",
+                  st.peak, HORDE);
     cr_expect(threads_idle > 0 && threads_busy == threads_idle,
               "[horde-threads] the server ran %ld threads idle and %ld with 10,000 requests "
               "waiting; a waiting request must cost no thread (suspend, do not sleep).",

@@ -7,7 +7,8 @@ set -uo pipefail
 case $VARIANT in
   student) what="your files in lessons/$LESSON_NAME/" ;;
   solution) what="the reference solution in solutions/$LESSON_NAME/" ;;
-  *) what="the files in ${FROM:-the FROM folder} (the rest from ${VARIANT%%-from*})" ;;
+  solution-from*) what="the files in $FROM (any missing there from the reference solution)" ;;
+  *) what="the files in $FROM (any missing there from your lessons/$LESSON_NAME/)" ;;
 esac
 logdir=$(dirname "$TEST_BIN")
 log=$logdir/test.log

@@ -17,41 +17,20 @@ echo "lesson $LESSON ($TITLE): testing $what"
 kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
 rc=$?
 
-# Render the TAP report: one line a test, the diagnostic under each failure. A failed test
-# with no assertion message died: a crash, a sanitizer stopping it, or an exit() in the code.
-awk '
-  function close_test() {
-    if (name != "" && !ok && !spoke) {
-      if (crash_said) printf "        (the same as above)\n"
-      else printf "        [crashed] the test process died before the test could report (a crash, a sanitizer error, or exit() in your code). The full log says where.\n"
-      crash_said = 1
-    }
-    name = ""
-  }
-  /^(not )?ok / {
-    close_test()
-    ok = ($1 == "ok"); spoke = 0; line = $0
-    sub(/^(not )?ok( [0-9]+)? - /, "", line)
-    name = line; sub(/ .*/, "", name); rest = substr(line, length(name) + 2)
-    shown = name; gsub(/::/, ": ", shown); gsub(/_/, " ", shown)
-    printf "  %s  %s\n", ok ? "PASS" : "FAIL", shown
-    if (!ok && rest ~ /[Tt]imed out|timeout/) {
-      printf "        [timeout] it did not finish in time: something waits forever (a deadlock, or a loop that never ends)\n"
-      spoke = 1
-    }
-    next
-  }
-  /^ *#/ { next }
-  /^ +[^ ]/ && !/^ *(---|\.\.\.)$/ {
-    l = $0; sub(/^ +/, "", l)
-    if (l ~ /^(assertions|failures|at|duration|message|severity|data):/ || l ~ /\|\+$/) next
-    sub(/^- /, "", l); sub(/^Assertion failed: /, "", l); gsub(/^"|"$/, "", l)
-    spoke = 1
-    if (l in said) { if (!(name in repeated)) printf "        (the same as above)\n"; repeated[name] = 1; next }
-    said[l] = 1
-    printf "        %s\n", l
-  }
-  END { close_test() }' "$tap"
+# One line a test, the diagnostic under each failure (harness/tap.awk reads the TAP report);
+# a diagnostic already shown is not repeated.
+awk -f harness/tap.awk "$tap" | awk -F'\t' '
+  {
+    shown = $2; gsub(/::/, ": ", shown); gsub(/_/, " ", shown)
+    printf "  %s  %s\n", $1 == "pass" ? "PASS" : "FAIL", shown
+    if ($1 == "pass") next
+    if ($1 == "timeout") d = "[timeout] it did not finish in time: something waits forever (a deadlock, or a loop that never ends)"
+    else if ($1 == "crash") d = "[crashed] the test process died before the test could report (a crash, a sanitizer error, or exit() in your code). The full log says where."
+    else d = $3
+    if (d in said) print "        (the same as above)"
+    else print "        " d
+    said[d] = 1
+  }'
 sanitizer=$(grep -a -m1 -E '^SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|runtime error:' "$log")
 [ -n "$sanitizer" ] && echo "The sanitizers reported (first of them): ${sanitizer#SUMMARY: }"
 

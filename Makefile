@@ -60,6 +60,7 @@ TESTS :=
 PKGS :=
 USES_AIO :=
 LDWRAP :=
+POINTS :=
 BENCH_REPEAT := 3
 include $(LESSON_DIR)/lesson.mk
 
@@ -176,6 +177,10 @@ plots: $(DEPS_STAMP)
 	@for l in $(LESSONS); do n=$${l%%-*}; \
 	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
 
+# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/grade.sh).
+grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
+	@harness/grade.sh $(SUBMISSIONS)
+
 check: $(DEPS_STAMP)
 	@harness/check.sh
 
@@ -184,7 +189,7 @@ all: $(ALL_TARGETS)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: help deps all clean check demo plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
+.PHONY: help deps all clean check demo grade plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
 
 # `make print-VAR` shows a variable (the self-test reads the harness lists this way).
 print-%:

@@ -51,6 +51,13 @@ else
   tail -n 3 "$logs/bench-selftest.log" | sed 's/^/      /'
 fi
 
+if harness/grade-selftest.sh >"$logs/grade-selftest.log" 2>&1; then
+  pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent)"
+else
+  fail "harness: the grader self-test (see $logs/grade-selftest.log)"
+  tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'
+fi
+
 # ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected ------------
 for name in $(m print-LESSONS); do
   n=${name%%-*}

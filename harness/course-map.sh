@@ -45,5 +45,6 @@ Also:  make demo          sequential vs concurrent downloads, timed and charted 
        make lesson-NN run | bench | plot     one run | a timed sweep | its chart
        make server PORT=8080                 the bundled test server, in the foreground
        make benchmark     the aio runtime against Python asyncio, on this machine
+       make grade [SUBMISSIONS=dir]          points per lesson and test, for you or a class
 MORE
 fi

@@ -64,11 +64,19 @@ struct aio__watch {
 
 /* Install, change (events != 0) or remove (events == 0) w for w->fd. 0 or -errno. */
 int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events);
+/* Remove w just before its fd is closed: cheaper than aio__watch_set(L, w, 0) on epoll. */
+void aio__watch_close(struct aio__loop *L, struct aio__watch *w);
+void aio__watch_set_passive(struct aio__loop *L, struct aio__watch *w, bool passive);
+/* The watch installed on fd for dir (AIO_READ or AIO_WRITE), or NULL. */
+struct aio__watch *aio__watch_get(struct aio__loop *L, int fd, int dir);
 
-/* Backend (backend_epoll.c or backend_poll.c): four private functions, as in Redis's ae. */
+/* Backend (backend_epoll.c or backend_poll.c): five private functions, as in Redis's ae. */
 int aio__be_init(struct aio__loop *L);
 void aio__be_free(struct aio__loop *L);
 int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events);
+/* fd (watched for old_events) is about to be closed: stop watching it, as cheaply as the
+ * poller allows. 0 or -errno. */
+int aio__be_forget(struct aio__loop *L, int fd, int old_events);
 /* Wait up to timeout_ms (-1: forever) and list the ready fds in L->fired (AIO_READ /
  * AIO_WRITE; errors and hang-ups count as both). Returns how many, 0 on EINTR. */
 int aio__be_wait(struct aio__loop *L, int timeout_ms);

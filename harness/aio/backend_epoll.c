@@ -61,6 +61,16 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events)
     return -errno;
 }
 
+/* Closing a descriptor removes it from every epoll set it is in (when no duplicate of it is
+ * open), so a descriptor about to be closed needs no EPOLL_CTL_DEL. */
+int aio__be_forget(struct aio__loop *L, int fd, int old_events)
+{
+    (void)L;
+    (void)fd;
+    (void)old_events;
+    return 0;
+}
+
 int aio__be_wait(struct aio__loop *L, int timeout_ms)
 {
     struct aio__epoll *E = L->be;

@@ -100,6 +100,12 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events)
     return 0;
 }
 
+/* poll() keeps its own set: a descriptor about to be closed leaves it like any other. */
+int aio__be_forget(struct aio__loop *L, int fd, int old_events)
+{
+    return aio__be_update(L, fd, old_events, 0);
+}
+
 int aio__be_wait(struct aio__loop *L, int timeout_ms)
 {
     struct aio__poll *P = L->be;

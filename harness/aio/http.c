@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define AIO__HTTP_MAXCONNECTS 1024      /* idle connections kept for reuse, per client */
 
@@ -32,10 +33,20 @@ struct aio__xfer {
     struct aio__xfer *next;             /* free list */
 };
 
-/* One socket curl asked us to watch. */
+/* One socket curl asked us to watch.
+ *
+ * When a transfer ends, curl says CURL_POLL_REMOVE for its connection's socket, and the next
+ * request on that connection asks for the same socket again: removing and adding it back
+ * would cost two epoll_ctl calls a request. So a removed socket stays in the poller, idle
+ * (passive, and curl no longer knows it by our pointer) until one of three things happens:
+ * curl wants it again (no system call when the interest is the same), an event arrives for it
+ * (then it is really removed: an idle connection the server closed would otherwise be
+ * reported again and again), or curl closes it (aio__http_on_close removes it first, so a
+ * new socket that gets the same number starts clean). */
 struct aio__sock {
     struct aio__watch watch;
     aio_http *client;
+    bool idle;                          /* curl said REMOVE; still in the poller */
     struct aio__sock *prev, *next;
 };
 
@@ -77,11 +88,17 @@ static void aio__http_check_done(aio_http *c)
     }
 }
 
+static void aio__http_sock_free(aio_http *c, struct aio__sock *s);
+
 static void aio__http_sock_ready(struct aio__loop *L, struct aio__watch *w, int revents)
 {
     (void)L;
     struct aio__sock *s = (struct aio__sock *)w;
     aio_http *c = s->client;
+    if (s->idle) {
+        aio__http_sock_free(c, s);      /* curl does not want it: stop hearing about it */
+        return;
+    }
     int flags = ((revents & AIO_READ) ? CURL_CSELECT_IN : 0) |
                 ((revents & AIO_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
@@ -89,9 +106,9 @@ static void aio__http_sock_ready(struct aio__loop *L, struct aio__watch *w, int 
     aio__http_check_done(c);
 }
 
-static void aio__http_sock_free(aio_http *c, struct aio__sock *s)
+/* Unlink s from c and free it; its watch must already be removed. */
+static void aio__http_sock_unlink(aio_http *c, struct aio__sock *s)
 {
-    aio__watch_set(c->loop, &s->watch, 0);
     if (s->prev != NULL)
         s->prev->next = s->next;
     else
@@ -101,16 +118,44 @@ static void aio__http_sock_free(aio_http *c, struct aio__sock *s)
     free(s);
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants, or stop watching it. */
+/* Stop watching s's socket and free s. */
+static void aio__http_sock_free(aio_http *c, struct aio__sock *s)
+{
+    aio__watch_set(c->loop, &s->watch, 0);
+    aio__http_sock_unlink(c, s);
+}
+
+/* c's idle socket for fd (still in the poller after curl removed it), or NULL. */
+static struct aio__sock *aio__http_sock_find(aio_http *c, curl_socket_t fd)
+{
+    for (int dir = AIO_READ; dir <= AIO_WRITE; dir <<= 1) {
+        struct aio__watch *w = aio__watch_get(c->loop, fd, dir);
+        if (w != NULL && w->ready == aio__http_sock_ready &&
+            ((struct aio__sock *)w)->client == c)
+            return (struct aio__sock *)w;
+    }
+    return NULL;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants; on REMOVE, leave it idle. */
 static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
 {
     (void)easy;
     aio_http *c = userp;
     struct aio__sock *s = sockp;
     if (what == CURL_POLL_REMOVE) {
-        if (s != NULL)
-            aio__http_sock_free(c, s);
+        if (s != NULL && s->watch.events == 0) {
+            aio__http_sock_free(c, s);      /* already closed (aio__http_on_close) */
+        } else if (s != NULL) {
+            s->idle = true;
+            aio__watch_set_passive(c->loop, &s->watch, true);
+        }
         return 0;
+    }
+    if (s == NULL && (s = aio__http_sock_find(c, fd)) != NULL) {
+        s->idle = false;
+        aio__watch_set_passive(c->loop, &s->watch, false);
+        curl_multi_assign(c->multi, fd, s);
     }
     if (s == NULL) {
         s = calloc(1, sizeof *s);
@@ -127,6 +172,20 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
     }
     int events = ((what & CURL_POLL_IN) ? AIO_READ : 0) | ((what & CURL_POLL_OUT) ? AIO_WRITE : 0);
     return aio__watch_set(c->loop, &s->watch, events) < 0 ? -1 : 0;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: curl is done with fd. Remove its watch while the number
+ * still means this socket, then close it. An idle socket is freed here; one curl still
+ * knows (it says REMOVE first, so this should not happen) is freed at its REMOVE. */
+static int aio__http_on_close(void *userp, curl_socket_t fd)
+{
+    aio_http *c = userp;
+    struct aio__sock *s = c->loop != NULL ? aio__http_sock_find(c, fd) : NULL;
+    if (s != NULL)
+        aio__watch_close(c->loop, &s->watch);
+    if (s != NULL && s->idle)
+        aio__http_sock_unlink(c, s);
+    return close(fd);
 }
 
 static void aio__http_timer_fire(struct aio__loop *L, struct aio__timer *tm)
@@ -286,6 +345,10 @@ static struct aio__xfer *aio__xfer_get(aio_http *c)
          * environment (a proxy would break the lessons, and curl would look them up on
          * every request). */
         curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+        /* Set, so that curl does not read no_proxy / NO_PROXY on every request either. */
+        curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, aio__http_on_close);
+        curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, c);
     }
     x->waiter = NULL;
     x->len = 0;

@@ -226,10 +226,9 @@ static int aio__fds_grow(struct aio__loop *L, int fd)
     return 0;
 }
 
-/* Install, change or (events == 0) remove w. One reader and one writer per fd: a second
- * watch for the same direction gets -EBUSY. On error nothing changed. w stays owned by the
- * caller and must be removed before it is freed. */
-int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
+/* aio__watch_set, and aio__watch_close when closing: a removal that leaves the fd with no
+ * watch at all tells the poller through aio__be_forget (the close will do the rest). */
+static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int events, bool closing)
 {
     int fd = w->fd;
     if (fd < 0)
@@ -246,7 +245,10 @@ int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
     int before = aio__fd_events(L, fd);
     int after = before & ~w->events;
     after |= events;
-    r = aio__be_update(L, fd, before, after);
+    if (closing && after == 0)
+        r = aio__be_forget(L, fd, before);
+    else
+        r = aio__be_update(L, fd, before, after);
     if (r < 0)
         return r;
     if (*rd == w)
@@ -266,6 +268,44 @@ int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
     }
     w->events = events;
     return 0;
+}
+
+/* Install, change or (events == 0) remove w. One reader and one writer per fd: a second
+ * watch for the same direction gets -EBUSY. On error nothing changed. w stays owned by the
+ * caller and must be removed before it is freed. */
+int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
+{
+    return aio__watch_change(L, w, events, false);
+}
+
+/* Remove w because its fd is about to be closed (and has no duplicate): on epoll that needs
+ * no system call, since closing a descriptor takes it out of the epoll set. */
+void aio__watch_close(struct aio__loop *L, struct aio__watch *w)
+{
+    aio__watch_change(L, w, 0, true);
+}
+
+/* Make an installed (or later installed) watch passive or not: a passive watch does not keep
+ * a loop with nothing else to wait for from ending with -EDEADLK. */
+void aio__watch_set_passive(struct aio__loop *L, struct aio__watch *w, bool passive)
+{
+    if (w->passive == passive)
+        return;
+    if (w->events != 0) {
+        if (passive)
+            L->nwatch_active--;
+        else
+            L->nwatch_active++;
+    }
+    w->passive = passive;
+}
+
+/* The watch installed on fd for one direction (AIO_READ or AIO_WRITE), or NULL. */
+struct aio__watch *aio__watch_get(struct aio__loop *L, int fd, int dir)
+{
+    if (fd < 0 || (size_t)fd >= L->fds_cap)
+        return NULL;
+    return L->fds[2 * fd + (dir == AIO_WRITE)];
 }
 
 /* Hand one fd's readiness to its watches. A callback may change any watch, so the table is

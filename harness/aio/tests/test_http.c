@@ -281,3 +281,112 @@ Test(http, a_client_outlives_its_loop)
     aio_http_free(c);
     stop_server();
 }
+
+/* ---- idle connections: kept in the poller between requests ------------------------------- */
+
+/* A connection curl closes (here: a request cut off by its deadline) leaves the poller
+ * before its descriptor number can be handed to the next connection. */
+static int hang_then_get(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    int bad = 0;
+    for (int i = 0; i < 10 && bad == 0; i++) {
+        struct get g;
+        get_init(&g, c, "/hang", aio_now() + 50);
+        int r = do_get(&g);
+        cr_expect_eq(r, -ETIMEDOUT, "[http-hang-round] round %d: GET /hang with a 50 ms "
+                     "deadline returned %d, expected -ETIMEDOUT", i, r);
+        get_init(&g, c, "/bytes/3", aio_now() + 5000);
+        r = do_get(&g);
+        if (r != 0 || g.res.status != 200 || g.res.body == NULL || strcmp(g.res.body, "abc") != 0)
+            bad = i + 1;
+        cr_expect_eq(bad, 0, "[http-after-close] round %d: GET /bytes/3 after a cut-off "
+                     "request returned %d (status %ld), expected 0 and 'abc': a descriptor "
+                     "number reused by a new connection still carried the old one's watch",
+                     i, r, g.res.status);
+        aio_response_free(&g.res);
+    }
+    aio_http_free(c);
+    return bad;
+}
+
+Test(http, a_connection_closed_by_curl_leaves_the_poller)
+{
+    start_server();
+    cr_assert_eq(aio_run(hang_then_get, NULL), 0);
+    stop_server();
+}
+
+/* A one-shot HTTP server as a task: accept one connection, answer one request, close. */
+static int answer_once_and_close(void *arg)
+{
+    int lfd = *(int *)arg;
+    char buf[1024];
+    int r = aio_wait_fd(lfd, AIO_READ, aio_now() + 5000);
+    if (r < 0)
+        return r;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        return -errno;
+    size_t got = 0;
+    while (got < sizeof buf - 1 && (got < 4 || memcmp(buf + got - 4, "\r\n\r\n", 4) != 0)) {
+        r = aio_wait_fd(fd, AIO_READ, aio_now() + 5000);
+        ssize_t n = r < 0 ? -1 : read(fd, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    ssize_t w = write(fd, answer, sizeof answer - 1);
+    close(fd);
+    return w == (ssize_t)(sizeof answer - 1) ? 0 : -EIO;
+}
+
+struct idle_close {
+    int lfd;
+    int port;
+    double cpu_s, wall_s;
+};
+
+/* One GET to the one-shot server; then, while its connection sits idle and closed by the
+ * server, sleep and measure the CPU the loop uses. */
+static int get_then_idle(void *arg)
+{
+    struct idle_close *ic = arg;
+    aio_task *server = aio_spawn(answer_once_and_close, &ic->lfd);
+    aio_http *c = aio_http_new();
+    struct get g;
+    memset(&g, 0, sizeof g);
+    g.client = c;
+    snprintf(g.url, sizeof g.url, "http://127.0.0.1:%d/", ic->port);
+    g.deadline = aio_now() + 5000;
+    int r = do_get(&g);
+    aio_response_free(&g.res);
+    int s = aio_join(server, AIO_NEVER);
+    double c0 = kit_cpu(), w0 = kit_wall();
+    aio_sleep(300);
+    ic->cpu_s = kit_cpu() - c0;
+    ic->wall_s = kit_wall() - w0;
+    aio_http_free(c);
+    return r < 0 ? r : s;
+}
+
+Test(http, an_idle_connection_the_server_closes_does_not_spin_the_loop)
+{
+    struct idle_close ic = {.lfd = socket(AF_INET, SOCK_STREAM, 0)};
+    cr_assert_geq(ic.lfd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(ic.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(ic.lfd, 4), 0);
+    cr_assert_eq(getsockname(ic.lfd, (struct sockaddr *)&a, &len), 0);
+    ic.port = ntohs(a.sin_port);
+    cr_assert_eq(aio_run(get_then_idle, &ic), 0, "[http-idle-get] the GET to the one-shot "
+                 "server failed");
+    close(ic.lfd);
+    cr_expect_lt(ic.cpu_s, 0.5 * ic.wall_s, "[http-idle-spin] the loop used %.3f s of CPU "
+                 "during a %.3f s sleep: an idle keep-alive connection the server closed is "
+                 "readable for ever, and its watch must go at its first event instead of "
+                 "waking the loop again and again", ic.cpu_s, ic.wall_s);
+}

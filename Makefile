@@ -102,7 +102,8 @@ define compile_rule
 $(1)/$(2)/$(basename $(5)).o: $(6) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	@$(if $(Q),echo "  CC    $$<  ($(2))")
-	$(Q)$$(CC) $(4) $$(LESSON_CFLAGS) $(3) -c $$< -o $$@
+	$(Q)$$(CC) $(4) $$(LESSON_CFLAGS) $(3) -c $$< -o $$@ || { echo "$$< does not compile \
+	(warnings count as errors here). Fix the first message above, then run make again." >&2; exit 1; }
 endef
 EXERCISE_INC := $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR)
 $(foreach f,$(EXERCISE),$(foreach fl,san opt,$(eval $(call compile_rule,$(VDIR),$(fl),$$($(if $(filter san,$(fl)),SAN,OPT)_FLAGS),$(EXERCISE_INC),$(f),$(call exercise_path,$(f))))))
@@ -142,7 +143,7 @@ run: $(PROG) $(DELAYD)
 	@$(LESSON_ENV) harness/bench/run-once.sh $(RUN_ARGS) $(ARGS)
 bench: $(PROG) $(DELAYD)
 	@$(LESSON_ENV) harness/bench/bench.sh
-plot:
+plot: $(DEPS_STAMP)
 	@$(LESSON_ENV) harness/plot/plot.sh
 else
 $(LESSON_ACTIONS):
@@ -170,7 +171,7 @@ demo: $(DEPS_STAMP)
 	@$(MAKE) -s --no-print-directory lesson-01 build SOLUTION=1 >/dev/null
 	@echo "N requests of 200 ms each, one after another (seq) and all at once (conc):"
 	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
-	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png DEMO=1
+	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png
 
 # Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files).
 plots: $(DEPS_STAMP)

@@ -130,7 +130,8 @@ struct aio__stacks {
     size_t stack_size;          /* usable bytes per stack */
     size_t slot_size;           /* stack + task struct + guard page, page aligned */
     size_t page;
-    size_t guard_budget;        /* how many more slots may get a guard page */
+    size_t guard_budget;        /* with mprotect: how many more slots may get a guard page */
+    bool no_guard_madvise;      /* the kernel refused MADV_GUARD_INSTALL: use mprotect */
     size_t next_slab_slots;
     struct aio__slab *slabs;
     aio_task *free;             /* free slots, linked through aio_task.next */
@@ -156,7 +157,10 @@ struct aio__loop {
     size_t batch;                       /* phase 3: tasks of this batch not yet run */
     bool from_scheduler;                /* the switch under way started in the scheduler */
     int64_t ran_since;                  /* debug mode: when the running task got the CPU */
-    struct aio__timer **heap;
+    struct aio__heap_ent {              /* the timer heap: a deadline and its timer */
+        int64_t deadline;
+        struct aio__timer *tm;
+    } *heap;
     size_t heap_len, heap_cap;
     struct aio__watch **fds;            /* fd -> watch, 2 per fd: [2*fd] reader, [2*fd+1] writer */
     size_t fds_cap;

@@ -22,6 +22,13 @@ static int64_t aio__clock_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t aio__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The loop's "now": read from the clock on first use in an iteration, then cached until the
  * next one. An iteration that never asks (tasks only yielding to each other, no timers)
  * never pays for the clock, which costs more than a task switch. */
@@ -93,42 +100,48 @@ static void aio__debug_loop_end(struct aio__loop *L, aio_task *main_task)
                L->transfers, aio__plural(L->transfers, "transfer", "transfers"));
 }
 
-/* ---- timers: a binary min-heap of pointers; each timer knows its slot ------------------- */
+/* ---- timers: a binary min-heap; each timer knows its slot ---------------------------------
+ *
+ * Each heap entry carries a copy of its timer's deadline next to the pointer, so sifting
+ * compares entries of one compact array instead of following a pointer per comparison. It
+ * matters with many tasks: each task's timer lives in that task's own stack page, so with
+ * 10,000 sleepers every pointer followed is a likely cache and TLB miss (firing 10,000 timers
+ * took 3.5 ms with pointers only, about 1 ms with the copies). */
 
-static void aio__heap_place(struct aio__loop *L, size_t i, struct aio__timer *tm)
+static void aio__heap_place(struct aio__loop *L, size_t i, struct aio__heap_ent e)
 {
-    L->heap[i] = tm;
-    tm->slot = i;
+    L->heap[i] = e;
+    e.tm->slot = i;
 }
 
 static void aio__heap_up(struct aio__loop *L, size_t i)
 {
-    struct aio__timer *tm = L->heap[i];
+    struct aio__heap_ent e = L->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (L->heap[parent]->deadline <= tm->deadline)
+        if (L->heap[parent].deadline <= e.deadline)
             break;
         aio__heap_place(L, i, L->heap[parent]);
         i = parent;
     }
-    aio__heap_place(L, i, tm);
+    aio__heap_place(L, i, e);
 }
 
 static void aio__heap_down(struct aio__loop *L, size_t i)
 {
-    struct aio__timer *tm = L->heap[i];
+    struct aio__heap_ent e = L->heap[i];
     for (;;) {
         size_t child = 2 * i + 1;
         if (child >= L->heap_len)
             break;
-        if (child + 1 < L->heap_len && L->heap[child + 1]->deadline < L->heap[child]->deadline)
+        if (child + 1 < L->heap_len && L->heap[child + 1].deadline < L->heap[child].deadline)
             child++;
-        if (tm->deadline <= L->heap[child]->deadline)
+        if (e.deadline <= L->heap[child].deadline)
             break;
         aio__heap_place(L, i, L->heap[child]);
         i = child;
     }
-    aio__heap_place(L, i, tm);
+    aio__heap_place(L, i, e);
 }
 
 /* Arm tm for deadline (re-arming moves it). tm stays owned by the caller, who must stop it
@@ -140,7 +153,7 @@ void aio__timer_start(struct aio__loop *L, struct aio__timer *tm, int64_t deadli
         aio__timer_stop(L, tm);
     if (L->heap_len == L->heap_cap) {
         size_t cap = L->heap_cap ? L->heap_cap * 2 : 64;
-        struct aio__timer **h = realloc(L->heap, cap * sizeof *h);
+        struct aio__heap_ent *h = realloc(L->heap, cap * sizeof *h);
         if (h == NULL) {
             fprintf(stderr, "aio: out of memory for timers\n");
             abort();
@@ -149,7 +162,7 @@ void aio__timer_start(struct aio__loop *L, struct aio__timer *tm, int64_t deadli
         L->heap_cap = cap;
     }
     tm->deadline = deadline;
-    L->heap[L->heap_len] = tm;
+    L->heap[L->heap_len] = (struct aio__heap_ent){.deadline = deadline, .tm = tm};
     L->heap_len++;
     aio__heap_up(L, L->heap_len - 1);
 }
@@ -164,10 +177,10 @@ void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm)
     L->heap_len--;
     if (i == L->heap_len)
         return;
-    struct aio__timer *last = L->heap[L->heap_len];
+    struct aio__heap_ent last = L->heap[L->heap_len];
     aio__heap_place(L, i, last);
     aio__heap_up(L, i);
-    aio__heap_down(L, last->slot);
+    aio__heap_down(L, last.tm->slot);
 }
 
 /* Fire every timer whose deadline has come. At most as many as were armed when the phase
@@ -179,21 +192,28 @@ static void aio__run_timers(struct aio__loop *L)
         return;
     int64_t now = aio__now(L);
     size_t budget = L->heap_len;
-    while (budget-- > 0 && L->heap_len > 0 && L->heap[0]->deadline <= now) {
-        struct aio__timer *tm = L->heap[0];
+    while (budget-- > 0 && L->heap_len > 0 && L->heap[0].deadline <= now) {
+        struct aio__timer *tm = L->heap[0].tm;
         aio__timer_stop(L, tm);
         tm->fire(L, tm);
     }
 }
 
-/* Milliseconds until the first timer, 0 if tasks are ready, -1 for "no timer at all". */
+/* Milliseconds until the first timer, 0 if tasks are ready, -1 for "no timer at all".
+ * The clock is read again here, in nanoseconds: the ready phase may have run for
+ * milliseconds since "now" was cached (10,000 tasks starting their sleeps take 2 to 3 ms),
+ * and a timeout counted from that stale, whole-millisecond value would wake up to that much
+ * (plus 1 ms) past the deadline. Rounded up, so the wait never ends before the deadline. */
 static int aio__next_timeout(struct aio__loop *L)
 {
     if (L->ready_len > 0)
         return 0;
     if (L->heap_len == 0)
         return -1;
-    int64_t ms = L->heap[0]->deadline - aio__now(L);
+    int64_t now_ns = aio__clock_ns();
+    L->now = now_ns / 1000000;
+    L->now_stale = false;
+    int64_t ms = (L->heap[0].deadline * 1000000 - now_ns + 999999) / 1000000;
     if (ms < 0)
         ms = 0;
     if (ms > 24 * 3600 * 1000)

@@ -10,8 +10,13 @@ set key top left box opaque
 set grid xtics ytics mytics lc rgb '#dddddd'
 if (logx) set logscale x 2
 if (logy) set logscale y 10
+# On a log axis, label 1-2-5 steps: with decades alone a flat line at 0.2 s has no label near it.
+if (logy) set ytics ("0.001" 0.001, "0.002" 0.002, "0.005" 0.005, "0.01" 0.01, "0.02" 0.02, "0.05" 0.05, \
+    "0.1" 0.1, "0.2" 0.2, "0.5" 0.5, "1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100, \
+    "200" 200, "500" 500, "1000" 1000)
 set bmargin 5
 set label 1 note at screen 0.99, screen 0.02 right font ',8' tc rgb '#777777'
+set autoscale yfix   # the data's own range, padded by the offsets below (not rounded out to decades)
 set offsets graph 0.03, graph 0.03, graph 0.06, graph 0.06
 
 n = words(modes)

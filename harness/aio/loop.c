@@ -103,10 +103,11 @@ static void aio__debug_loop_end(struct aio__loop *L, aio_task *main_task)
 /* ---- timers: a binary min-heap; each timer knows its slot ---------------------------------
  *
  * Each heap entry carries a copy of its timer's deadline next to the pointer, so sifting
- * compares entries of one compact array instead of following a pointer per comparison. It
- * matters with many tasks: each task's timer lives in that task's own stack page, so with
- * 10,000 sleepers every pointer followed is a likely cache and TLB miss (firing 10,000 timers
- * took 3.5 ms with pointers only, about 1 ms with the copies). */
+ * compares entries of one compact array instead of following a pointer per comparison: each
+ * task's timer lives in that task's own stack page, and with thousands of tasks a pointer
+ * followed is likely a cache and TLB miss. (Timers that share one deadline, like 10,000
+ * tasks sleeping 100 ms from the same loop turn, sift in one step either way; firing those
+ * costs about 80 ns each here, mostly in waking the task: its struct is in its stack page.) */
 
 static void aio__heap_place(struct aio__loop *L, size_t i, struct aio__heap_ent e)
 {

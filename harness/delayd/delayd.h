@@ -80,6 +80,7 @@ struct request {
     /* Owned by the waker while the request sleeps (see waker.c). */
     uint64_t deadline_us;
     size_t heap_index;
+    bool watched;             /* its socket is in the waker's epoll set */
     struct request *next_due;
     _Atomic int wake;         /* enum wake; written by the waker, read after the resume */
 

@@ -26,7 +26,7 @@ static const char usage[] =
     "  --flaky-rate R     fraction 0..1 of /flaky requests that fail with 503 (default 0.3)\n"
     "  --seed S           seed of the /flaky sequence (default 1)\n"
     "  --pages N          /page/0 .. /page/N-1 exist, 1..1000000 (default 100)\n"
-    "  --threads T        worker threads, 1..64 (default 2)\n"
+    "  --threads T        worker threads, 1..64 (default 1)\n"
     "  --help             this text\n"
     "\n"
     "Endpoints and the /stats schema: harness/delayd/README.md\n";

@@ -18,6 +18,12 @@
 
 #define HEAP_INITIAL 16384    /* sleepers before the first realloc */
 #define EVENTS_PER_WAIT 256   /* hang-ups handled per epoll_wait; more wait for the next turn */
+#ifndef WATCH_MIN_US
+/* Sleeps shorter than this are not watched for hang-ups: the watch costs two epoll_ctl calls,
+ * and a client that leaves such a short wait is noticed when it ends anyway (MHD answers, then
+ * reads the end of the stream and closes). */
+#define WATCH_MIN_US 1000000u
+#endif
 
 static struct {
     pthread_mutex_t lock;     /* guards everything below but the fds */
@@ -124,7 +130,9 @@ static void make_due(struct request *req, enum wake why, struct request **due)
     heap_remove(req);
     /* Removing before the resume matters: once resumed, MHD may close the socket and the same
      * descriptor number may come back for a new connection. */
-    epoll_ctl(t.epfd, EPOLL_CTL_DEL, req->fd, NULL);
+    if (req->watched)
+        epoll_ctl(t.epfd, EPOLL_CTL_DEL, req->fd, NULL);
+    req->watched = false;
     atomic_store(&req->wake, why);
     req->next_due = *due;
     *due = req;
@@ -323,7 +331,8 @@ void timers_sleep_until(struct request *req, uint64_t deadline_us)
     }
     /* EPOLLRDHUP alone: we want the client's FIN or a reset, not pipelined request bytes. A
      * failure here only means a vanished client is noticed at its deadline instead. */
-    epoll_ctl(t.epfd, EPOLL_CTL_ADD, req->fd, &ev);
+    req->watched = deadline_us >= delayd_now_us() + WATCH_MIN_US &&
+                   epoll_ctl(t.epfd, EPOLL_CTL_ADD, req->fd, &ev) == 0;
     earliest = req->heap_index == 0;
     pthread_mutex_unlock(&t.lock);
 

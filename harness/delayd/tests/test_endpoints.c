@@ -66,6 +66,49 @@ Test(endpoints, delay_echoes_path_and_query, .init = start)
     free(body);
 }
 
+/* The raw query of path, as /delay echoed it (NULL when the body is not that JSON); the caller
+ * frees it. */
+static char *echoed_query(const char *path)
+{
+    char *body = expect(path, 200);
+    json_t *doc = json_loads(body, 0, NULL);
+    const char *query = json_string_value(json_object_get(doc, "query"));
+    char *copy = query == NULL ? NULL : strdup(query);
+
+    cr_expect_not_null(copy, "[delay-json] GET %.60s... answered %.200s; expected JSON with a "
+                       "\"query\" string", path, body);
+    json_decref(doc);
+    free(body);
+    return copy;
+}
+
+/* /delay writes the usual body by hand and falls back to jansson for anything that needs
+ * escaping or does not fit: both must give the same JSON. */
+Test(endpoints, delay_escapes_the_query, .init = start)
+{
+    static const char *const escaped[] = { "a=\"b\\c", "\xc3\xa9=1" };
+    char path[URL_MAX];
+    char *query;
+
+    for (size_t i = 0; i < sizeof escaped / sizeof escaped[0]; i++) {
+        snprintf(path, sizeof path, "/delay/0?%s", escaped[i]);
+        query = echoed_query(path);
+        cr_expect(query != NULL && strcmp(query, escaped[i]) == 0,
+                  "[delay-escape] /delay echoed the query %s as %s; quotes, backslashes and "
+                  "UTF-8 must be escaped in the JSON and come back unchanged",
+                  escaped[i], query == NULL ? "(nothing)" : query);
+        free(query);
+    }
+
+    /* A query longer than the hand-written body's buffer. */
+    snprintf(path, sizeof path, "/delay/0?long=%0470d", 7);
+    query = echoed_query(path);
+    cr_expect(query != NULL && strlen(query) == 475 && strncmp(query, "long=000", 8) == 0,
+              "[delay-escape] /delay echoed a 475-byte query as %zu bytes; a long query must "
+              "come back whole", query == NULL ? 0 : strlen(query));
+    free(query);
+}
+
 Test(endpoints, delay_rejects_bad_values, .init = start)
 {
     const char *bad[] = { "/delay/abc", "/delay/600001", "/delay/-1",

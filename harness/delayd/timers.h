@@ -16,7 +16,8 @@ int timers_start(void);
 void timers_stop(void);
 
 /* Suspend req's connection and resume it when deadline_us (delayd_now_us() time) comes, when
- * the client closes its end, or at shutdown; req->wake tells which. Call only from the MHD
+ * the client closes its end (noticed only for sleeps of a second or more), or at shutdown;
+ * req->wake tells which. Call only from the MHD
  * thread serving the connection, inside its access handler or content reader, and return
  * from that callback right after (MHD_YES, or 0 bytes). Until MHD calls back after the resume,
  * the timer thread owns req's timer fields (deadline_us, heap_index, next_due, wake). */

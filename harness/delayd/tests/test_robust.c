@@ -136,6 +136,26 @@ Test(robust, vanished_clients_leave_nothing_in_flight, .init = start)
                  "[limited-slots] /limited still refuses after its clients left");
 }
 
+/* Sleeps under a second are not watched for hang-ups (timers.c): a client that leaves one is
+ * noticed when the sleep ends, and its request must still complete. */
+Test(robust, clients_leaving_short_sleeps_complete, .init = start)
+{
+    int fds[SLEEPERS];
+    long left;
+
+    for (int i = 0; i < SLEEPERS; i++)
+        fds[i] = sleeper("GET /delay/300 HTTP/1.1\r\nHost: t\r\n\r\n");
+    for (int i = 0; i < SLEEPERS; i++)
+        close(fds[i]);
+    left = wait_in_flight(base, 0, 10);
+    cr_expect_eq(left, 0,
+                 "[vanish-short] %ld /delay/300 requests stayed in flight 10 s after their "
+                 "clients closed; when a short sleep ends, the answer must go out (or fail) and "
+                 "the request complete.",
+                 left);
+    still_serving("clients left short sleeps");
+}
+
 /* Run delayd with args; return its pid and write its stdout pipe's read end to *out. */
 static pid_t spawn(const char *const *args, int *out, int *err)
 {

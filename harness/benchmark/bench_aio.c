@@ -1,6 +1,7 @@
 /* bench_aio: one measurement of the aio runtime per run, printed as one key=value row.
  * run.sh repeats each run and sets it beside bench_asyncio.py doing the same work. */
 #include "aio.h"
+#include "kit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,26 +27,7 @@ struct bench {
     char extra[256];  /* more key=value pairs for the row (evidence, not the result) */
 };
 
-/* Monotonic wall time in seconds. aio_now() is cached per loop turn in whole milliseconds,
- * too coarse for nanosecond figures, so the benchmarks read the clock themselves. */
-static double wall_s(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time (user + system) this process has used, in seconds. Set beside wall time it shows
- * whether a run was busy or waiting, whatever else the machine was doing. */
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 /* Join every non-NULL task in tasks[0..n) and return the first error other than
  * -ECANCELED (which a cancelled task is expected to hand back), or 0. */
@@ -102,7 +84,7 @@ static int bench_yield(void *arg)
     /* Warm up once so first-use costs (stack pages, queue growth) stay out of the figure. */
     for (int pass = 0; pass < 2; pass++) {
         long *rounds = pass == 0 ? &warm : &b->n;
-        double t0 = wall_s();
+        double t0 = kit_wall();
         for (int i = 0; i < 2; i++) {
             t[i] = aio_spawn(yielder, rounds);
             if (t[i] == NULL)
@@ -111,7 +93,7 @@ static int bench_yield(void *arg)
         int rc = join_all(t, 2);
         if (rc < 0)
             return rc;
-        b->value = (wall_s() - t0) * 1e9 / (2.0 * (double)*rounds);
+        b->value = (kit_wall() - t0) * 1e9 / (2.0 * (double)*rounds);
     }
     snprintf(b->extra, sizeof b->extra, "tasks=2 yields=%ld", 2 * b->n);
     return 0;
@@ -148,11 +130,11 @@ static int bench_spawn_join(void *arg)
 
     if (rc < 0)
         return rc;
-    double t0 = wall_s();
+    double t0 = kit_wall();
     rc = spawn_join_rounds(b->n);
     if (rc < 0)
         return rc;
-    b->value = (wall_s() - t0) * 1e9 / (double)b->n;
+    b->value = (kit_wall() - t0) * 1e9 / (double)b->n;
     snprintf(b->extra, sizeof b->extra, "rounds=%ld", b->n);
     return 0;
 }
@@ -170,7 +152,7 @@ static int sleeper(void *arg)
 /* Spawn n sleepers, join them all, and put the wall time in *ms. 0 or a negative errno. */
 static int sleep_round(struct bench *b, aio_task **tasks, double *ms)
 {
-    double t0 = wall_s();
+    double t0 = kit_wall();
 
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(sleeper, &b->delay_ms);
@@ -178,7 +160,7 @@ static int sleep_round(struct bench *b, aio_task **tasks, double *ms)
             return cancel_all(tasks, i, -errno);
     }
     int rc = join_all(tasks, b->n);
-    *ms = (wall_s() - t0) * 1e3;
+    *ms = (kit_wall() - t0) * 1e3;
     return rc;
 }
 
@@ -313,8 +295,8 @@ static int bench_http_batch(void *arg)
     if (job.client == NULL || tasks == NULL)
         goto out;
     snprintf(job.url, sizeof job.url, "%s/delay/%ld", b->base, b->delay_ms);
-    double c0 = cpu_s();
-    double t0 = wall_s();
+    double c0 = kit_cpu();
+    double t0 = kit_wall();
     for (long i = 0; i < b->n; i++) {
         tasks[i] = aio_spawn(getter, &job);
         if (tasks[i] == NULL) {
@@ -323,9 +305,9 @@ static int bench_http_batch(void *arg)
         }
     }
     rc = join_all(tasks, b->n);
-    b->value = (wall_s() - t0) * 1e3;
+    b->value = (kit_wall() - t0) * 1e3;
     snprintf(b->extra, sizeof b->extra, "requests=%ld ok=%ld delay_ms=%ld cpu_s=%.3f", b->n,
-             job.done, b->delay_ms, cpu_s() - c0);
+             job.done, b->delay_ms, kit_cpu() - c0);
 out:
     free(tasks);
     if (job.client != NULL)
@@ -360,8 +342,8 @@ static int bench_http_keepalive(void *arg)
         goto out;
     snprintf(job.url, sizeof job.url, "%s/bytes/0", b->base);
     job.stop_ms = aio_now() + (int64_t)(b->seconds * 1e3);
-    double c0 = cpu_s();
-    double t0 = wall_s();
+    double c0 = kit_cpu();
+    double t0 = kit_wall();
     for (long i = 0; i < b->conns; i++) {
         tasks[i] = aio_spawn(get_loop, &job);
         if (tasks[i] == NULL) {
@@ -370,10 +352,10 @@ static int bench_http_keepalive(void *arg)
         }
     }
     rc = join_all(tasks, b->conns);
-    double elapsed = wall_s() - t0;
+    double elapsed = kit_wall() - t0;
     b->value = (double)job.done / elapsed;
     snprintf(b->extra, sizeof b->extra, "loops=%ld requests=%ld elapsed_s=%.3f cpu_s=%.3f",
-             b->conns, job.done, elapsed, cpu_s() - c0);
+             b->conns, job.done, elapsed, kit_cpu() - c0);
 out:
     free(tasks);
     if (job.client != NULL)

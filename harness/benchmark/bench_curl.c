@@ -1,5 +1,7 @@
 /* bench_curl: the HTTP benchmarks done with a plain curl_multi_poll() loop and no runtime,
  * as a floor for what libcurl and delayd allow on this machine; one key=value row a run. */
+#include "kit.h"
+
 #include <curl/curl.h>
 
 #include <errno.h>
@@ -22,28 +24,11 @@ struct run {
     long active;    /* easy handles added and not yet finished */
     long done;      /* requests answered 200 */
     long failed;    /* transport errors or other statuses */
-    double stop_s;  /* keep-alive loops start no new request after this (wall_s() time) */
+    double stop_s;  /* keep-alive loops start no new request after this (kit_wall() time) */
     int keep_going; /* 1: re-add a finished handle until stop_s (keep-alive loop) */
 };
 
-/* Monotonic wall time in seconds. */
-static double wall_s(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time (user + system) this process has used, in seconds. */
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 /* Throw the body away: the benchmarks count answers, not bytes. */
 static size_t discard(char *data, size_t size, size_t count, void *user)
@@ -85,7 +70,7 @@ static void finish_one(struct run *r, CURL *easy, CURLcode result)
     else
         r->failed++;
     curl_multi_remove_handle(r->multi, easy);
-    if (r->keep_going && r->failed == 0 && wall_s() < r->stop_s &&
+    if (r->keep_going && r->failed == 0 && kit_wall() < r->stop_s &&
         curl_multi_add_handle(r->multi, easy) == CURLM_OK)
         return;
     curl_easy_cleanup(easy);
@@ -177,12 +162,12 @@ int main(int argc, char **argv)
     else
         snprintf(r.url, sizeof r.url, "%s/delay/%ld", base, (long)delay_ms);
     r.keep_going = keepalive;
-    double c0 = cpu_s();
-    double t0 = wall_s();
+    double c0 = kit_cpu();
+    double t0 = kit_wall();
     r.stop_s = t0 + seconds;
     rc = start_and_drive(&r, keepalive ? (long)conns : (long)n);
-    double elapsed = wall_s() - t0;
-    double cpu = cpu_s() - c0;
+    double elapsed = kit_wall() - t0;
+    double cpu = kit_cpu() - c0;
     if (rc == 0 && keepalive)
         printf("benchmark=%s impl=curl_multi value=%.6g unit=req/s loops=%ld requests=%ld "
                "elapsed_s=%.3f cpu_s=%.3f\n", argv[1], (double)r.done / elapsed, (long)conns,

@@ -1,6 +1,8 @@
 /* bench_epoll: the HTTP benchmarks with no library at all (non-blocking sockets, epoll and a
  * hand-written HTTP/1.1 GET), as the floor that delayd and this machine's kernel allow. It
  * reads only what delayd sends (a status line, Content-Length, a short body): not a client. */
+#include "kit.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,22 +45,7 @@ struct run {
     double stop_s;   /* keep-alive: no new request after this; 0: one request a connection */
 };
 
-static double wall_s(void)
-{
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 /* Open a non-blocking connection to r->addr and watch it for writability (connected).
  * 0 or a negative errno; on success r owns c->fd. */
@@ -169,7 +156,7 @@ static int on_ready(struct run *r, struct conn *c)
     if (rc <= 0)
         return rc;
     r->done++;
-    if (r->stop_s > 0 && wall_s() < r->stop_s)
+    if (r->stop_s > 0 && kit_wall() < r->stop_s)
         return conn_send(r, c);
     conn_close(r, c);
     return 0;
@@ -255,18 +242,18 @@ int main(int argc, char **argv)
     r.ep = epoll_create1(EPOLL_CLOEXEC);
     if (conns == NULL || r.ep < 0)
         goto out;
-    double c0 = cpu_s();
-    double t0 = wall_s();
+    double c0 = kit_cpu();
+    double t0 = kit_wall();
     r.stop_s = keepalive ? t0 + v[3] : 0;
     rc = run_all(&r, conns, n);
-    double elapsed = wall_s() - t0;
+    double elapsed = kit_wall() - t0;
     if (rc == 0 && keepalive)
         printf("benchmark=%s impl=epoll_raw value=%.6g unit=req/s loops=%ld requests=%ld "
                "elapsed_s=%.3f cpu_s=%.3f\n", argv[1], (double)r.done / elapsed, n, r.done,
-               elapsed, cpu_s() - c0);
+               elapsed, kit_cpu() - c0);
     else if (rc == 0)
         printf("benchmark=%s impl=epoll_raw value=%.6g unit=ms requests=%ld delay_ms=%ld "
-               "cpu_s=%.3f\n", argv[1], elapsed * 1e3, r.done, (long)v[1], cpu_s() - c0);
+               "cpu_s=%.3f\n", argv[1], elapsed * 1e3, r.done, (long)v[1], kit_cpu() - c0);
 out:
     /* Connections still open after an error are closed by the exit; this is a probe. */
     if (r.ep >= 0)

@@ -7,19 +7,20 @@ BENCHMARK_BINS  := $(BENCHMARK_BUILD)/bench_aio $(BENCHMARK_BUILD)/bench_curl \
                    $(BENCHMARK_BUILD)/bench_epoll
 BENCHMARK_CURL  = $(shell pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl)
 
+# Every program reads its clocks through kit (harness/kit/kit.h), like the lessons' programs.
 # The aio side links the optimised runtime; AIO_LIBS (from harness/aio/aio.mk) names what the
 # runtime itself needs (libcurl, pthread).
-$(BENCHMARK_BUILD)/bench_aio: $(BENCHMARK_DIR)/bench_aio.c $(BUILD)/aio/opt/libaio.a | $(DEPS_STAMP)
+$(BENCHMARK_BUILD)/bench_aio: $(BENCHMARK_DIR)/bench_aio.c $(BUILD)/aio/opt/libaio.a $(KIT_OPT_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) -Iharness/aio $< -o $@ $(BUILD)/aio/opt/libaio.a $(AIO_LIBS)
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(KIT_INC) -Iharness/aio $< -o $@ $(BUILD)/aio/opt/libaio.a $(KIT_OPT_LIB) $(AIO_LIBS) $(KIT_LIBS)
 
-$(BENCHMARK_BUILD)/bench_curl: $(BENCHMARK_DIR)/bench_curl.c | $(DEPS_STAMP)
+$(BENCHMARK_BUILD)/bench_curl: $(BENCHMARK_DIR)/bench_curl.c $(KIT_OPT_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $< -o $@ $(BENCHMARK_CURL)
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(KIT_INC) $< -o $@ $(KIT_OPT_LIB) $(BENCHMARK_CURL) $(KIT_LIBS)
 
-$(BENCHMARK_BUILD)/bench_epoll: $(BENCHMARK_DIR)/bench_epoll.c | $(DEPS_STAMP)
+$(BENCHMARK_BUILD)/bench_epoll: $(BENCHMARK_DIR)/bench_epoll.c $(KIT_OPT_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $< -o $@
+	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(KIT_INC) $< -o $@ $(KIT_OPT_LIB) $(KIT_LIBS)
 
 -include $(BENCHMARK_BINS:=.d)
 

@@ -15,6 +15,21 @@ pass() { passed=$((passed + ${2:-1})); printf 'PASS  %s\n' "$1"; }
 fail() { failed=$((failed + ${2:-1})); printf 'FAIL  %s\n' "$1"; }
 m() { make -s --no-print-directory "$@"; }
 
+# expect_all_pass LABEL BIN LOG: run a test binary whose every test must pass; each test counts.
+expect_all_pass() {
+  local label=$1 bin=$2 log=$3 rc bad
+  kit_run_tests "$bin" "$log"
+  rc=$?
+  if [ "$SYNTHESIS" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$PASSING" -eq "$TESTED" ] && [ "$TESTED" -gt 0 ]; then
+    pass "$label: all $TESTED tests pass" "$TESTED"
+    return
+  fi
+  bad=$((TESTED - PASSING)); [ "$bad" -gt 0 ] || bad=1
+  fail "$label: $PASSING of $TESTED tests pass, exit $rc (see $log)" "$bad"
+  passed=$((passed + PASSING))
+  grep -a -E '^\[----\].*(\[|Assert|Timed|signal)' "$log" | head -n 6 | sed 's/^/      /'
+}
+
 # ---- 1. everything builds with -Werror ---------------------------------------------------------
 harness_tests=$(m print-HARNESS_TESTS)
 if m all $harness_tests >"$logs/build.log" 2>&1; then
@@ -27,17 +42,7 @@ fi
 # ---- 2. the harness's own tests -----------------------------------------------------------------
 for bin in $harness_tests; do
   name=${bin#build/}
-  log=$logs/${name//\//_}.log
-  kit_run_tests "$bin" "$log"
-  rc=$?
-  if [ "$SYNTHESIS" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$PASSING" -eq "$TESTED" ] && [ "$TESTED" -gt 0 ]; then
-    pass "harness: $name, $TESTED tests" "$TESTED"
-  else
-    bad=$((TESTED - PASSING)); [ "$bad" -gt 0 ] || bad=1
-    fail "harness: $name, $PASSING of $TESTED tests passed (see $log)" "$bad"
-    grep -a -E '^\[----\].*(\[|Assert|Timed|signal)' "$log" | head -n 6 | sed 's/^/      /'
-    passed=$((passed + PASSING))
-  fi
+  expect_all_pass "harness: $name" "$bin" "$logs/${name//\//_}.log"
 done
 for target in $(m print-HARNESS_CHECK_TARGETS); do
   log=$logs/$target.log
@@ -65,17 +70,7 @@ for name in $(m print-LESSONS); do
   mkdir -p "$dir"
 
   if m lesson-$n build SOLUTION=1 >"$dir/solution-build.log" 2>&1; then
-    bin=$(m lesson-$n print-TEST_BIN SOLUTION=1)
-    kit_run_tests "$bin" "$dir/solution.log"
-    rc=$?
-    if [ "$SYNTHESIS" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$PASSING" -eq "$TESTED" ] && [ "$TESTED" -gt 0 ]; then
-      pass "lesson $n: the solution passes all $TESTED tests" "$TESTED"
-    else
-      bad=$((TESTED - PASSING)); [ "$bad" -gt 0 ] || bad=1
-      fail "lesson $n: the solution passes $PASSING of $TESTED tests (see $dir/solution.log)" "$bad"
-      passed=$((passed + PASSING))
-      grep -a -E '^\[----\].*\[' "$dir/solution.log" | head -n 4 | sed 's/^/      /'
-    fi
+    expect_all_pass "lesson $n: the solution" "$(m lesson-$n print-TEST_BIN SOLUTION=1)" "$dir/solution.log"
   else
     fail "lesson $n: the solution does not build (see $dir/solution-build.log)"
   fi

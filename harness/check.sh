@@ -102,7 +102,7 @@ for name in $(m print-LESSONS); do
       fail "lesson $n: mistake $mistake names no 'Diagnostic:' line"
       continue
     fi
-    if ! patch -s -p1 -d "$copy" <"$patch" >"$dir/$mistake-patch.log" 2>&1; then
+    if ! patch --batch -s -p1 -d "$copy" <"$patch" >"$dir/$mistake-patch.log" 2>&1; then
       fail "lesson $n: mistake $mistake does not apply to the solution (see $dir/$mistake-patch.log)"
       continue
     fi

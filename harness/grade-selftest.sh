@@ -13,7 +13,7 @@ mkdir -p "$class/subs/correct/lessons" "$class/subs/partial/01-sync-vs-async" \
          "$class/subs/crashing/01-sync-vs-async" "$class/subs/broken/01-sync-vs-async" "$class/subs/absent"
 cp -r "$sol" "$class/subs/correct/lessons/" && rm -rf "$class/subs/correct/lessons/01-sync-vs-async/mistakes"
 cp "$sol/fetch.c" "$class/subs/partial/01-sync-vs-async/"
-patch -s -p1 -d "$class/subs/partial/01-sync-vs-async" <"$sol/mistakes/spin.patch" || fail "cannot apply spin.patch"
+patch --batch -s -p1 -d "$class/subs/partial/01-sync-vs-async" <"$sol/mistakes/spin.patch" || fail "cannot apply spin.patch"
 # Crashing: both functions abort the process.
 cat >"$class/subs/crashing/01-sync-vs-async/fetch.c" <<'C'
 #include "fetch.h"

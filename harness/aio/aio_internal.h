@@ -9,6 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Built with AddressSanitizer? (gcc says so with a macro, clang with __has_feature.) */
+#if defined(__SANITIZE_ADDRESS__)
+#define AIO__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AIO__ASAN 1
+#endif
+#endif
+
 #define AIO__NAME_MAX 40            /* task names longer than this are cut */
 #define AIO__HELD_MS 100            /* debug mode: a run longer than this is reported */
 
@@ -188,6 +197,15 @@ extern _Thread_local struct aio__loop *aio__running;   /* loop.c */
 static inline struct aio__loop *aio__loop_get(void)
 {
     return aio__running;
+}
+
+/* The running task and its loop, for a call that may wait: NULL outside a task (the caller
+ * then returns -EPERM). */
+static inline aio_task *aio__self(struct aio__loop **Lp)
+{
+    struct aio__loop *L = aio__loop_get();
+    *Lp = L;
+    return L != NULL ? L->current : NULL;
 }
 
 int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop at hand */

@@ -407,8 +407,8 @@ static int aio__http_collect(struct aio__xfer *x, struct aio_response *out)
 int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t deadline)
 {
     memset(out, 0, sizeof *out);
-    struct aio__loop *L = aio__loop_get();
-    aio_task *self = L != NULL ? L->current : NULL;
+    struct aio__loop *L;
+    aio_task *self = aio__self(&L);
     if (self == NULL)
         return -EPERM;
     if (self->cancelled)

@@ -42,14 +42,6 @@
 #define MADV_GUARD_INSTALL 102          /* Linux 6.13; older headers do not name it */
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define AIO__ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIO__ASAN 1
-#endif
-#endif
-
 #ifdef AIO__ASAN
 #include <sanitizer/asan_interface.h>
 /* A finished task leaves AddressSanitizer's red zones of its last frames in the shadow

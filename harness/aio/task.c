@@ -8,14 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define AIO__ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AIO__ASAN 1
-#endif
-#endif
-
 #ifdef AIO__ASAN
 #include <sanitizer/common_interface_defs.h>
 /* AddressSanitizer keeps its own idea of which stack is running; these calls keep it true
@@ -261,13 +253,6 @@ void aio__wake(struct aio__loop *L, aio_task *t, int value)
 }
 
 /* The running task, for the public calls that must run inside one; NULL outside. */
-static aio_task *aio__self(struct aio__loop **Lp)
-{
-    struct aio__loop *L = aio__loop_get();
-    *Lp = L;
-    return L != NULL ? L->current : NULL;
-}
-
 int aio_park(int64_t deadline)
 {
     struct aio__loop *L;

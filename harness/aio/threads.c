@@ -188,8 +188,8 @@ void aio__threads_shutdown(struct aio__loop *L)
 
 int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
 {
-    struct aio__loop *L = aio__loop_get();
-    aio_task *self = L != NULL ? L->current : NULL;
+    struct aio__loop *L;
+    aio_task *self = aio__self(&L);
     if (self == NULL)
         return -EPERM;
     if (self->cancelled)

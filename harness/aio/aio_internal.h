@@ -208,6 +208,16 @@ static inline aio_task *aio__self(struct aio__loop **Lp)
     return L != NULL ? L->current : NULL;
 }
 
+/* The check at the top of a call that is about to wait: 0 with *Lp and *selfp set, -EPERM
+ * outside a task, or -ECANCELED when the running task is already cancelled. */
+static inline int aio__may_wait(struct aio__loop **Lp, aio_task **selfp)
+{
+    *selfp = aio__self(Lp);
+    if (*selfp == NULL)
+        return -EPERM;
+    return (*selfp)->cancelled ? -ECANCELED : 0;
+}
+
 int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop at hand */
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);

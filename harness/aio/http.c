@@ -408,11 +408,10 @@ int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t
 {
     memset(out, 0, sizeof *out);
     struct aio__loop *L;
-    aio_task *self = aio__self(&L);
-    if (self == NULL)
-        return -EPERM;
-    if (self->cancelled)
-        return -ECANCELED;
+    aio_task *self;
+    int entry = aio__may_wait(&L, &self);
+    if (entry < 0)
+        return entry;
     int r = aio__http_bind(c, L);
     if (r < 0)
         return r;

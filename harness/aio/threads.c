@@ -189,11 +189,10 @@ void aio__threads_shutdown(struct aio__loop *L)
 int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
 {
     struct aio__loop *L;
-    aio_task *self = aio__self(&L);
-    if (self == NULL)
-        return -EPERM;
-    if (self->cancelled)
-        return -ECANCELED;
+    aio_task *self;
+    int entry = aio__may_wait(&L, &self);
+    if (entry < 0)
+        return entry;
     if (L->threads == NULL) {
         int r = aio__threads_start(L);
         if (r < 0)

@@ -5,6 +5,7 @@
 
 #include "aio.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,7 @@
 /* kit: helpers shared by the lessons' tests and programs (see kit.h for each contract). */
 #include "kit.h"
+#define KIT_TEST_NO_CRITERION /* the functions only: kit.c is linked into programs too */
+#include "kit_test.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -7,6 +9,8 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,16 +264,25 @@ int kit_stats_reset(const char *base)
 
 #define KIT_DELAY_MAX 600000 /* ten minutes: delayd's own limit for /delay */
 
-static void usage(const char *prog, const char *const *modes, int need_url)
+static void usage(FILE *to, const char *prog, const char *const *modes, int need_url,
+                  int with_urls, long max_n)
 {
-    fprintf(stderr, "usage: %s %s--mode ", prog, need_url ? "--url BASE " : "");
+    fprintf(to, "usage: %s %s--mode ", prog, need_url ? "--url BASE " : "");
     for (const char *const *m = modes; *m != NULL; m++)
-        fprintf(stderr, "%s%s", *m, m[1] != NULL ? "|" : "");
-    fprintf(stderr, " [--n N] [--delay MS]%s\n", need_url ? "" : " [--url BASE]");
-    exit(2);
+        fprintf(to, "%s%s", *m, m[1] != NULL ? "|" : "");
+    fprintf(to, " [--n N] [--delay MS]%s%s [--help]\n", need_url ? "" : " [--url BASE]",
+            with_urls ? " [--urls FILE]" : "");
+    fprintf(to, "  --url BASE    the server, e.g. http://127.0.0.1:8080 (the kit's delayd, or any)\n");
+    if (with_urls)
+        fprintf(to, "  --urls FILE   fetch these URLs instead (one a line; # starts a comment)\n");
+    fprintf(to, "  --mode M      which version to run\n");
+    fprintf(to, "  --n N         how many (1 to %ld)\n", max_n);
+    fprintf(to, "  --delay MS    how long each one waits on the server (0 to %d ms)\n",
+            KIT_DELAY_MAX);
+    fprintf(to, "It prints one row of key=value pairs: wall_s, cpu_s, theory_s and the rest.\n");
 }
 
-/* A whole decimal number in [lo, hi] from text, or exit through usage(). */
+/* A whole decimal number in [lo, hi] from text, or -1 with a message. */
 static long whole(const char *text, long lo, long hi, const char *what)
 {
     char *end;
@@ -294,32 +307,176 @@ static int known(const char *mode, const char *const *modes)
     return 0;
 }
 
+/* Read FILE's URLs into o->urls, n of them (the file's count when n is 0). -1 with a message. */
+static int read_urls(struct kit_options *o, long n, long max_n)
+{
+    FILE *f = fopen(o->urls_file, "r");
+    char *line = NULL, **list = NULL;
+    size_t cap = 0, count = 0, room = 0;
+    ssize_t len;
+
+    if (f == NULL) {
+        fprintf(stderr, "--urls %s: %s\n", o->urls_file, strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        char *s = line, *e = line + len;
+
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (s == e || *s == '#')
+            continue;
+        if (count == room) {
+            size_t more = room ? room * 2 : 16;
+            char **grown = realloc(list, more * sizeof *grown);
+            if (grown == NULL)
+                break;
+            list = grown;
+            room = more;
+        }
+        list[count] = strndup(s, (size_t)(e - s));
+        if (list[count] == NULL)
+            break;
+        count++;
+    }
+    free(line);
+    fclose(f);
+    if (count == 0) {
+        fprintf(stderr, "--urls %s holds no URL (one a line)\n", o->urls_file);
+        free(list);
+        return -1;
+    }
+    if (n == 0)
+        n = (long)count;
+    if (n > max_n) {
+        fprintf(stderr, "--urls %s holds %zu URLs; this program takes at most %ld\n",
+                o->urls_file, count, max_n);
+        n = 0;
+    }
+    o->urls = n > 0 ? calloc((size_t)n, sizeof *o->urls) : NULL;
+    for (long i = 0; o->urls != NULL && i < n; i++) {
+        o->urls[i] = strdup(list[(size_t)i % count]);
+        if (o->urls[i] == NULL) {
+            o->n = i;
+            kit_options_free(o);
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        free(list[i]);
+    free(list);
+    if (o->urls == NULL)
+        return -1;
+    o->n = n;
+    return 0;
+}
+
+void kit_options_free(struct kit_options *o)
+{
+    for (long i = 0; o->urls != NULL && i < o->n; i++)
+        free(o->urls[i]);
+    free(o->urls);
+    o->urls = NULL;
+}
+
+static void parse(int argc, char **argv, const char *const *modes, int need_url, int with_urls,
+                  long max_n, struct kit_options *o)
+{
+    static const struct option longopts[] = {
+        { "url", required_argument, NULL, 'u' },  { "mode", required_argument, NULL, 'm' },
+        { "n", required_argument, NULL, 'n' },    { "delay", required_argument, NULL, 'd' },
+        { "urls", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    static char url[1024];
+    long n_given = 0;
+    int c, bad = 0;
+
+    o->urls_file = NULL;
+    o->urls = NULL;
+    while (!bad && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'u') {
+            size_t len = strlen(optarg);
+            while (len > 0 && optarg[len - 1] == '/')
+                len--;
+            if (len == 0 || len >= sizeof url) {
+                fprintf(stderr, "--url needs a base URL such as http://127.0.0.1:8080\n");
+                bad = 1;
+            }
+            snprintf(url, sizeof url, "%.*s", (int)len, optarg);
+            o->url = url;
+        } else if (c == 'm') {
+            o->mode = optarg;
+        } else if (c == 'n') {
+            o->n = n_given = whole(optarg, 1, max_n, "--n");
+            bad = o->n < 0;
+        } else if (c == 'd') {
+            o->delay_ms = whole(optarg, 0, KIT_DELAY_MAX, "--delay");
+            bad = o->delay_ms < 0;
+        } else if (c == 'f' && with_urls) {
+            o->urls_file = optarg;
+        } else if (c == 'h') {
+            usage(stdout, argv[0], modes, need_url, with_urls, max_n);
+            exit(0);
+        } else {
+            bad = 1;
+        }
+    }
+    if (!bad && optind < argc) {
+        fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+        bad = 1;
+    }
+    if (!bad && need_url && o->url == NULL && o->urls_file == NULL) {
+        fprintf(stderr, "--url%s is required\n", with_urls ? " (or --urls)" : "");
+        bad = 1;
+    }
+    if (!bad && !known(o->mode, modes)) {
+        fprintf(stderr, "unknown --mode '%s'\n", o->mode);
+        bad = 1;
+    }
+    if (!bad && o->urls_file != NULL && read_urls(o, n_given, max_n) != 0)
+        bad = 1;
+    if (bad) {
+        usage(stderr, argv[0], modes, need_url, with_urls, max_n);
+        exit(2);
+    }
+}
+
 void kit_parse_options(int argc, char **argv, const char *const *modes, int need_url,
                        long max_n, struct kit_options *o)
 {
-    static const struct option longopts[] = {
-        { "url", required_argument, NULL, 'u' }, { "mode", required_argument, NULL, 'm' },
-        { "n", required_argument, NULL, 'n' },   { "delay", required_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
+    parse(argc, argv, modes, need_url, 0, max_n, o);
+}
 
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'u')
-            o->url = optarg;
-        else if (c == 'm')
-            o->mode = optarg;
-        else if (c == 'n')
-            o->n = whole(optarg, 1, max_n, "--n");
-        else if (c == 'd')
-            o->delay_ms = whole(optarg, 0, KIT_DELAY_MAX, "--delay");
-        else
-            usage(argv[0], modes, need_url);
-        if (o->n < 0 || o->delay_ms < 0)
-            usage(argv[0], modes, need_url);
+void kit_parse_options_urls(int argc, char **argv, const char *const *modes, int need_url,
+                            long max_n, struct kit_options *o)
+{
+    parse(argc, argv, modes, need_url, 1, max_n, o);
+}
+
+int kit_server_kind(const char *base)
+{
+    char url[KIT_URL_MAX];
+    char *body = NULL;
+    long status = 0;
+    json_t *root;
+    int delayd;
+
+    /* /stats first: a GET that changes nothing on any server. Only a server whose /stats
+     * looks like delayd's (a "peak" count) is sent /reset. */
+    snprintf(url, sizeof url, "%s/stats", base);
+    if (kit_get(url, &status, &body, NULL) != 0) {
+        fprintf(stderr, "cannot reach the server at %s (no HTTP answer from %s)\n", base, url);
+        return -1;
     }
-    if (optind < argc || (need_url && o->url == NULL) || !known(o->mode, modes))
-        usage(argv[0], modes, need_url);
+    root = status == 200 ? json_loads(body, 0, NULL) : NULL;
+    delayd = root != NULL && json_is_integer(json_object_get(root, "peak"));
+    json_decref(root);
+    free(body);
+    if (!delayd || kit_stats_reset(base) != 0)
+        return KIT_SERVER_OTHER;
+    return KIT_SERVER_DELAYD;
 }
 
 /* ---- clocks and descriptors --------------------------------------------------------- */
@@ -363,4 +520,168 @@ int kit_open_fds(void)
     }
     closedir(d);
     return n - 1; /* the directory stream's own descriptor */
+}
+
+/* ---- test memory that a failed assertion cannot strand (kit_test.h) ------------------ */
+
+struct deferred {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static struct deferred *deferred;
+static size_t n_deferred, cap_deferred;
+
+static void out_of_memory(void)
+{
+    fprintf(stderr, "kit: out of memory in a test helper\n");
+    abort();
+}
+
+void kit_defer(void (*fn)(void *), void *arg)
+{
+    if (n_deferred == cap_deferred) {
+        size_t cap = cap_deferred ? cap_deferred * 2 : 16;
+        struct deferred *grown = realloc(deferred, cap * sizeof *grown);
+
+        if (grown == NULL)
+            out_of_memory();
+        deferred = grown;
+        cap_deferred = cap;
+    }
+    deferred[n_deferred].fn = fn;
+    deferred[n_deferred].arg = arg;
+    n_deferred++;
+}
+
+void kit_cleanup(void)
+{
+    /* A clean-up may defer more: take them one at a time from the end. */
+    while (n_deferred > 0) {
+        struct deferred d = deferred[--n_deferred];
+        d.fn(d.arg);
+    }
+    free(deferred);
+    deferred = NULL;
+    cap_deferred = 0;
+}
+
+void *kit_alloc_array(size_t n, size_t size)
+{
+    void *p;
+
+    if (size != 0 && n > SIZE_MAX / size) {
+        fprintf(stderr, "kit: kit_alloc_array(%zu, %zu) overflows\n", n, size);
+        abort();
+    }
+    /* An empty array still gets a block (never NULL), of one byte: reading an element of it
+     * is past the end for ASan as soon as an element is wider than a byte. */
+    p = calloc(n * size == 0 ? 1 : n, n * size == 0 ? 1 : size);
+    if (p == NULL)
+        out_of_memory();
+    kit_defer(free, p);
+    return p;
+}
+
+void *kit_alloc(size_t size)
+{
+    return kit_alloc_array(1, size);
+}
+
+char *kit_sprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+    char *s;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        abort();
+    s = kit_alloc((size_t)len + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ---- words ---------------------------------------------------------------------------- */
+
+const char *kit_errname(long err)
+{
+    static char bufs[8][32];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+    const char *name = NULL;
+    long mag = err < 0 ? -err : err;
+
+    if (err == 0)
+        return "0";
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    if (mag <= 4095)
+        name = strerrorname_np((int)mag);
+#endif
+    if (name != NULL)
+        snprintf(b, sizeof bufs[0], "%s%s", err < 0 ? "-" : "", name);
+    else
+        snprintf(b, sizeof bufs[0], "%ld", err);
+    return b;
+}
+
+const char *kit_plural(long n, const char *one, const char *many)
+{
+    return n == 1 || n == -1 ? one : many;
+}
+
+const char *kit_lesson(void)
+{
+    const char *l = getenv("LESSON");
+
+    return l != NULL && l[0] != '\0' ? l : "NN";
+}
+
+/* ---- seeded randomness ------------------------------------------------------------------ */
+
+unsigned kit_seed(void)
+{
+    static unsigned seed;
+    static int drawn;
+
+    if (!drawn) {
+        const char *env = getenv("KIT_SEED");
+        char *end;
+        unsigned long v = env != NULL ? strtoul(env, &end, 10) : 0;
+
+        if (env != NULL && env[0] != '\0' && *end == '\0')
+            seed = (unsigned)v;
+        else
+            seed = (unsigned)(((uint64_t)kit_wall() * 1000003u) ^ (unsigned)getpid()) % 1000000u;
+        drawn = 1;
+    }
+    return seed;
+}
+
+uint32_t kit_rand(uint32_t *state)
+{
+    uint32_t x = *state != 0 ? *state : 1;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+void kit_shuffle(size_t *order, size_t n, uint32_t *state)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = kit_rand(state) % i;
+        size_t t = order[i - 1];
+
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
 }

@@ -32,18 +32,35 @@ int kit_get(const char *url, long *status, char **body, size_t *len);
 
 /* The options every lesson program takes (harness/README.md, "The program's row"). */
 struct kit_options {
-    const char *url;  /* --url BASE: the server's base URL, NULL when not given */
+    const char *url;  /* --url BASE: the server's base URL without a trailing '/', or NULL */
     const char *mode; /* --mode: one of the program's modes */
     long n;           /* --n: how many requests, timers or tasks */
     long delay_ms;    /* --delay: how long each one waits, in milliseconds */
+    /* Filled by kit_parse_options when the program accepts --urls FILE (one URL a line, blank
+     * lines and lines starting with '#' skipped): urls[0..n-1], the file's URLs repeated in
+     * order when --n asks for more of them than it holds; n is the file's count when --n is
+     * not given. Free with kit_options_free(). */
+    const char *urls_file;
+    char **urls;
 };
 
 /* Parse argv into *o, whose fields hold the defaults on entry. modes is the NULL-terminated
- * list of accepted --mode values; with need_url, --url must be given; --n must lie in
- * 1..max_n and --delay in 0..600000. On a bad or missing option it prints a usage line that
- * names the modes, and exits with status 2. */
+ * list of accepted --mode values; with need_url, --url (or --urls, when accepted) must be
+ * given; --n must lie in 1..max_n and --delay in 0..600000. `--help` prints the usage and
+ * exits 0; a bad or missing option prints it and exits with status 2. */
 void kit_parse_options(int argc, char **argv, const char *const *modes, int need_url,
                        long max_n, struct kit_options *o);
+/* The same, and --urls FILE is accepted as well. */
+void kit_parse_options_urls(int argc, char **argv, const char *const *modes, int need_url,
+                            long max_n, struct kit_options *o);
+void kit_options_free(struct kit_options *o);
+
+/* What the server at base can tell the program: KIT_SERVER_DELAYD when its /stats is
+ * delayd's (the bundled server: its counts are then reset with /reset, and its peak in flight
+ * can be read after the run), KIT_SERVER_OTHER when it answers HTTP but is some other server
+ * (it is sent nothing but GET /stats), -1 when it cannot be reached (a message says why). */
+enum { KIT_SERVER_OTHER = 0, KIT_SERVER_DELAYD = 1 };
+int kit_server_kind(const char *base);
 
 /* Clocks, in seconds: monotonic wall time, and CPU time (user + system) of this process. */
 double kit_wall(void);

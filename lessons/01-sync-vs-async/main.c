@@ -32,7 +32,7 @@ static long run(const struct kit_options *o, char **urls, struct fetch_result *r
 int main(int argc, char **argv)
 {
     static const char *const modes[] = { "conc", "seq", NULL };
-    struct kit_options o = { NULL, "conc", 10, 200 };
+    struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
 
     kit_parse_options(argc, argv, modes, 1, 100000, &o);
     char **urls = calloc((size_t)o.n, sizeof *urls);

@@ -69,7 +69,7 @@ static long run_loop_mode(const struct kit_options *o)
 int main(int argc, char **argv)
 {
     static const char *const modes[] = { "loop", "blocking", NULL };
-    struct kit_options o = { NULL, "loop", 16, 50 };
+    struct kit_options o = { .mode = "loop", .n = 16, .delay_ms = 50 };
 
     kit_parse_options(argc, argv, modes, 0, 1000000, &o);
     int blocking = strcmp(o.mode, "blocking") == 0;

@@ -92,7 +92,7 @@ static long count_ok(const struct download *d, long n)
 int main(int argc, char **argv)
 {
     static const char *const modes[] = { "tasks", "await", "jobs", NULL };
-    struct kit_options o = { NULL, "tasks", 10, 100 };
+    struct kit_options o = { .mode = "tasks", .n = 10, .delay_ms = 100 };
 
     kit_parse_options(argc, argv, modes, 1, 10000, &o);
     char (*urls)[URL_MAX] = calloc((size_t)o.n, sizeof *urls);

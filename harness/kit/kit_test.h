@@ -1,0 +1,122 @@
+/* kit_test.h: what every lesson's Criterion tests would otherwise write again.
+ *
+ * - Counted wrappers for the symbols a lesson lists in LDWRAP (KIT_COUNT_CALLS).
+ * - Memory that outlives a failed assertion safely: a test allocates what it hands to the
+ *   student's code with kit_alloc()/kit_alloc_array() (exactly the size asked, so the sanitizer
+ *   sees a read one past the end) and registers clean-ups with kit_defer(). When an assertion
+ *   fails, Criterion leaves the test function at once; the suite's .fini calls kit_cleanup(),
+ *   which frees everything registered. Never keep a pointer to the test function's own stack in
+ *   a static: after a failed assertion that frame is gone.
+ * - The checks every test makes: kit_expect_done() for the skeleton's -ENOSYS ([not-done]) and
+ *   kit_expect_no_leaks() at the end ([memory-leak]).
+ * - Words for messages: kit_errname(-ETIMEDOUT) is "-ETIMEDOUT"; kit_plural(n, "request",
+ *   "requests") picks the right form.
+ * - A seed for tests that shuffle: KIT_SEED from the environment, or a fresh one per run, to be
+ *   printed in every message that depends on it so a student can repeat the run.
+ *
+ * Include it after <criterion/criterion.h>; link with libkit (it is part of it). */
+#ifndef KIT_TEST_H
+#define KIT_TEST_H
+
+#include "kit.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef KIT_TEST_NO_CRITERION
+#include <criterion/criterion.h>
+#endif
+
+#ifndef KIT_TEST_NO_CRITERION
+/* Count the calls to a wrapped function: the binary is linked with -Wl,--wrap=NAME (the
+ * lesson's LDWRAP). Defines `long kit_calls_NAME`, which the test resets and reads.
+ *   KIT_COUNT_CALLS(int, aio_yield, (void), ())
+ *   KIT_COUNT_CALLS(CURLMcode, curl_multi_perform, (CURLM *m, int *r), (m, r))
+ * Use it once per symbol per test binary. */
+#define KIT_COUNT_CALLS(ret, name, params, args)                                               \
+    ret __real_##name params;                                                                   \
+    ret __wrap_##name params;                                                                   \
+    long kit_calls_##name;                                                                      \
+    ret __wrap_##name params                                                                    \
+    {                                                                                           \
+        kit_calls_##name++;                                                                     \
+        return __real_##name args;                                                              \
+    }
+
+/* The same for a function that returns nothing. */
+#define KIT_COUNT_CALLS_VOID(name, params, args)                                               \
+    void __real_##name params;                                                                  \
+    void __wrap_##name params;                                                                  \
+    long kit_calls_##name;                                                                      \
+    void __wrap_##name params                                                                   \
+    {                                                                                           \
+        kit_calls_##name++;                                                                     \
+        __real_##name args;                                                                     \
+    }
+
+#endif /* KIT_TEST_NO_CRITERION */
+
+/* ---- memory a failed assertion cannot strand ------------------------------------------- */
+
+/* Zeroed memory of exactly size bytes (at least 1), freed by kit_cleanup(). Never NULL: the
+ * process aborts with a message when memory runs out. */
+void *kit_alloc(size_t size);
+/* n elements of size bytes each, exactly (n may be 0); an overflowing size aborts. */
+void *kit_alloc_array(size_t n, size_t size);
+/* A formatted string in a buffer of exactly its length + 1, freed by kit_cleanup(). */
+char *kit_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run fn(arg) at kit_cleanup(); the last deferred runs first (free what the student's code
+ * filled in before the array that holds it). */
+void kit_defer(void (*fn)(void *), void *arg);
+/* Run every deferred clean-up and free every kit_alloc() block, last first. Safe to call more
+ * than once: a test calls it (through kit_expect_no_leaks) and the suite's .fini calls it again
+ * for a test an assertion ended early. */
+void kit_cleanup(void);
+
+#ifndef KIT_TEST_NO_CRITERION
+/* ---- the checks every test makes -------------------------------------------------------- */
+
+/* [not-done]: the skeleton's stubs return -ENOSYS. func names the function, file the exercise
+ * file that holds its TODO. */
+#define kit_expect_done(rc, func, file)                                                        \
+    cr_assert_neq((long)(rc), (long)-ENOSYS,                                                    \
+                  "[not-done] %s still returns -ENOSYS: that is the skeleton's stub. Start at " \
+                  "its TODO in %s (`make hint-%s` gives a hint).",                              \
+                  (func), (file), kit_lesson())
+
+/* [memory-leak]: free what the test allocated (kit_cleanup), then ask LeakSanitizer. what names
+ * the function under test. */
+#define kit_expect_no_leaks(what)                                                              \
+    do {                                                                                        \
+        kit_cleanup();                                                                          \
+        cr_assert(!kit_leaked(),                                                                \
+                  "[memory-leak] %s leaked memory: LeakSanitizer's report in the full log "     \
+                  "says where it was allocated. Whatever your code allocates or opens, it "    \
+                  "must free or close before it returns (or in the clean-up the lesson names).", \
+                  (what));                                                                      \
+    } while (0)
+
+#endif /* KIT_TEST_NO_CRITERION */
+
+/* ---- words ------------------------------------------------------------------------------ */
+
+/* "-ETIMEDOUT" for -ETIMEDOUT, "ENOENT" for ENOENT, "0" for 0, "-123" for an unknown value.
+ * The text lives in one of a few rotating buffers: several calls fit in one message. */
+const char *kit_errname(long err);
+/* one when n is 1 (or -1), many otherwise. */
+const char *kit_plural(long n, const char *one, const char *many);
+/* The lesson number the runner set ($LESSON), or "NN". */
+const char *kit_lesson(void);
+
+/* ---- seeded randomness ------------------------------------------------------------------- */
+
+/* The run's seed: $KIT_SEED when set (a repeat of an earlier run), else one drawn once per
+ * process. Print it in any message whose verdict depends on the shuffle. */
+unsigned kit_seed(void);
+/* A pseudo-random number from *state (xorshift32; a zero state is replaced by 1). */
+uint32_t kit_rand(uint32_t *state);
+/* Shuffle n indices 0..n-1 into order[] (Fisher-Yates, driven by *state). */
+void kit_shuffle(size_t *order, size_t n, uint32_t *state);
+
+#endif

@@ -19,3 +19,10 @@ $(KIT_OPT_LIB): $(BUILD)/kit/opt/kit.o
 
 ALL_TARGETS += $(KIT_SAN_LIB) $(KIT_OPT_LIB)
 -include $(BUILD)/kit/san/kit.d $(BUILD)/kit/opt/kit.d
+
+# kit's own tests (harness/kit/tests), run by make check.
+KIT_TEST_BIN := $(BUILD)/kit/tests
+$(KIT_TEST_BIN): harness/kit/tests/test_kit.c $(KIT_SAN_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(KIT_CFLAGS) -Iharness/kit $(SAN_FLAGS) $< $(KIT_SAN_LIB) -o $@ -lcriterion $(KIT_LIBS) -pthread
+HARNESS_TESTS += $(KIT_TEST_BIN)

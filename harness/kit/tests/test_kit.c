@@ -1,0 +1,286 @@
+/* kit's own tests: the test helpers of kit_test.h and the lesson programs' options. */
+#include "kit_test.h"
+
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void fini(void)
+{
+    kit_cleanup();
+}
+
+TestSuite(kit_test, .fini = fini, .timeout = 20);
+TestSuite(kit_options, .fini = fini, .timeout = 20);
+TestSuite(kit_server, .fini = fini, .timeout = 20);
+
+/* ---- clean-ups ------------------------------------------------------------------------- */
+
+static char order[16];
+static size_t n_order;
+
+static void note(void *arg)
+{
+    order[n_order++] = *(const char *)arg;
+}
+
+Test(kit_test, deferred_clean_ups_run_last_first_and_once)
+{
+    static const char a = 'a', b = 'b', c = 'c';
+
+    kit_defer(note, (void *)&a);
+    kit_defer(note, (void *)&b);
+    kit_defer(note, (void *)&c);
+    kit_cleanup();
+    kit_cleanup();
+    cr_assert_eq(n_order, 3, "[kit-defer] %zu clean-ups ran, expected 3 (each once)", n_order);
+    cr_assert(memcmp(order, "cba", 3) == 0, "[kit-defer] ran in order %.3s, expected cba", order);
+    kit_expect_no_leaks("kit_cleanup");
+}
+
+Test(kit_test, allocations_are_zeroed_and_freed)
+{
+    long *v = kit_alloc_array(7, sizeof *v);
+    char *s = kit_sprintf("%s-%d", "tag", 42);
+    void *empty = kit_alloc_array(0, 8);
+
+    for (int i = 0; i < 7; i++)
+        cr_assert_eq(v[i], 0, "[kit-alloc] element %d is %ld, expected 0", i, v[i]);
+    cr_assert_str_eq(s, "tag-42");
+    cr_assert_not_null(empty, "[kit-alloc] an empty array must still be a block");
+    kit_expect_no_leaks("kit_alloc");
+}
+
+/* A block of exactly the size asked: one element past the end is an ASan report (it is in the
+ * log of every run of these tests, expected: the test passes when ASan stops the process). */
+Test(kit_test, one_past_the_end_is_caught, .exit_code = 1)
+{
+    volatile int *v = kit_alloc_array(3, sizeof *v);
+    v[3] = 1;
+}
+
+Test(kit_test, words)
+{
+    cr_assert_str_eq(kit_errname(-ETIMEDOUT), "-ETIMEDOUT");
+    cr_assert_str_eq(kit_errname(ENOENT), "ENOENT");
+    cr_assert_str_eq(kit_errname(0), "0");
+    cr_assert_str_eq(kit_errname(-99999), "-99999");
+    cr_assert_str_eq(kit_plural(1, "request", "requests"), "request");
+    cr_assert_str_eq(kit_plural(0, "request", "requests"), "requests");
+    cr_assert_str_eq(kit_plural(2, "request", "requests"), "requests");
+}
+
+Test(kit_test, seeded_shuffles_repeat_and_permute)
+{
+    size_t a[33], b[33], seen[33] = { 0 };
+    uint32_t s1 = 1234, s2 = 1234;
+    int moved = 0;
+
+    kit_shuffle(a, 33, &s1);
+    kit_shuffle(b, 33, &s2);
+    for (size_t i = 0; i < 33; i++) {
+        cr_assert_eq(a[i], b[i], "[kit-seed] the same seed gave two different orders");
+        cr_assert_lt(a[i], 33);
+        seen[a[i]]++;
+        moved += a[i] != i;
+    }
+    for (size_t i = 0; i < 33; i++)
+        cr_assert_eq(seen[i], 1, "[kit-seed] index %zu appears %zu times", i, seen[i]);
+    cr_assert_gt(moved, 0, "[kit-seed] the shuffle left every index in place");
+}
+
+Test(kit_test, seed_comes_from_the_environment)
+{
+    setenv("KIT_SEED", "987", 1);
+    cr_assert_eq(kit_seed(), 987u);
+    cr_assert_eq(kit_seed(), 987u, "[kit-seed] the seed must stay the same within a run");
+}
+
+/* ---- the programs' options --------------------------------------------------------------- */
+
+static const char *const modes[] = { "seq", "conc", NULL };
+
+static char *urls_file(const char *text)
+{
+    char *path = kit_sprintf("/tmp/kit-urls-%d.txt", (int)getpid());
+    FILE *f = fopen(path, "w");
+
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+Test(kit_options, trailing_slash_and_defaults)
+{
+    char *argv[] = { "prog", "--url", "http://127.0.0.1:9/", "--mode", "seq", NULL };
+    struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
+
+    optind = 1;
+    kit_parse_options(5, argv, modes, 1, 100, &o);
+    cr_assert_str_eq(o.url, "http://127.0.0.1:9");
+    cr_assert_str_eq(o.mode, "seq");
+    cr_assert_eq(o.n, 10);
+    cr_assert_eq(o.delay_ms, 200);
+    cr_assert_null(o.urls);
+}
+
+Test(kit_options, a_urls_file_is_read_and_repeated)
+{
+    char *path = urls_file("# a comment\n  http://a/1  \n\nhttp://b/2\r\nhttp://c/3\n");
+    char *argv[] = { "prog", "--urls", path, "--n", "7", NULL };
+    struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
+    const char *want[] = { "http://a/1", "http://b/2", "http://c/3" };
+
+    optind = 1;
+    kit_parse_options_urls(5, argv, modes, 1, 100, &o);
+    cr_assert_eq(o.n, 7);
+    for (int i = 0; i < 7; i++)
+        cr_assert_str_eq(o.urls[i], want[i % 3], "[kit-urls] urls[%d] is %s", i, o.urls[i]);
+    kit_options_free(&o);
+    unlink(path);
+    kit_expect_no_leaks("kit_parse_options_urls");
+}
+
+Test(kit_options, a_urls_file_alone_sets_n)
+{
+    char *path = urls_file("http://a/1\nhttp://b/2\n");
+    char *argv[] = { "prog", "--urls", path, NULL };
+    struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
+
+    optind = 1;
+    kit_parse_options_urls(3, argv, modes, 1, 100, &o);
+    cr_assert_eq(o.n, 2);
+    kit_options_free(&o);
+    unlink(path);
+    kit_expect_no_leaks("kit_parse_options_urls");
+}
+
+/* Run the parser in a child; return its exit status and what it printed on stdout. */
+static int parse_in_child(char **argv, int argc, char *out, size_t cap)
+{
+    int fds[2], status;
+    pid_t pid;
+    size_t len = 0;
+    ssize_t got;
+
+    cr_assert_eq(pipe(fds), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
+
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        optind = 1;
+        kit_parse_options_urls(argc, argv, modes, 1, 100, &o);
+        _exit(42);
+    }
+    close(fds[1]);
+    while (len < cap - 1 && (got = read(fds[0], out + len, cap - 1 - len)) > 0)
+        len += (size_t)got;
+    out[len] = '\0';
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(kit_options, help_answers_and_bad_options_refuse)
+{
+    char out[4096];
+    char *help[] = { "prog", "--help", NULL };
+    char *bad[] = { "prog", "--url", "http://x", "--n", "0", NULL };
+    char *missing[] = { "prog", "--mode", "seq", NULL };
+    char *nofile[] = { "prog", "--urls", "/nonexistent/urls.txt", NULL };
+
+    cr_assert_eq(parse_in_child(help, 2, out, sizeof out), 0, "[kit-help] --help must exit 0");
+    cr_assert(strstr(out, "--urls FILE") != NULL && strstr(out, "--mode") != NULL,
+              "[kit-help] --help printed: %s", out);
+    cr_assert_eq(parse_in_child(bad, 5, out, sizeof out), 2, "[kit-usage] --n 0 must exit 2");
+    cr_assert(strstr(out, "--n must be a whole number from 1 to 100") != NULL, "%s", out);
+    cr_assert_eq(parse_in_child(missing, 3, out, sizeof out), 2);
+    cr_assert(strstr(out, "--url (or --urls) is required") != NULL, "%s", out);
+    cr_assert_eq(parse_in_child(nofile, 3, out, sizeof out), 2);
+    cr_assert(strstr(out, "/nonexistent/urls.txt") != NULL, "%s", out);
+}
+
+/* ---- telling delayd from another server -------------------------------------------------- */
+
+/* A server that is not delayd: it answers every request 404, and counts what it was sent. */
+struct plain {
+    int fd;
+    int port;
+    int requests;
+    char first[8][64];
+};
+
+static void *serve_plain(void *arg)
+{
+    struct plain *p = arg;
+    int c;
+
+    while ((c = accept(p->fd, NULL, NULL)) >= 0) {
+        char buf[2048];
+        ssize_t got = read(c, buf, sizeof buf - 1);
+        static const char reply[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                    "Connection: close\r\n\r\n";
+
+        if (got > 0) {
+            buf[got] = '\0';
+            if (p->requests < 8)
+                snprintf(p->first[p->requests], sizeof p->first[0], "%.*s",
+                         (int)strcspn(buf, "\r\n"), buf);
+            p->requests++;
+            if (write(c, reply, sizeof reply - 1) < 0)
+                perror("write");
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+Test(kit_server, another_server_is_only_asked_for_stats)
+{
+    struct plain *p = kit_alloc(sizeof *p);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    pthread_t t;
+
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(p->fd, 8), 0);
+    getsockname(p->fd, (struct sockaddr *)&a, &len);
+    pthread_create(&t, NULL, serve_plain, p);
+    cr_assert_eq(kit_server_kind(kit_sprintf("http://127.0.0.1:%d", ntohs(a.sin_port))),
+                 KIT_SERVER_OTHER);
+    shutdown(p->fd, SHUT_RDWR);
+    close(p->fd);
+    pthread_join(t, NULL);
+    cr_assert_eq(p->requests, 1, "[kit-server] another server was sent %d requests", p->requests);
+    cr_assert(strncmp(p->first[0], "GET /stats ", 11) == 0, "[kit-server] it was sent '%s'",
+              p->first[0]);
+}
+
+Test(kit_server, delayd_is_recognised_and_reset)
+{
+    const char *base = kit_server_start(NULL);
+    struct kit_stats st;
+
+    cr_assert_eq(kit_get(kit_sprintf("%s/delay/0", base), NULL, NULL, NULL), 0);
+    cr_assert_eq(kit_server_kind(base), KIT_SERVER_DELAYD);
+    cr_assert_eq(kit_stats_get(base, &st), 0);
+    cr_assert_eq(st.requests, 0, "[kit-server] delayd's counts were not reset (%ld requests)",
+                 st.requests);
+    kit_server_stop();
+}
+
+Test(kit_server, nothing_listening_is_unreachable)
+{
+    cr_assert_eq(kit_server_kind("http://127.0.0.1:1"), -1);
+}

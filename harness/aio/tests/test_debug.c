@@ -180,7 +180,7 @@ Test(debug, what_is_still_open_at_loop_end)
 {
     char *err = stderr_of(stuck_scenario, "1");
     cr_assert_not_null(strstr(err, "aio debug: at loop end: 2 tasks, 0 timers, 0 descriptors, "
-                              "0 transfers still open\n"),
+                              "0 operations still open\n"),
                        "[debug-open] the loop-end report of two stuck tasks is missing or "
                        "wrong:\n%s", err);
     free(err);

@@ -57,7 +57,10 @@ $(1)/%.o: $(AIO_DIR)/%.S | $(DEPS_STAMP)
 endef
 $(eval $(call aio_rules,$(BUILD)/aio/san,$(SAN_FLAGS)))
 $(eval $(call aio_rules,$(BUILD)/aio/san-poll,$(SAN_FLAGS)))
-$(eval $(call aio_rules,$(BUILD)/aio/opt,$(OPT_FLAGS)))
+# The optimised library is built with NDEBUG: the runtime's assert()s on its own invariants
+# cost about 19 instructions a yield (89 -> 108, counted with callgrind), a fifth of it. The
+# sanitized builds, which the tests use, keep them.
+$(eval $(call aio_rules,$(BUILD)/aio/opt,$(OPT_FLAGS) -DNDEBUG))
 
 # Built aside and renamed: other make runs (lessons, benchmark) may be linking the old one.
 $(BUILD)/aio/%/libaio.a:

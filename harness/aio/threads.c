@@ -79,6 +79,7 @@ static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int re
     (void)revents;
     struct aio__threads *P = L->threads;
     AIO__ASSERT(w == &P->watch);
+    (void)w;
     char buf[64];
     while (read(P->wake_rd, buf, sizeof buf) > 0)
         continue;
@@ -172,7 +173,7 @@ out_free:
 static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h)
 {
     struct aio__threads *P = (struct aio__threads *)h;
-    AIO__ASSERT(P == L->threads);
+    AIO__ASSERT(P == (struct aio__threads *)L->threads);
     pthread_mutex_lock(&P->mu);
     P->stop = true;
     pthread_cond_broadcast(&P->cv);

@@ -129,9 +129,9 @@ static void aio__xfer_finish(aio_http *c, struct aio__xfer *x)
  * ever). Say so on stderr and end every transfer in flight with an error. */
 static void aio__http_multi_failed(aio_http *c, const char *call, CURLMcode rc)
 {
-    fprintf(stderr, "aio: [http-curl-failed] %s() failed: %s (CURLMcode %d); the client's "
-            "%zu %s in flight end with an error\n", call, curl_multi_strerror(rc), (int)rc,
-            c->in_flight, aio__plural_transfers(c->in_flight));
+    fprintf(stderr, "aio: [http-curl-failed] %s() failed: %s (CURLMcode %d); ending the "
+            "client's %zu %s in flight with an error\n", call, curl_multi_strerror(rc),
+            (int)rc, c->in_flight, aio__plural_transfers(c->in_flight));
     while (c->active != NULL) {
         struct aio__xfer *x = c->active;
         x->mresult = rc;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <dirent.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -542,4 +543,82 @@ Test(http, fast_downloads_leave_the_loop_turning)
                   "between aio_cancel() and the join's return; the cancelled task should run "
                   "within a pass or two", f->cancel_to_join);
     free(f);
+}
+
+/* ---- a failing libcurl call is reported and ends the transfers it strands ----------------- */
+
+/* curl_multi_socket_action() as the runtime sees it (the binary is linked with
+ * -Wl,--wrap=curl_multi_socket_action): the real one, except that the call numbered
+ * fail_at (counting from 1 after arming) returns CURLM_OUT_OF_MEMORY without doing anything. */
+CURLMcode __real_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running);
+static long socket_actions, fail_at;
+
+CURLMcode __wrap_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running)
+{
+    if (fail_at > 0 && ++socket_actions == fail_at)
+        return CURLM_OUT_OF_MEMORY;
+    return __real_curl_multi_socket_action(m, s, ev, running);
+}
+
+struct multi_failure {
+    struct get g[2];
+    int after;                  /* a GET on the same client once the failure is over */
+    long after_status;
+};
+
+static int gets_through_a_failure(void *arg)
+{
+    struct multi_failure *mf = arg;
+    aio_http *c = aio_http_new();
+    aio_task *t[2];
+    for (int i = 0; i < 2; i++) {
+        get_init(&mf->g[i], c, "/delay/300", aio_now() + 5000);
+        t[i] = aio_spawn(do_get, &mf->g[i]);
+    }
+    aio_sleep(100);                     /* both requests are sent and waiting for answers */
+    socket_actions = 0;
+    fail_at = 1;                        /* the next call fails */
+    for (int i = 0; i < 2; i++)
+        aio_join(t[i], AIO_NEVER);
+    fail_at = 0;
+    struct get g;
+    get_init(&g, c, "/bytes/5", aio_now() + 5000);
+    mf->after = do_get(&g);
+    mf->after_status = g.res.status;
+    aio_response_free(&g.res);
+    aio_http_free(c);
+    return 0;
+}
+
+Test(http, a_failing_curl_call_ends_its_transfers_loudly)
+{
+    start_server();
+    struct multi_failure mf;
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(out[1], 2);
+    close(out[1]);
+    int r = aio_run(gets_through_a_failure, &mf);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[4096];
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    cr_assert_eq(r, 0);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(mf.g[i].rc, -ENOMEM, "[http-curl-fail] GET %d returned %d after "
+                     "curl_multi_socket_action() failed with CURLM_OUT_OF_MEMORY; expected "
+                     "-ENOMEM at once, not a wait for the deadline", i, mf.g[i].rc);
+    cr_assert_not_null(strstr(buf, "aio: [http-curl-failed] curl_multi_socket_action() failed: "
+                              "Out of memory (CURLMcode 3); ending the client's 2 transfers "
+                              "in flight with an error\n"),
+                       "[http-curl-report] the failure was not reported on stderr as expected; "
+                       "stderr was:\n%s", buf);
+    cr_assert_eq(mf.after, 0, "[http-after-failure] a GET on the same client after the failure "
+                 "returned %d", mf.after);
+    cr_assert_eq(mf.after_status, 200);
 }

@@ -308,11 +308,12 @@ void aio_unpark(aio_task *t)
     }
 }
 
-int aio_sleep_until(int64_t deadline)
+/* aio_sleep_until() under the name the caller used, for the debug report. */
+static int aio__sleep_until(int64_t deadline, const char *call)
 {
     struct aio__loop *L;
     aio_task *self;
-    int r = aio__may_wait(&L, &self, "aio_sleep_until");
+    int r = aio__may_wait(&L, &self, call);
     if (r < 0)
         return r;
     if (deadline == AIO_NEVER)
@@ -321,11 +322,17 @@ int aio_sleep_until(int64_t deadline)
     return r == -ETIMEDOUT ? 0 : r;
 }
 
+int aio_sleep_until(int64_t deadline)
+{
+    return aio__sleep_until(deadline, "aio_sleep_until");
+}
+
+/* ms <= 0 is aio_yield() (whose name a debug report then shows). */
 int aio_sleep(int64_t ms)
 {
     if (ms <= 0)
         return aio_yield();
-    return aio_sleep_until(aio_now() + ms);
+    return aio__sleep_until(aio_now() + ms, "aio_sleep");
 }
 
 /* Go to the back of the ready queue: every task ready now runs before this one again. */

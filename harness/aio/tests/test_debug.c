@@ -461,9 +461,8 @@ Test(debug, waiting_outside_a_task_is_reported)
 {
     char line[512];
     char *err = stderr_of(wait_outside_scenario, "1");
-    expect_one_line(err, "aio debug: [wait-outside-task] aio_sleep_until() was called outside "
-                    "a task (no loop runs on this thread); it returns -EPERM.", line,
-                    sizeof line);
+    expect_one_line(err, "aio debug: [wait-outside-task] aio_sleep() was called outside a "
+                    "task (no loop runs on this thread); it returns -EPERM.", line, sizeof line);
     free(err);
 }
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* One loop per thread: the loop this thread is running, or NULL. Read through
  * aio__loop_get(), inline in aio_internal.h: every public call starts by reading it. */
@@ -41,7 +40,7 @@ int64_t aio_now(void)
 /* Print one "aio debug: ..." line on stderr. */
 void aio__debug(const char *fmt, ...)
 {
-    char line[256];
+    char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef AIO__ASAN
 #include <sanitizer/common_interface_defs.h>

@@ -207,6 +207,7 @@ void aio__stacks_put(struct aio__stacks *S, aio_task *t)
 {
     AIO__ASSERT(S->in_use > 0);
     t->state = AIO__FREE;
+    t->loop = NULL;                     /* a stale handle fails aio__check_handle's compare */
     t->next = NULL;
     if (!S->fifo) {
         t->next = S->free;

@@ -222,11 +222,15 @@ static void aio__task_free(struct aio__loop *L, aio_task *t)
     aio__stacks_put(&L->stacks, t);
 }
 
-/* Is t a handle the calling thread may use? A joined task's slot is marked free (debug mode
- * also delays its reuse, so a stale handle keeps pointing at a free slot); a task of another
- * loop belongs to another thread. Both would corrupt a loop if the call went on: stop the
- * program with a report. A few loads and compares: checked in every build. */
-static void aio__check_handle(struct aio__loop *L, const aio_task *t, const char *call)
+/* Is t a handle the calling thread may use? A joined task's slot is marked free and loses
+ * its loop (debug mode also delays its reuse, so a stale handle keeps pointing at a free
+ * slot); a task of another loop belongs to another thread. Both would corrupt a loop if the
+ * call went on: stop the program with a report. One compare on the way through (and the
+ * NULL test), so it is checked in every build. */
+static void aio__bad_handle(struct aio__loop *L, const aio_task *t, const char *call)
+    __attribute__((noreturn, cold, noinline));
+
+static void aio__bad_handle(struct aio__loop *L, const aio_task *t, const char *call)
 {
     if (t == NULL)
         aio__misuse(L, "null-task", "%s() was given a NULL task (did aio_spawn() fail?)", call);
@@ -234,13 +238,17 @@ static void aio__check_handle(struct aio__loop *L, const aio_task *t, const char
         aio__misuse(L, "task-already-joined", "%s() was given a task that was already joined "
                     "and freed (task #%lu): join each task exactly once, and forget its "
                     "handle afterwards", call, t->id);
-    if (t->loop != L) {
-        char label[96];
-        aio__task_label(t, label, sizeof label);
-        aio__misuse(L, "task-of-another-loop", "%s() was given %s, which belongs to %s: a "
-                    "task is used only by the loop (the thread) that spawned it", call, label,
-                    L == NULL ? "a loop while none runs on this thread" : "another loop");
-    }
+    char label[96];
+    aio__task_label(t, label, sizeof label);
+    aio__misuse(L, "task-of-another-loop", "%s() was given %s, which belongs to %s: a task is "
+                "used only by the loop (the thread) that spawned it", call, label,
+                L == NULL ? "a loop while none runs on this thread" : "another loop");
+}
+
+static inline void aio__check_handle(struct aio__loop *L, const aio_task *t, const char *call)
+{
+    if (__builtin_expect(t == NULL || t->loop != L, 0))
+        aio__bad_handle(L, t, call);
 }
 
 /* ---- waiting and waking ------------------------------------------------------------------- */

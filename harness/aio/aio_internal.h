@@ -229,7 +229,6 @@ struct aio__loop {
      * adds 1 when it starts an operation and takes 1 away when the operation is over. */
     size_t pending;
     struct aio__hook *hooks;            /* loop-end hooks, newest first */
-    void *threads;                      /* threads.c's pool, created on first use */
     bool debug;
     void *main_stack_lo;                /* for AddressSanitizer's fiber switch */
     size_t main_stack_size;

@@ -77,9 +77,7 @@ static void *aio__worker(void *arg)
 static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int revents)
 {
     (void)revents;
-    struct aio__threads *P = L->threads;
-    AIO__ASSERT(w == &P->watch);
-    (void)w;
+    struct aio__threads *P = (struct aio__threads *)((char *)w - offsetof(struct aio__threads, watch));
     char buf[64];
     while (read(P->wake_rd, buf, sizeof buf) > 0)
         continue;
@@ -128,8 +126,19 @@ static void aio__wake_fd_close(struct aio__threads *P)
 
 static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h);
 
+/* L's pool: its loop-end hook is the only one whose function is aio__threads_shutdown (the
+ * loop keeps no pointer to it: the loop knows none of its parts by name). NULL before the
+ * first aio_to_thread() of this loop. */
+static struct aio__threads *aio__threads_of(struct aio__loop *L)
+{
+    for (struct aio__hook *h = L->hooks; h != NULL; h = h->next)
+        if (h->loop_end == aio__threads_shutdown)
+            return (struct aio__threads *)h;
+    return NULL;
+}
+
 /* Start the pool for L. 0, or -errno with nothing left behind. */
-static int aio__threads_start(struct aio__loop *L)
+static int aio__threads_start(struct aio__loop *L, struct aio__threads **Pp)
 {
     struct aio__threads *P = calloc(1, sizeof *P);
     if (P == NULL)
@@ -155,7 +164,7 @@ static int aio__threads_start(struct aio__loop *L)
     }
     P->hook.loop_end = aio__threads_shutdown;
     aio__hook_add(L, &P->hook);
-    L->threads = P;
+    *Pp = P;
     return 0;
 out_watch:
     aio__watch_set(L, &P->watch, 0);
@@ -173,7 +182,6 @@ out_free:
 static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h)
 {
     struct aio__threads *P = (struct aio__threads *)h;
-    AIO__ASSERT(P == (struct aio__threads *)L->threads);
     pthread_mutex_lock(&P->mu);
     P->stop = true;
     pthread_cond_broadcast(&P->cv);
@@ -193,7 +201,6 @@ static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h)
     pthread_cond_destroy(&P->cv);
     pthread_mutex_destroy(&P->mu);
     free(P);
-    L->threads = NULL;
 }
 
 int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
@@ -203,8 +210,9 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     int entry = aio__may_wait(&L, &self, "aio_to_thread");
     if (entry < 0)
         return entry;
-    if (L->threads == NULL) {
-        int r = aio__threads_start(L);
+    struct aio__threads *P = aio__threads_of(L);
+    if (P == NULL) {
+        int r = aio__threads_start(L, &P);
         if (r < 0)
             return r;
     }
@@ -214,7 +222,6 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     j->fn = fn;
     j->arg = arg;
     j->waiter = self;
-    struct aio__threads *P = L->threads;
     pthread_mutex_lock(&P->mu);
     if (P->todo_tail != NULL)
         P->todo_tail->next = j;

@@ -96,7 +96,7 @@ int aio_yield(void);
 int aio_park(int64_t deadline);
 
 /* Make a parked task ready again. Unparking a task that is not parked does nothing (debug
- * mode names the call, unless the task was only made ready already by another wake-up). */
+ * mode names the call, unless the task was woken from its park and has not run yet). */
 void aio_unpark(aio_task *t);
 
 /* ---- descriptors ---------------------------------------------------------------------- */

@@ -128,7 +128,9 @@ enum aio__state {
     AIO__FREE       /* joined: the slot is on the free list, the handle is dead */
 };
 
-enum aio__wait_kind { AIO__W_PARK, AIO__W_OTHER };
+/* What a task waits in, while WAITING, and what it was woken from, while READY after a
+ * wake-up; NONE otherwise (spawned, yielding, running). */
+enum aio__wait_kind { AIO__W_NONE, AIO__W_PARK, AIO__W_OTHER };
 
 struct aio_task {
     struct aio__ctx ctx;
@@ -137,7 +139,7 @@ struct aio_task {
     void *arg;
     int result;
     enum aio__state state;
-    enum aio__wait_kind kind;   /* what the task waits in, when WAITING */
+    enum aio__wait_kind kind;   /* what the task waits in (or was woken from) */
     bool cancelled;
     bool cancel_immune;         /* this wait ignores cancellation (join of a cancelled task) */
     int wake;                   /* the value the current wait will return */

@@ -267,6 +267,7 @@ int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, b
     if (deadline != AIO_NEVER)
         aio__timer_start(L, &t->timer, deadline);
     aio__suspend(L, t, false);
+    t->kind = AIO__W_NONE;
     aio__timer_stop(L, &t->timer);
     return t->wake;
 }
@@ -291,10 +292,11 @@ int aio_park(int64_t deadline)
 }
 
 /* Wake t if it is parked; does nothing otherwise (the header's contract). Debug mode names
- * the calls that did nothing because t was not waiting in aio_park() at all: a wake-up for a
- * task that finished, or that now waits for something else (a stale entry on a waiter list),
- * is usually a bug. A task already made ready (unparked twice, or its park timed out) is
- * not reported: two wakers racing for one waiter is normal. */
+ * the calls that did nothing because t was not in aio_park(): a wake-up for a task that
+ * finished, that waits for something else, or that never parked (just spawned, yielding) is
+ * usually a bug, such as a stale entry on a waiter list. A task woken from its park that has
+ * not run yet (unparked twice, or its park just timed out) is not reported: two wakers for
+ * one waiter is normal. */
 void aio_unpark(aio_task *t)
 {
     struct aio__loop *L = aio__loop_get();
@@ -303,14 +305,16 @@ void aio_unpark(aio_task *t)
         aio__wake(L, t, 0);
         return;
     }
-    if (L->debug && t->state != AIO__READY) {
+    if (L->debug && !(t->state == AIO__READY && t->kind == AIO__W_PARK)) {
         char label[96];
         aio__task_label(t, label, sizeof label);
         aio__debug("[unpark-not-parked] aio_unpark() of %s, which is %s, did nothing: only a "
                    "task waiting in aio_park() can be unparked (a stale entry on a waiter "
                    "list?)", label,
-                   t->state == AIO__DONE ? "finished"
+                   t->state == AIO__DONE      ? "finished"
                    : t->state == AIO__RUNNING ? "the running task itself"
+                   : t->state == AIO__READY   ? "ready to run but not parked (spawned, or "
+                                                "yielding, or woken from another wait)"
                                               : "waiting in another call (sleep, join, I/O)");
     }
 }

@@ -414,12 +414,16 @@ static int unparks_that_do_nothing(void *arg)
     aio_task *parked = aio_spawn(park_forever, NULL);
     aio_set_name(parked, "parked");
     aio_sleep(10);                      /* all three ran: asleep, finished, parked */
+    aio_task *fresh = aio_spawn(return_zero, NULL);
+    aio_set_name(fresh, "fresh");
+    aio_unpark(fresh);                  /* reported: it has not even started */
     aio_unpark(sleeper);                /* reported: it sleeps */
     aio_unpark(done);                   /* reported: it finished */
     aio_unpark(aio_current());          /* reported: the running task */
     aio_unpark(parked);                 /* a real wake-up */
     aio_unpark(parked);                 /* ready already: two wakers, not reported */
     int r = aio_join(parked, AIO_NEVER) + aio_join(done, AIO_NEVER);
+    r += aio_join(fresh, AIO_NEVER);
     return r + aio_join(sleeper, AIO_NEVER);
 }
 
@@ -432,6 +436,8 @@ Test(debug, unpark_of_a_task_not_parked_is_reported)
                     sizeof line);
     expect_one_line(err, "aio debug: [unpark-not-parked] aio_unpark() of task 'finished', which "
                     "is finished, did nothing", line, sizeof line);
+    expect_one_line(err, "aio debug: [unpark-not-parked] aio_unpark() of task 'fresh', which is "
+                    "ready to run but not parked", line, sizeof line);
     expect_one_line(err, "aio debug: [unpark-not-parked] aio_unpark() of task #1 (fn 0x", line,
                     sizeof line);
     cr_assert_not_null(strstr(line, "which is the running task itself, did nothing"), "%s",

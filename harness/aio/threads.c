@@ -77,7 +77,8 @@ static void *aio__worker(void *arg)
 static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int revents)
 {
     (void)revents;
-    struct aio__threads *P = (struct aio__threads *)((char *)w - offsetof(struct aio__threads, watch));
+    struct aio__threads *P =
+        (struct aio__threads *)((char *)w - offsetof(struct aio__threads, watch));
     char buf[64];
     while (read(P->wake_rd, buf, sizeof buf) > 0)
         continue;

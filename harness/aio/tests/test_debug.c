@@ -574,3 +574,29 @@ Test(debug, a_slow_loop_callback_is_reported)
                    "the loop's own callbacks:\n%s", err);
     free(err);
 }
+
+/* ---- what the loop's end still waits for: one count of pending work ----------------------- */
+
+static int block_200ms(void *arg)
+{
+    (void)arg;
+    usleep(200 * 1000);
+    return 0;
+}
+
+static int abandon_a_job(void *arg)
+{
+    (void)arg;
+    /* The wait ends at its deadline; the job runs on, and the loop's end waits for it. */
+    return aio_to_thread(block_200ms, NULL, aio_now() + 20) == -ETIMEDOUT ? 0 : 1;
+}
+
+Test(debug, a_job_left_running_is_counted_at_loop_end)
+{
+    char *err = stderr_of(abandon_a_job, "1");
+    cr_assert_not_null(strstr(err, "aio debug: at loop end: 0 tasks, 0 timers, 0 descriptors, "
+                              "1 operation still open\n"),
+                       "[debug-pending] a thread job still running when the last task ended "
+                       "should be counted (1 operation):\n%s", err);
+    free(err);
+}

@@ -138,9 +138,8 @@ static void aio__stack_check(aio_task *t)
     if (sp < t->stack_lo || sp >= t->stack_hi) {
         char label[96];
         aio__task_label(t, label, sizeof label);
-        fprintf(stderr, "aio: %s overflowed its %zu-byte stack; set AIO_STACK_SIZE higher\n",
-                label, (size_t)(t->stack_hi - t->stack_lo));
-        abort();
+        aio__fatal("stack-overflow", "%s overflowed its %zu-byte stack; set AIO_STACK_SIZE "
+                   "higher", label, (size_t)(t->stack_hi - t->stack_lo));
     }
 }
 

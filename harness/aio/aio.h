@@ -6,9 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error convention, kit-wide: every function that can fail returns 0 (or a count) on success
- * and a negative errno value on failure. A function that returns an error did nothing that
- * needs undoing, and no callback of it will fire.
+/* Errors: every function here that can fail returns a negative errno value (-ETIMEDOUT,
+ * -ECANCELED, -ENOMEM, ...), and 0 or a count on success; the two that return a pointer
+ * (aio_spawn, aio_http_new) return NULL and set errno instead. A call that returns an error
+ * did nothing that needs undoing, and no callback of it will fire. A call that waits returns
+ * -EPERM when made outside a task. This is the one place the convention is stated; the
+ * comments below only list which codes a call can return.
+ *
+ * Misuse that would corrupt the runtime if it went on is not an error code: a task joined
+ * twice (or any call on a joined task), a task handle used from another loop's thread, the
+ * first task joined by another. The program stops (abort) after one line on stderr,
+ * "aio: [id] what happened", or "aio debug: [id] ..." in debug mode.
  *
  * Deadlines: every call that can wait takes an absolute deadline in milliseconds on the
  * monotonic clock of aio_now(), or AIO_NEVER. Build one with aio_now() + ms. A wait that
@@ -25,8 +33,13 @@
  *   aio debug: task 'download 3' held the loop for 230 ms (no wait in between)
  *   aio debug: task 'download 3' finished but was never joined
  *   aio debug: aio_run() called inside a running loop
- *   aio debug: at loop end: 2 tasks, 1 timer, 0 descriptors, 0 transfers still open
- * A task with no name is shown as its number and function address: task #7 (fn 0x4011a0). */
+ *   aio debug: at loop end: 2 tasks, 1 timer, 0 descriptors, 0 operations still open
+ *   aio debug: [loop-held] the loop's own I/O callbacks held it for 150 ms (no task ran ...)
+ *   aio debug: [unpark-not-parked] aio_unpark() of task 'w', which is finished, did nothing...
+ *   aio debug: [wait-outside-task] aio_sleep() was called outside a task ...
+ * A task with no name is shown as its number and function address: task #7 (fn 0x4011a0).
+ * Debug mode also reuses a joined task's slot as late as it can, so that a stale handle is
+ * caught as one instead of naming a newer task. */
 
 typedef struct aio_task aio_task;
 
@@ -50,8 +63,9 @@ int64_t aio_now(void);
 aio_task *aio_spawn(aio_fn fn, void *arg);
 
 /* await task: wait until t finishes, then free it and return its result. -ETIMEDOUT at the
- * deadline (t keeps running and must still be joined), -ECANCELED if the caller is cancelled.
- * Each task is joined exactly once; debug mode reports a task never joined. */
+ * deadline (t keeps running and must still be joined), -ECANCELED if the caller is cancelled,
+ * -EDEADLK for the caller itself, -EBUSY if another task is joining t. Each task is joined
+ * exactly once: a second join stops the program; debug mode reports a task never joined. */
 int aio_join(aio_task *t, int64_t deadline);
 
 /* Has t finished? Never waits. */
@@ -81,7 +95,8 @@ int aio_yield(void);
  * it is cancelled (-ECANCELED). Returns 0 when unparked. */
 int aio_park(int64_t deadline);
 
-/* Make a parked task ready again. Unparking a task that is not parked does nothing. */
+/* Make a parked task ready again. Unparking a task that is not parked does nothing (debug
+ * mode names the call, unless the task was woken from its park and has not run yet). */
 void aio_unpark(aio_task *t);
 
 /* ---- descriptors ---------------------------------------------------------------------- */

@@ -5,10 +5,12 @@
 
 #include "aio.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Built with AddressSanitizer? (gcc says so with a macro, clang with __has_feature.) */
 #if defined(__SANITIZE_ADDRESS__)
@@ -22,9 +24,30 @@
 #define AIO__NAME_MAX 40            /* task names longer than this are cut */
 #define AIO__HELD_MS 100            /* debug mode: a run longer than this is reported */
 
+/* The runtime's internal invariants, checked with assert(): a failed one is a bug in the
+ * runtime (or memory the program overwrote), never a misuse of the API, which is checked in
+ * every build and reported in words instead (aio__misuse). The sanitized builds (the tests)
+ * check them; the optimised build defines NDEBUG (aio.mk), because on the hot paths (the
+ * ready queue, the switch) they cost a fifth of a yield's instructions. */
+#define AIO__ASSERT(cond) assert(cond)
+
+/* ---- clocks ----------------------------------------------------------------------------- */
+
+static inline int64_t aio__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t aio__clock_ms(void)
+{
+    return aio__clock_ns() / 1000000;
+}
+
 struct aio__loop;
 
-/* ---- the context switch (switch_x86_64.S or switch_ucontext.c) ----------------------- */
+/* ---- the context switch (switch.c, and switch_x86_64.S on x86-64) --------------------- */
 
 #ifndef AIO_SAVE_FPU
 #define AIO_SAVE_FPU 0      /* 1: the switch also saves MXCSR and the x87 control word */
@@ -88,20 +111,26 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events);
  * poller allows. 0 or -errno. */
 int aio__be_forget(struct aio__loop *L, int fd, int old_events);
 /* Wait up to timeout_ms (-1: forever) and list the ready fds in L->fired (AIO_READ /
- * AIO_WRITE; errors and hang-ups count as both). Returns how many, 0 on EINTR. */
+ * AIO_WRITE; errors and hang-ups count as both). Returns how many, or -errno (-EINTR when a
+ * signal cut the wait short: the loop decides what to do with it). */
 int aio__be_wait(struct aio__loop *L, int timeout_ms);
+extern const char aio__be_call[];      /* the system call that waits: "epoll_wait", "poll" */
 void aio__dispatch(struct aio__loop *L, int fd, int revents);
 
 /* ---- tasks ---------------------------------------------------------------------------- */
 
 enum aio__state {
+    AIO__NEW,       /* a zeroed slot, being set up by aio_spawn() */
     AIO__READY,     /* in the ready queue */
     AIO__RUNNING,   /* on the CPU now */
     AIO__WAITING,   /* suspended in a wait (park, sleep, join, fd, thread, http) */
-    AIO__DONE       /* returned; its result waits for aio_join() */
+    AIO__DONE,      /* returned; its result waits for aio_join() */
+    AIO__FREE       /* joined: the slot is on the free list, the handle is dead */
 };
 
-enum aio__wait_kind { AIO__W_PARK, AIO__W_OTHER };
+/* What a task waits in, while WAITING, and what it was woken from, while READY after a
+ * wake-up; NONE otherwise (spawned, yielding, running). */
+enum aio__wait_kind { AIO__W_NONE, AIO__W_PARK, AIO__W_OTHER };
 
 struct aio_task {
     struct aio__ctx ctx;
@@ -110,7 +139,7 @@ struct aio_task {
     void *arg;
     int result;
     enum aio__state state;
-    enum aio__wait_kind kind;   /* what the task waits in, when WAITING */
+    enum aio__wait_kind kind;   /* what the task waits in (or was woken from) */
     bool cancelled;
     bool cancel_immune;         /* this wait ignores cancellation (join of a cancelled task) */
     int wake;                   /* the value the current wait will return */
@@ -145,6 +174,9 @@ struct aio__stacks {
     size_t next_slab_slots;
     struct aio__slab *slabs;
     aio_task *free;             /* free slots, linked through aio_task.next */
+    aio_task *free_tail;        /* the last of them, when fifo */
+    bool fifo;                  /* debug mode: reuse the slot freed longest ago, so a stale
+                                 * handle keeps pointing at a freed slot as long as possible */
     size_t in_use;
 };
 
@@ -155,7 +187,16 @@ void aio__stacks_free(struct aio__stacks *S);
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
-struct aio__threads;
+/* A part of the runtime that keeps state in a loop (the thread pool, each HTTP client)
+ * registers a hook: the loop calls it when it ends, newest first, so the part can release
+ * what it holds. The loop itself knows none of the parts by name. */
+struct aio__hook {
+    void (*loop_end)(struct aio__loop *L, struct aio__hook *h);
+    struct aio__hook *prev, *next;
+};
+
+void aio__hook_add(struct aio__loop *L, struct aio__hook *h);
+void aio__hook_remove(struct aio__loop *L, struct aio__hook *h);  /* h need not be added */
 
 struct aio__loop {
     int64_t now;                        /* ms, read at most once per iteration */
@@ -167,6 +208,7 @@ struct aio__loop {
     size_t batch;                       /* phase 3: tasks of this batch not yet run */
     bool from_scheduler;                /* the switch under way started in the scheduler */
     int64_t ran_since;                  /* debug mode: when the running task got the CPU */
+    uint64_t iteration;                 /* scheduler turns so far (phase 1 counts them) */
     struct aio__heap_ent {              /* the timer heap: a deadline and its timer */
         int64_t deadline;
         struct aio__timer *tm;
@@ -180,13 +222,15 @@ struct aio__loop {
     struct aio__fired { int fd; int events; } *fired;   /* filled by aio__be_wait() */
     size_t fired_cap;
     aio_task *all;                      /* every task not yet freed */
+    aio_task *main;                     /* the first task: aio_run() joins it */
     size_t live;                        /* tasks not finished */
     unsigned long next_id;
     struct aio__stacks stacks;
-    struct aio__threads *threads;       /* to_thread pool, created on first use */
-    size_t thread_jobs;                 /* jobs whose results the loop still expects */
-    aio_http *http;                     /* HTTP clients used in this loop */
-    size_t transfers;                   /* HTTP transfers in flight */
+    /* Work in flight outside any task (thread jobs, HTTP transfers): while it is not zero,
+     * something may still wake a task, so the loop does not declare a deadlock. Each part
+     * adds 1 when it starts an operation and takes 1 away when the operation is over. */
+    size_t pending;
+    struct aio__hook *hooks;            /* loop-end hooks, newest first */
     bool debug;
     void *main_stack_lo;                /* for AddressSanitizer's fiber switch */
     size_t main_stack_size;
@@ -200,8 +244,7 @@ static inline struct aio__loop *aio__loop_get(void)
     return aio__running;
 }
 
-/* The running task and its loop, for a call that may wait: NULL outside a task (the caller
- * then returns -EPERM). */
+/* The running task and its loop: NULL outside a task. */
 static inline aio_task *aio__self(struct aio__loop **Lp)
 {
     struct aio__loop *L = aio__loop_get();
@@ -209,22 +252,34 @@ static inline aio_task *aio__self(struct aio__loop **Lp)
     return L != NULL ? L->current : NULL;
 }
 
-/* The check at the top of a call that is about to wait: 0 with *Lp and *selfp set, -EPERM
- * outside a task, or -ECANCELED when the running task is already cancelled. */
-static inline int aio__may_wait(struct aio__loop **Lp, aio_task **selfp)
+/* A call that must run inside a task was made outside one (call names it, "aio_sleep"):
+ * debug mode says so. Returns -EPERM for the caller to hand back. */
+int aio__outside_task(const char *call) __attribute__((cold, noinline));
+
+/* The one check at the top of every call that may wait (park, sleep, yield, join, wait_fd,
+ * to_thread, http_get): 0 with *Lp and *selfp set, -EPERM outside a task (debug mode names
+ * the call), or -ECANCELED when the running task is already cancelled. */
+static inline int aio__may_wait(struct aio__loop **Lp, aio_task **selfp, const char *call)
 {
     *selfp = aio__self(Lp);
     if (*selfp == NULL)
-        return -EPERM;
+        return aio__outside_task(call);
     return (*selfp)->cancelled ? -ECANCELED : 0;
 }
+
+/* A misuse of the API that would corrupt the runtime if it went on (a task joined twice, a
+ * handle of another loop): print "aio: [id] ..." ("aio debug: [id] ..." in debug mode) and
+ * abort. */
+void aio__misuse(struct aio__loop *L, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn, cold, noinline));
+
+/* An unrecoverable failure of the system under the loop: "aio: [id] ...", then abort. */
+void aio__fatal(const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn, cold, noinline));
 
 int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop at hand */
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
-
-/* Loop-end hooks of the other parts (a no-op when unused). */
-void aio__threads_shutdown(struct aio__loop *L);
-void aio__http_loop_end(struct aio__loop *L);
+void aio__run_ready(struct aio__loop *L);   /* task.c: phase 3 of the loop */
 
 #endif

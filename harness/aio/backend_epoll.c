@@ -1,4 +1,4 @@
-/* backend_epoll.c: the loop's poller on Linux epoll. Four private functions; the loop never
+/* backend_epoll.c: the loop's poller on Linux epoll. Five private functions; the loop never
  * sees an epoll call. Level-triggered: a fd that stays ready is reported again. */
 #include "aio_internal.h"
 
@@ -71,12 +71,14 @@ int aio__be_forget(struct aio__loop *L, int fd, int old_events)
     return 0;
 }
 
+const char aio__be_call[] = "epoll_wait";
+
 int aio__be_wait(struct aio__loop *L, int timeout_ms)
 {
     struct aio__epoll *E = L->be;
     int n = epoll_wait(E->epfd, E->events, AIO__EPOLL_BATCH, timeout_ms);
     if (n < 0)
-        return errno == EINTR ? 0 : -errno;
+        return -errno;
     for (int i = 0; i < n; i++) {
         uint32_t e = E->events[i].events;
         int ev = 0;

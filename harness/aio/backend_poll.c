@@ -1,5 +1,5 @@
 /* backend_poll.c: the loop's poller on POSIX poll(), for macOS and the BSDs (and for testing
- * the same loop against a second poller). The same four private functions as the epoll one.
+ * the same loop against a second poller). The same five private functions as the epoll one.
  * poll() takes the whole set on every call, so this backend keeps a dense pollfd array and
  * an fd -> index map; removing a fd moves the last entry into its place. */
 #include "aio_internal.h"
@@ -106,12 +106,14 @@ int aio__be_forget(struct aio__loop *L, int fd, int old_events)
     return aio__be_update(L, fd, old_events, 0);
 }
 
+const char aio__be_call[] = "poll";
+
 int aio__be_wait(struct aio__loop *L, int timeout_ms)
 {
     struct aio__poll *P = L->be;
     int n = poll(P->set, (nfds_t)P->len, timeout_ms);
     if (n < 0)
-        return errno == EINTR ? 0 : -errno;
+        return -errno;
     int k = 0;
     for (size_t i = 0; i < P->len && k < n; i++) {
         short re = P->set[i].revents;

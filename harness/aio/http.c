@@ -20,6 +20,15 @@
 
 #define AIO__HTTP_MAXCONNECTS 1024      /* idle connections kept for reuse, per client */
 
+/* Body bytes one client takes in per loop iteration. Left alone, one readiness event lets
+ * libcurl read for as long as the socket has data (up to 100 reads of 16 KiB per transfer,
+ * and then the other transfers whose timers are due): 20 MB and more between two looks at
+ * the timers when a few fast downloads run at once. A transfer that would go past the budget
+ * is paused (CURL_WRITEFUNC_PAUSE) and resumed at the next iteration, after the timers have
+ * fired and the ready tasks have run. 256 KiB is about 0.1 ms of copying here: far below
+ * anything a timer could notice, and large enough that the pause costs nothing visible. */
+#define AIO__HTTP_BUDGET (256 * 1024)
+
 /* One transfer slot: an easy handle and what its request needs. Pooled per client. */
 struct aio__xfer {
     CURL *easy;
@@ -29,8 +38,11 @@ struct aio__xfer {
     size_t len, cap;
     bool nomem;                         /* the body could not grow */
     bool done;
+    bool paused;                        /* over the budget; resumed next iteration */
     CURLcode result;
+    CURLMcode mresult;                  /* the multi handle failed under this transfer */
     struct aio__xfer *next;             /* free list */
+    struct aio__xfer *aprev, *anext;    /* the client's transfers in flight */
 };
 
 /* One socket curl asked us to watch.
@@ -51,20 +63,90 @@ struct aio__sock {
 };
 
 struct aio_http {
+    struct aio__hook hook;              /* the loop ends: close connections, forget it */
     CURLM *multi;                       /* NULL until first used in a loop */
     struct aio__loop *loop;
-    struct aio__timer timer;
+    struct aio__timer timer;            /* curl's timeout */
+    struct aio__timer resume;           /* next iteration: resume paused transfers */
     struct aio__xfer *pool;
+    struct aio__xfer *active;           /* transfers in flight */
     struct aio__sock *socks;
     size_t in_flight;
-    aio_http *next_in_loop;             /* the loop's list of clients it must detach */
+    size_t npaused;
+    uint64_t budget_iter;               /* the loop iteration budget_left belongs to */
+    size_t budget_left;
 };
 
 static pthread_once_t aio__curl_once = PTHREAD_ONCE_INIT;
 
 static void aio__curl_global(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        aio__fatal("http-curl-init", "curl_global_init() failed: %s", curl_easy_strerror(rc));
+}
+
+static const char *aio__plural_transfers(size_t n)
+{
+    return n == 1 ? "transfer" : "transfers";
+}
+
+/* ---- transfers in flight ------------------------------------------------------------------- */
+
+/* Take x out of curl and out of c's transfers in flight (it is done, failed or abandoned). */
+static void aio__xfer_detach(aio_http *c, struct aio__xfer *x)
+{
+    CURLMcode rc = curl_multi_remove_handle(c->multi, x->easy);
+    if (rc != CURLM_OK)                 /* nothing left to undo: say so and go on */
+        fprintf(stderr, "aio: [http-curl-failed] curl_multi_remove_handle() failed: %s "
+                "(CURLMcode %d)\n", curl_multi_strerror(rc), (int)rc);
+    if (x->aprev != NULL)
+        x->aprev->anext = x->anext;
+    else
+        c->active = x->anext;
+    if (x->anext != NULL)
+        x->anext->aprev = x->aprev;
+    x->aprev = x->anext = NULL;
+    if (x->paused) {
+        x->paused = false;
+        c->npaused--;
+    }
+    AIO__ASSERT(c->in_flight > 0 && c->loop->pending > 0);
+    c->in_flight--;
+    c->loop->pending--;
+}
+
+/* x is over: detach it and wake its task, which reads x->result / x->mresult. */
+static void aio__xfer_finish(aio_http *c, struct aio__xfer *x)
+{
+    aio__xfer_detach(c, x);
+    x->done = true;
+    aio__wake(c->loop, x->waiter, 1);
+}
+
+/* A multi-handle call failed where no single transfer is to blame: curl's state is unknown
+ * from here on, and a transfer it will never drive again would wait for its deadline (or for
+ * ever). Say so on stderr and end every transfer in flight with an error. */
+static void aio__http_multi_failed(aio_http *c, const char *call, CURLMcode rc)
+{
+    fprintf(stderr, "aio: [http-curl-failed] %s() failed: %s (CURLMcode %d); ending the "
+            "client's %zu %s in flight with an error\n", call, curl_multi_strerror(rc),
+            (int)rc, c->in_flight, aio__plural_transfers(c->in_flight));
+    while (c->active != NULL) {
+        struct aio__xfer *x = c->active;
+        x->mresult = rc;
+        aio__xfer_finish(c, x);
+    }
+}
+
+/* Body bytes c may still take in during this loop iteration. */
+static size_t aio__http_budget(aio_http *c)
+{
+    if (c->budget_iter != c->loop->iteration) {
+        c->budget_iter = c->loop->iteration;
+        c->budget_left = AIO__HTTP_BUDGET;
+    }
+    return c->budget_left;
 }
 
 /* ---- curl -> loop: sockets and the timer ------------------------------------------------- */
@@ -78,14 +160,26 @@ static void aio__http_check_done(aio_http *c)
         if (msg->msg != CURLMSG_DONE)
             continue;
         struct aio__xfer *x = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        CURLcode rc = curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (rc != CURLE_OK || x == NULL || x->client != c)
+            aio__fatal("http-curl-failed", "a finished transfer has no aio transfer attached "
+                       "(curl_easy_getinfo: %s): the runtime lost track of it",
+                       curl_easy_strerror(rc));
         x->result = msg->data.result;
-        curl_multi_remove_handle(c->multi, x->easy);
-        x->done = true;
-        c->in_flight--;
-        c->loop->transfers--;
-        aio__wake(c->loop, x->waiter, 1);
+        aio__xfer_finish(c, x);
     }
+}
+
+/* Hand an event (or, with fd CURL_SOCKET_TIMEOUT, the timeout) to curl, then wake the
+ * tasks whose transfers ended. */
+static void aio__http_drive(aio_http *c, curl_socket_t fd, int flags)
+{
+    int running;
+    CURLMcode rc = curl_multi_socket_action(c->multi, fd, flags, &running);
+    if (rc != CURLM_OK)
+        aio__http_multi_failed(c, "curl_multi_socket_action", rc);
+    else
+        aio__http_check_done(c);
 }
 
 static void aio__http_sock_free(aio_http *c, struct aio__sock *s);
@@ -99,11 +193,13 @@ static void aio__http_sock_ready(struct aio__loop *L, struct aio__watch *w, int 
         aio__http_sock_free(c, s);      /* curl does not want it: stop hearing about it */
         return;
     }
+    /* Out of budget for this iteration: leave the event where it is. The poller is
+     * level-triggered, so it reports the socket again at the next iteration. */
+    if (aio__http_budget(c) == 0)
+        return;
     int flags = ((revents & AIO_READ) ? CURL_CSELECT_IN : 0) |
                 ((revents & AIO_WRITE) ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(c->multi, w->fd, flags, &running);    /* may free s */
-    aio__http_check_done(c);
+    aio__http_drive(c, w->fd, flags);   /* may free s */
 }
 
 /* Unlink s from c and free it; its watch must already be removed. */
@@ -121,7 +217,9 @@ static void aio__http_sock_unlink(aio_http *c, struct aio__sock *s)
 /* Stop watching s's socket and free s. */
 static void aio__http_sock_free(aio_http *c, struct aio__sock *s)
 {
-    aio__watch_set(c->loop, &s->watch, 0);
+    int r = aio__watch_set(c->loop, &s->watch, 0);
+    AIO__ASSERT(r == 0);                /* removing a watch cannot fail */
+    (void)r;
     aio__http_sock_unlink(c, s);
 }
 
@@ -137,7 +235,8 @@ static struct aio__sock *aio__http_sock_find(aio_http *c, curl_socket_t fd)
     return NULL;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants; on REMOVE, leave it idle. */
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl wants; on REMOVE, leave it idle. Returning
+ * -1 makes curl fail the call that got here, which then fails the client's transfers. */
 static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
 {
     (void)easy;
@@ -155,7 +254,8 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
     if (s == NULL && (s = aio__http_sock_find(c, fd)) != NULL) {
         s->idle = false;
         aio__watch_set_passive(c->loop, &s->watch, false);
-        curl_multi_assign(c->multi, fd, s);
+        if (curl_multi_assign(c->multi, fd, s) != CURLM_OK)
+            return -1;
     }
     if (s == NULL) {
         s = calloc(1, sizeof *s);
@@ -168,7 +268,10 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
         if (c->socks != NULL)
             c->socks->prev = s;
         c->socks = s;
-        curl_multi_assign(c->multi, fd, s);
+        if (curl_multi_assign(c->multi, fd, s) != CURLM_OK) {
+            aio__http_sock_unlink(c, s);
+            return -1;
+        }
     }
     int events = ((what & CURL_POLL_IN) ? AIO_READ : 0) | ((what & CURL_POLL_OUT) ? AIO_WRITE : 0);
     return aio__watch_set(c->loop, &s->watch, events) < 0 ? -1 : 0;
@@ -192,9 +295,33 @@ static void aio__http_timer_fire(struct aio__loop *L, struct aio__timer *tm)
 {
     (void)L;
     aio_http *c = (aio_http *)((char *)tm - offsetof(aio_http, timer));
-    int running;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    aio__http_check_done(c);
+    aio__http_drive(c, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* The resume timer: a new iteration has begun (timers fired, tasks ran), so the transfers
+ * paused over the last budget may go on. curl_easy_pause() hands each one the data it kept
+ * back at once, which may pause it again if the new budget runs out. */
+static void aio__http_resume_fire(struct aio__loop *L, struct aio__timer *tm)
+{
+    aio_http *c = (aio_http *)((char *)tm - offsetof(aio_http, resume));
+    if (aio__http_budget(c) == 0) {
+        aio__timer_start(L, &c->resume, aio__now(L));  /* armed in this same iteration */
+        return;
+    }
+    struct aio__xfer *x = c->active;
+    while (x != NULL && c->npaused > 0) {
+        struct aio__xfer *next = x->anext;
+        if (x->paused) {
+            x->paused = false;
+            c->npaused--;
+            CURLcode rc = curl_easy_pause(x->easy, CURLPAUSE_CONT);
+            if (rc != CURLE_OK) {
+                x->result = rc;
+                aio__xfer_finish(c, x);
+            }
+        }
+        x = next;
+    }
 }
 
 /* CURLMOPT_TIMERFUNCTION: curl wants a call back in timeout_ms (-1: never). */
@@ -219,56 +346,84 @@ aio_http *aio_http_new(void)
         return NULL;
     c->timer.slot = AIO__NOSLOT;
     c->timer.fire = aio__http_timer_fire;
+    c->resume.slot = AIO__NOSLOT;
+    c->resume.fire = aio__http_resume_fire;
     return c;
 }
 
-/* Tie c to loop L on first use: make the multi handle and join L's list of clients. */
+static void aio__http_loop_end(struct aio__loop *L, struct aio__hook *h);
+
+/* Tie c to loop L on first use: make the multi handle and register for the loop's end. */
 static int aio__http_bind(aio_http *c, struct aio__loop *L)
 {
     if (c->loop == L)
         return 0;
     if (c->loop != NULL)
         return -EINVAL;                 /* one client, one loop */
-    c->multi = curl_multi_init();
-    if (c->multi == NULL)
+    CURLM *m = curl_multi_init();
+    if (m == NULL)
         return -ENOMEM;
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, aio__http_on_socket);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, aio__http_on_timer);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     /* HTTP/1.1, one request per connection at a time; as many connections to one host as
      * there are requests (the lessons measure exactly that), and a cache large enough to
      * keep them all for reuse. */
-    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)AIO__HTTP_MAXCONNECTS);
+    CURLMcode rc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, aio__http_on_socket);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, c);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, aio__http_on_timer);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, c);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)AIO__HTTP_MAXCONNECTS);
+    if (rc != CURLM_OK) {
+        fprintf(stderr, "aio: [http-curl-failed] curl_multi_setopt() failed: %s (CURLMcode "
+                "%d); this libcurl cannot drive the client\n", curl_multi_strerror(rc),
+                (int)rc);
+        curl_multi_cleanup(m);
+        return rc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+    }
+    c->multi = m;
     c->loop = L;
-    c->next_in_loop = L->http;
-    L->http = c;
+    c->hook.loop_end = aio__http_loop_end;
+    aio__hook_add(L, &c->hook);
     return 0;
 }
 
-/* Close c's connections and forget its loop (the loop is ending, or c is being freed). */
+/* Close c's connections and forget its loop (the loop is ending, or c is being freed).
+ * Transfers still in flight (their tasks never woke: a deadlocked loop) go back to the pool. */
 static void aio__http_unbind(aio_http *c)
 {
     if (c->loop == NULL)
         return;
-    curl_multi_cleanup(c->multi);       /* closes connections; may report sockets removed */
+    while (c->active != NULL) {
+        struct aio__xfer *x = c->active;
+        aio__xfer_detach(c, x);
+        x->next = c->pool;
+        c->pool = x;
+    }
+    CURLMcode rc = curl_multi_cleanup(c->multi);  /* closes connections: sockets removed */
+    if (rc != CURLM_OK)
+        fprintf(stderr, "aio: [http-curl-failed] curl_multi_cleanup() failed: %s (CURLMcode "
+                "%d)\n", curl_multi_strerror(rc), (int)rc);
     c->multi = NULL;
     while (c->socks != NULL)
         aio__http_sock_free(c, c->socks);
     aio__timer_stop(c->loop, &c->timer);
-    aio_http **p = &c->loop->http;
-    while (*p != c)
-        p = &(*p)->next_in_loop;
-    *p = c->next_in_loop;
+    aio__timer_stop(c->loop, &c->resume);
+    aio__hook_remove(c->loop, &c->hook);
     c->loop = NULL;
 }
 
-void aio__http_loop_end(struct aio__loop *L)
+static void aio__http_loop_end(struct aio__loop *L, struct aio__hook *h)
 {
-    while (L->http != NULL)
-        aio__http_unbind(L->http);
+    aio_http *c = (aio_http *)((char *)h - offsetof(aio_http, hook));
+    AIO__ASSERT(c->loop == L);
+    (void)L;
+    aio__http_unbind(c);
 }
 
 /* Free c and its pooled handles. No request of c may be in flight. */
@@ -299,10 +454,23 @@ void aio_response_free(struct aio_response *r)
 
 /* ---- one request ------------------------------------------------------------------------- */
 
+/* CURLOPT_WRITEFUNCTION: append to the body, within the client's budget for this iteration
+ * (see AIO__HTTP_BUDGET): past it, the transfer pauses until the next iteration. */
 static size_t aio__http_on_body(char *data, size_t size, size_t n, void *userp)
 {
     struct aio__xfer *x = userp;
+    aio_http *c = x->client;
     size_t add = size * n;
+    size_t budget = aio__http_budget(c);
+    if (budget == 0) {
+        AIO__ASSERT(!x->paused);
+        x->paused = true;
+        c->npaused++;
+        if (c->resume.slot == AIO__NOSLOT)
+            aio__timer_start(c->loop, &c->resume, aio__now(c->loop));
+        return CURL_WRITEFUNC_PAUSE;    /* curl keeps the data and hands it over on resume */
+    }
+    c->budget_left -= add < budget ? add : budget;
     if (x->len + add + 1 > x->cap) {
         size_t cap = x->cap ? x->cap : 1024;
         while (cap < x->len + add + 1)
@@ -321,8 +489,34 @@ static size_t aio__http_on_body(char *data, size_t size, size_t n, void *userp)
     return add;
 }
 
-/* A transfer slot from c's pool, or a new one. NULL when out of memory. */
-static struct aio__xfer *aio__xfer_get(aio_http *c)
+/* Set up a new easy handle for client c. CURLE_OK or the first option curl refused. */
+static CURLcode aio__xfer_setup(aio_http *c, struct aio__xfer *x)
+{
+    CURL *e = x->easy;
+    CURLcode rc = curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, aio__http_on_body);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* The kit talks to servers on 127.0.0.1: ignore http_proxy and friends in the
+     * environment (a proxy would break the lessons, and curl would look them up on every
+     * request). NOPROXY is set so that curl does not read no_proxy / NO_PROXY every time. */
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_PROXY, "");
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, aio__http_on_close);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
+    return rc;
+}
+
+/* A transfer slot from c's pool, or a new one. 0, -ENOMEM, or -EIO when curl refused an
+ * option (reported on stderr). */
+static int aio__xfer_get(aio_http *c, struct aio__xfer **xp)
 {
     struct aio__xfer *x = c->pool;
     if (x != NULL) {
@@ -330,35 +524,37 @@ static struct aio__xfer *aio__xfer_get(aio_http *c)
     } else {
         x = calloc(1, sizeof *x);
         if (x == NULL)
-            return NULL;
+            return -ENOMEM;
         x->easy = curl_easy_init();
         if (x->easy == NULL) {
             free(x);
-            return NULL;
+            return -ENOMEM;
         }
         x->client = c;
-        curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
-        curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, aio__http_on_body);
-        curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-        curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-        /* The kit talks to servers on 127.0.0.1: ignore http_proxy and friends in the
-         * environment (a proxy would break the lessons, and curl would look them up on
-         * every request). */
-        curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
-        /* Set, so that curl does not read no_proxy / NO_PROXY on every request either. */
-        curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, aio__http_on_close);
-        curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, c);
+        CURLcode rc = aio__xfer_setup(c, x);
+        if (rc != CURLE_OK) {
+            if (rc != CURLE_OUT_OF_MEMORY)
+                fprintf(stderr, "aio: [http-curl-failed] curl_easy_setopt() failed: %s "
+                        "(CURLcode %d)\n", curl_easy_strerror(rc), (int)rc);
+            curl_easy_cleanup(x->easy);
+            free(x);
+            return rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+        }
     }
     x->waiter = NULL;
     x->len = 0;
     x->nomem = false;
     x->done = false;
-    return x;
+    x->paused = false;
+    x->result = CURLE_OK;
+    x->mresult = CURLM_OK;
+    *xp = x;
+    return 0;
 }
 
 static void aio__xfer_put(aio_http *c, struct aio__xfer *x)
 {
+    AIO__ASSERT(!x->paused && x->aprev == NULL && x->anext == NULL && c->active != x);
     x->next = c->pool;
     c->pool = x;
 }
@@ -366,17 +562,22 @@ static void aio__xfer_put(aio_http *c, struct aio__xfer *x)
 /* The negative errno for a failed transfer. */
 static int aio__http_error(struct aio__xfer *x)
 {
+    if (x->mresult != CURLM_OK)
+        return x->mresult == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
     switch (x->result) {
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return -EINVAL;
     case CURLE_OPERATION_TIMEDOUT:
         return -ETIMEDOUT;
+    case CURLE_OUT_OF_MEMORY:
+        return -ENOMEM;
     case CURLE_WRITE_ERROR:
         return x->nomem ? -ENOMEM : -EIO;
     case CURLE_COULDNT_CONNECT: {
         long os = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os);
+        if (curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os) != CURLE_OK)
+            return -EIO;
         return os == ECONNREFUSED ? -ECONNREFUSED : -EIO;
     }
     default:
@@ -387,15 +588,22 @@ static int aio__http_error(struct aio__xfer *x)
 /* Move a finished transfer's result into out: the body's ownership goes with it. */
 static int aio__http_collect(struct aio__xfer *x, struct aio_response *out)
 {
-    if (x->result != CURLE_OK)
+    if (x->result != CURLE_OK || x->mresult != CURLM_OK)
         return aio__http_error(x);
+    long status = 0;
+    CURLcode rc = curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "aio: [http-curl-failed] curl_easy_getinfo(RESPONSE_CODE) failed: %s "
+                "(CURLcode %d)\n", curl_easy_strerror(rc), (int)rc);
+        return -EIO;
+    }
     if (x->body == NULL) {
         x->body = malloc(1);            /* an empty body is still a string */
         if (x->body == NULL)
             return -ENOMEM;
         x->body[0] = '\0';
     }
-    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &out->status);
+    out->status = status;
     out->body = x->body;
     out->len = x->len;
     x->body = NULL;
@@ -409,32 +617,40 @@ int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t
     memset(out, 0, sizeof *out);
     struct aio__loop *L;
     aio_task *self;
-    int entry = aio__may_wait(&L, &self);
-    if (entry < 0)
-        return entry;
-    int r = aio__http_bind(c, L);
+    int r = aio__may_wait(&L, &self, "aio_http_get");
     if (r < 0)
         return r;
-    struct aio__xfer *x = aio__xfer_get(c);
-    if (x == NULL)
-        return -ENOMEM;
-    if (curl_easy_setopt(x->easy, CURLOPT_URL, url) != CURLE_OK) {
-        r = -EINVAL;
+    r = aio__http_bind(c, L);
+    if (r < 0)
+        return r;
+    struct aio__xfer *x;
+    r = aio__xfer_get(c, &x);
+    if (r < 0)
+        return r;
+    CURLcode erc = curl_easy_setopt(x->easy, CURLOPT_URL, url);
+    if (erc != CURLE_OK) {
+        r = erc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
         goto out_put;
     }
     x->waiter = self;
-    if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
-        r = -ENOMEM;
+    CURLMcode mrc = curl_multi_add_handle(c->multi, x->easy);
+    if (mrc != CURLM_OK) {
+        if (mrc != CURLM_OUT_OF_MEMORY)
+            fprintf(stderr, "aio: [http-curl-failed] curl_multi_add_handle() failed: %s "
+                    "(CURLMcode %d)\n", curl_multi_strerror(mrc), (int)mrc);
+        r = mrc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
         goto out_put;
     }
+    x->anext = c->active;
+    if (c->active != NULL)
+        c->active->aprev = x;
+    c->active = x;
     c->in_flight++;
-    L->transfers++;
+    L->pending++;
     r = aio__wait(L, AIO__W_OTHER, deadline, false);
     if (!x->done) {
         /* Deadline or cancellation: the transfer stops here and its connection closes. */
-        curl_multi_remove_handle(c->multi, x->easy);
-        c->in_flight--;
-        L->transfers--;
+        aio__xfer_detach(c, x);
         goto out_put;
     }
     r = aio__http_collect(x, out);

@@ -7,27 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* One loop per thread: the loop this thread is running, or NULL. Read through
  * aio__loop_get(), inline in aio_internal.h: every public call starts by reading it. */
 _Thread_local struct aio__loop *aio__running;
 
-/* ---- clocks ------------------------------------------------------------------------------ */
-
-static int64_t aio__clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t aio__clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* ---- clocks (aio__clock_ns and aio__clock_ms are in aio_internal.h) --------------------- */
 
 /* The loop's "now": read from the clock on first use in an iteration, then cached until the
  * next one. An iteration that never asks (tasks only yielding to each other, no timers)
@@ -55,7 +40,7 @@ int64_t aio_now(void)
 /* Print one "aio debug: ..." line on stderr. */
 void aio__debug(const char *fmt, ...)
 {
-    char line[256];
+    char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
@@ -70,6 +55,58 @@ void aio__task_label(const aio_task *t, char *buf, size_t len)
         snprintf(buf, len, "task '%s'", t->name);
     else
         snprintf(buf, len, "task #%lu (fn %p)", t->id, (void *)t->fn);
+}
+
+/* One line on stderr: prefix, then the formatted message. */
+static void aio__vreport(const char *prefix, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "%s%s\n", prefix, line);
+    fflush(stderr);
+}
+
+void aio__misuse(struct aio__loop *L, const char *id, const char *fmt, ...)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s[%s] ", L != NULL && L->debug ? "aio debug: " : "aio: ",
+             id);
+    va_list ap;
+    va_start(ap, fmt);
+    aio__vreport(prefix, fmt, ap);
+    va_end(ap);
+    abort();
+}
+
+void aio__fatal(const char *id, const char *fmt, ...)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "aio: [%s] ", id);
+    va_list ap;
+    va_start(ap, fmt);
+    aio__vreport(prefix, fmt, ap);
+    va_end(ap);
+    abort();
+}
+
+static bool aio__env_debug(void)
+{
+    const char *s = getenv("AIO_DEBUG");
+    return s != NULL && *s != '\0' && strcmp(s, "0") != 0;
+}
+
+/* A waiting call made outside a task: from plain code before or after aio_run(), from a
+ * thread of the pool, or from a callback of the loop. Debug mode is the loop's if one runs
+ * on this thread, else the environment's. */
+int aio__outside_task(const char *call)
+{
+    struct aio__loop *L = aio__running;
+    if (L != NULL ? L->debug : aio__env_debug())
+        aio__debug("[wait-outside-task] %s() was called outside a task%s; it returns -EPERM. "
+                   "Only code running in a task (aio_run's function or one started with "
+                   "aio_spawn) can wait.", call,
+                   L != NULL ? " (in a callback of the loop)" : " (no loop runs on this thread)");
+    return -EPERM;
 }
 
 static const char *aio__plural(size_t n, const char *one, const char *many)
@@ -91,13 +128,13 @@ static void aio__debug_loop_end(struct aio__loop *L, aio_task *main_task)
         }
     }
     size_t fds = L->nwatch_active;
-    if (open_tasks + L->heap_len + fds + L->transfers == 0)
+    if (open_tasks + L->heap_len + fds + L->pending == 0)
         return;
     aio__debug("at loop end: %zu %s, %zu %s, %zu %s, %zu %s still open",
                open_tasks, aio__plural(open_tasks, "task", "tasks"),
                L->heap_len, aio__plural(L->heap_len, "timer", "timers"),
                fds, aio__plural(fds, "descriptor", "descriptors"),
-               L->transfers, aio__plural(L->transfers, "transfer", "transfers"));
+               L->pending, aio__plural(L->pending, "operation", "operations"));
 }
 
 /* ---- timers: a binary min-heap; each timer knows its slot ---------------------------------
@@ -150,15 +187,15 @@ static void aio__heap_down(struct aio__loop *L, size_t i)
  * silent hang, which is worse. */
 void aio__timer_start(struct aio__loop *L, struct aio__timer *tm, int64_t deadline)
 {
+    AIO__ASSERT(deadline != AIO_NEVER && tm->fire != NULL);
     if (tm->slot != AIO__NOSLOT)
         aio__timer_stop(L, tm);
     if (L->heap_len == L->heap_cap) {
         size_t cap = L->heap_cap ? L->heap_cap * 2 : 64;
         struct aio__heap_ent *h = realloc(L->heap, cap * sizeof *h);
-        if (h == NULL) {
-            fprintf(stderr, "aio: out of memory for timers\n");
-            abort();
-        }
+        if (h == NULL)
+            aio__fatal("timer-nomem", "no memory for %zu timers; a wait without its deadline "
+                       "could hang for ever, so the program stops here", cap);
         L->heap = h;
         L->heap_cap = cap;
     }
@@ -174,6 +211,7 @@ void aio__timer_stop(struct aio__loop *L, struct aio__timer *tm)
     size_t i = tm->slot;
     if (i == AIO__NOSLOT)
         return;
+    AIO__ASSERT(i < L->heap_len && L->heap[i].tm == tm);
     tm->slot = AIO__NOSLOT;
     L->heap_len--;
     if (i == L->heap_len)
@@ -284,9 +322,11 @@ static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int even
         L->nwatch++;
         L->nwatch_active += !w->passive;
     } else if (events == 0) {
+        AIO__ASSERT(L->nwatch > 0 && L->nwatch_active >= (size_t)!w->passive);
         L->nwatch--;
         L->nwatch_active -= !w->passive;
     }
+    AIO__ASSERT(L->nwatch_active <= L->nwatch);
     w->events = events;
     return 0;
 }
@@ -313,6 +353,7 @@ void aio__watch_set_passive(struct aio__loop *L, struct aio__watch *w, bool pass
     if (w->passive == passive)
         return;
     if (w->events != 0) {
+        AIO__ASSERT(!passive || L->nwatch_active > 0);
         if (passive)
             L->nwatch_active--;
         else
@@ -362,17 +403,16 @@ static void aio__fd_wait_ready(struct aio__loop *L, struct aio__watch *w, int re
  * wait is the price of never leaving a stale watch on a descriptor the task then closes. */
 int aio_wait_fd(int fd, int events, int64_t deadline)
 {
-    struct aio__loop *L = aio__running;
-    if (L == NULL || L->current == NULL)
-        return -EPERM;
+    struct aio__loop *L;
+    aio_task *self;
+    int r = aio__may_wait(&L, &self, "aio_wait_fd");
+    if (r < 0)
+        return r;
     events &= AIO_READ | AIO_WRITE;
     if (events == 0)
         return -EINVAL;
-    if (L->current->cancelled)
-        return -ECANCELED;
-    struct aio__fd_wait fw = {.watch = {.fd = fd, .ready = aio__fd_wait_ready},
-                              .task = L->current};
-    int r = aio__watch_set(L, &fw.watch, events);
+    struct aio__fd_wait fw = {.watch = {.fd = fd, .ready = aio__fd_wait_ready}, .task = self};
+    r = aio__watch_set(L, &fw.watch, events);
     if (r < 0)
         return r;
     r = aio__wait(L, AIO__W_OTHER, deadline, false);
@@ -380,9 +420,62 @@ int aio_wait_fd(int fd, int events, int64_t deadline)
     return r;
 }
 
+/* ---- loop-end hooks ---------------------------------------------------------------------- */
+
+void aio__hook_add(struct aio__loop *L, struct aio__hook *h)
+{
+    AIO__ASSERT(h->loop_end != NULL && h->prev == NULL && L->hooks != h);
+    h->prev = NULL;
+    h->next = L->hooks;
+    if (L->hooks != NULL)
+        L->hooks->prev = h;
+    L->hooks = h;
+}
+
+void aio__hook_remove(struct aio__loop *L, struct aio__hook *h)
+{
+    if (h->prev == NULL && L->hooks != h)
+        return;                         /* not added */
+    if (h->prev != NULL)
+        h->prev->next = h->next;
+    else
+        L->hooks = h->next;
+    if (h->next != NULL)
+        h->next->prev = h->prev;
+    h->prev = h->next = NULL;
+}
+
 /* ---- the loop ---------------------------------------------------------------------------- */
 
-void aio__run_ready(struct aio__loop *L);   /* task.c */
+/* Debug mode: the loop's own work in one phase (timer callbacks, readiness callbacks: curl
+ * runs in both) took since_ns until now without any task running. Report it like a task
+ * that held the loop: timers and other tasks waited all that time. */
+static void aio__check_loop_held(int64_t since_ns, const char *phase)
+{
+    int64_t ms = (aio__clock_ns() - since_ns) / 1000000;
+    if (ms > AIO__HELD_MS)
+        aio__debug("[loop-held] the loop's own %s callbacks held it for %lld ms (no task ran "
+                   "in between): a callback did too much work in one go", phase,
+                   (long long)ms);
+}
+
+/* Phase 5: wait for I/O. A signal that interrupts the wait (EINTR) ends this iteration
+ * early: the next one reads the clock afresh, fires what is due and waits only for what is
+ * left, so a storm of signals neither spins nor pushes a deadline back. Any other failure
+ * means the loop can no longer wait for anything: that is reported and the program stops,
+ * instead of spinning silently. Returns the number of ready fds, or -1 after EINTR. */
+static int aio__poll_io(struct aio__loop *L, int timeout)
+{
+    int n = aio__be_wait(L, timeout);
+    if (n >= 0)
+        return n;
+    if (n == -EINTR)
+        return -1;
+    aio__fatal("poller-failed", "%s() failed: %s (errno %d); the loop cannot wait for its "
+               "descriptors and timers any more. Was the poller's descriptor closed, or a "
+               "limit (RLIMIT_NOFILE) lowered while the loop ran?", aio__be_call,
+               strerror(-n), -n);
+}
 
 /* One loop iteration after another, until every task has finished:
  *
@@ -402,32 +495,37 @@ static int aio__loop_iterate(struct aio__loop *L)
 {
     for (;;) {
         L->now_stale = true;                                            /* 1 */
+        L->iteration++;
+        int64_t t0 = L->debug ? aio__clock_ns() : 0;
         aio__run_timers(L);                                             /* 2 */
+        if (L->debug)
+            aio__check_loop_held(t0, "timer");
         aio__run_ready(L);                                              /* 3 */
         if (L->live == 0)
             return 0;
         int timeout = aio__next_timeout(L);                             /* 4 */
-        if (timeout < 0 && L->nwatch_active == 0 && L->thread_jobs == 0)
+        if (timeout < 0 && L->nwatch_active == 0 && L->pending == 0)
             return -EDEADLK;
         if (timeout == 0 && L->nwatch == 0)
             continue;                   /* no fd could be ready: save the system call */
-        int n = aio__be_wait(L, timeout);                               /* 5 */
+        int n = aio__poll_io(L, timeout);                               /* 5 */
+        t0 = L->debug ? aio__clock_ns() : 0;
         for (int i = 0; i < n; i++)                                     /* 6 */
             aio__dispatch(L, L->fired[i].fd, L->fired[i].events);
+        if (L->debug)
+            aio__check_loop_held(t0, "I/O");
     }
-}
-
-static bool aio__env_debug(void)
-{
-    const char *s = getenv("AIO_DEBUG");
-    return s != NULL && *s != '\0' && strcmp(s, "0") != 0;
 }
 
 /* Release everything the loop owns, in reverse order of aio_run's setup. */
 static void aio__loop_close(struct aio__loop *L)
 {
-    aio__threads_shutdown(L);
-    aio__http_loop_end(L);
+    while (L->hooks != NULL) {
+        struct aio__hook *h = L->hooks;
+        aio__hook_remove(L, h);
+        h->loop_end(L, h);
+    }
+    AIO__ASSERT(L->pending == 0);
     aio__stacks_free(&L->stacks);
     aio__be_free(L);
     free(L->fired);
@@ -453,6 +551,7 @@ int aio_run(aio_fn fn, void *arg)
     L->debug = aio__env_debug();
     L->now_stale = true;
     aio__stacks_init(&L->stacks);
+    L->stacks.fifo = L->debug;
     rc = aio__be_init(L);
     if (rc < 0)
         goto out_free;
@@ -462,6 +561,7 @@ int aio_run(aio_fn fn, void *arg)
         rc = -ENOMEM;
         goto out_close;
     }
+    L->main = main_task;
     rc = aio__loop_iterate(L);
     if (main_task->state == AIO__DONE)
         rc = main_task->result;

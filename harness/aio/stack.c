@@ -166,6 +166,7 @@ aio_task *aio__stacks_get(struct aio__stacks *S)
 {
     aio_task *t = S->free;
     if (t != NULL) {
+        AIO__ASSERT(t->state == AIO__FREE);
         S->free = t->next;
         char *lo = t->stack_lo, *hi = t->stack_hi;
         struct aio__slab *sl = t->slab;
@@ -204,8 +205,19 @@ aio_task *aio__stacks_get(struct aio__stacks *S)
  * giving them back with madvise() would cost a system call on every spawn. */
 void aio__stacks_put(struct aio__stacks *S, aio_task *t)
 {
-    t->next = S->free;
-    S->free = t;
+    AIO__ASSERT(S->in_use > 0);
+    t->state = AIO__FREE;
+    t->loop = NULL;                     /* a stale handle fails aio__check_handle's compare */
+    t->next = NULL;
+    if (!S->fifo) {
+        t->next = S->free;
+        S->free = t;
+    } else if (S->free == NULL) {
+        S->free = S->free_tail = t;
+    } else {
+        S->free_tail->next = t;
+        S->free_tail = t;
+    }
     S->in_use--;
 }
 
@@ -226,5 +238,5 @@ void aio__stacks_free(struct aio__stacks *S)
         sl = next;
     }
     S->slabs = NULL;
-    S->free = NULL;
+    S->free = S->free_tail = NULL;
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef AIO__ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -23,6 +22,7 @@
 
 static void aio__ready_push(struct aio__loop *L, aio_task *t)
 {
+    AIO__ASSERT(t->state == AIO__NEW || t->state == AIO__WAITING || t->state == AIO__RUNNING);
     t->state = AIO__READY;
     t->next = NULL;
     if (L->ready_tail != NULL)
@@ -36,6 +36,7 @@ static void aio__ready_push(struct aio__loop *L, aio_task *t)
 static aio_task *aio__ready_pop(struct aio__loop *L)
 {
     aio_task *t = L->ready_head;
+    AIO__ASSERT(t != NULL && t->state == AIO__READY);
     L->ready_head = t->next;
     if (L->ready_head == NULL)
         L->ready_tail = NULL;
@@ -44,13 +45,6 @@ static aio_task *aio__ready_pop(struct aio__loop *L)
 }
 
 /* ---- switching ---------------------------------------------------------------------------- */
-
-static int64_t aio__clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Make t the running task (the switch itself is the caller's). */
 static void aio__enter(struct aio__loop *L, aio_task *t)
@@ -107,6 +101,7 @@ static bool aio__loop_idle(const struct aio__loop *L)
  * finished task passes final, so AddressSanitizer may drop the fake stack it kept for it. */
 static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
 {
+    AIO__ASSERT(t == L->current && t->state != AIO__RUNNING);
     if (L->debug)
         aio__check_held(L, t);
     if (L->batch == 0 && aio__loop_idle(L)) {
@@ -143,9 +138,8 @@ static void aio__stack_check(aio_task *t)
     if (sp < t->stack_lo || sp >= t->stack_hi) {
         char label[96];
         aio__task_label(t, label, sizeof label);
-        fprintf(stderr, "aio: %s overflowed its %zu-byte stack; set AIO_STACK_SIZE higher\n",
-                label, (size_t)(t->stack_hi - t->stack_lo));
-        abort();
+        aio__fatal("stack-overflow", "%s overflowed its %zu-byte stack; set AIO_STACK_SIZE "
+                   "higher", label, (size_t)(t->stack_hi - t->stack_lo));
     }
 }
 
@@ -154,6 +148,7 @@ static void aio__stack_check(aio_task *t)
 /* Mark t finished and wake its joiner. Runs on t's stack, just before the last switch. */
 static void aio__finish(struct aio__loop *L, aio_task *t, int result)
 {
+    AIO__ASSERT(t->state == AIO__RUNNING && L->live > 0);
     t->result = result;
     t->state = AIO__DONE;
     L->live--;
@@ -216,6 +211,7 @@ aio_task *aio_spawn(aio_fn fn, void *arg)
 /* Give t's slot back; t is invalid afterwards. */
 static void aio__task_free(struct aio__loop *L, aio_task *t)
 {
+    AIO__ASSERT(t->state == AIO__DONE && t->joiner == NULL && t->timer.slot == AIO__NOSLOT);
     if (t->all_prev != NULL)
         t->all_prev->all_next = t->all_next;
     else
@@ -225,11 +221,41 @@ static void aio__task_free(struct aio__loop *L, aio_task *t)
     aio__stacks_put(&L->stacks, t);
 }
 
+/* Is t a handle the calling thread may use? A joined task's slot is marked free and loses
+ * its loop (debug mode also delays its reuse, so a stale handle keeps pointing at a free
+ * slot); a task of another loop belongs to another thread. Both would corrupt a loop if the
+ * call went on: stop the program with a report. One compare on the way through (and the
+ * NULL test), so it is checked in every build. */
+static void aio__bad_handle(struct aio__loop *L, const aio_task *t, const char *call)
+    __attribute__((noreturn, cold, noinline));
+
+static void aio__bad_handle(struct aio__loop *L, const aio_task *t, const char *call)
+{
+    if (t == NULL)
+        aio__misuse(L, "null-task", "%s() was given a NULL task (did aio_spawn() fail?)", call);
+    if (t->state == AIO__FREE)
+        aio__misuse(L, "task-already-joined", "%s() was given a task that was already joined "
+                    "and freed (task #%lu): join each task exactly once, and forget its "
+                    "handle afterwards", call, t->id);
+    char label[96];
+    aio__task_label(t, label, sizeof label);
+    aio__misuse(L, "task-of-another-loop", "%s() was given %s, which belongs to %s: a task is "
+                "used only by the loop (the thread) that spawned it", call, label,
+                L == NULL ? "a loop while none runs on this thread" : "another loop");
+}
+
+static inline void aio__check_handle(struct aio__loop *L, const aio_task *t, const char *call)
+{
+    if (__builtin_expect(t == NULL || t->loop != L, 0))
+        aio__bad_handle(L, t, call);
+}
+
 /* ---- waiting and waking ------------------------------------------------------------------- */
 
 int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, bool immune)
 {
     aio_task *t = L->current;
+    AIO__ASSERT(t != NULL && t->state == AIO__RUNNING && t->timer.slot == AIO__NOSLOT);
     if (t->cancelled && !immune)
         return -ECANCELED;
     aio__stack_check(t);
@@ -240,60 +266,93 @@ int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, b
     if (deadline != AIO_NEVER)
         aio__timer_start(L, &t->timer, deadline);
     aio__suspend(L, t, false);
+    t->kind = AIO__W_NONE;
     aio__timer_stop(L, &t->timer);
     return t->wake;
 }
 
 void aio__wake(struct aio__loop *L, aio_task *t, int value)
 {
+    AIO__ASSERT(t->loop == L && t->state != AIO__FREE);
     if (t->state != AIO__WAITING)
         return;
     t->wake = value;
     aio__ready_push(L, t);
 }
 
-/* The running task, for the public calls that must run inside one; NULL outside. */
 int aio_park(int64_t deadline)
 {
     struct aio__loop *L;
-    if (aio__self(&L) == NULL)
-        return -EPERM;
+    aio_task *self;
+    int r = aio__may_wait(&L, &self, "aio_park");
+    if (r < 0)
+        return r;
     return aio__wait(L, AIO__W_PARK, deadline, false);
 }
 
+/* Wake t if it is parked; does nothing otherwise (the header's contract). Debug mode names
+ * the calls that did nothing because t was not in aio_park(): a wake-up for a task that
+ * finished, that waits for something else, or that never parked (just spawned, yielding) is
+ * usually a bug, such as a stale entry on a waiter list. A task woken from its park that has
+ * not run yet (unparked twice, or its park just timed out) is not reported: two wakers for
+ * one waiter is normal. */
 void aio_unpark(aio_task *t)
 {
-    if (t->state == AIO__WAITING && t->kind == AIO__W_PARK)
-        aio__wake(t->loop, t, 0);
+    struct aio__loop *L = aio__loop_get();
+    aio__check_handle(L, t, "aio_unpark");
+    if (t->state == AIO__WAITING && t->kind == AIO__W_PARK) {
+        aio__wake(L, t, 0);
+        return;
+    }
+    if (L->debug && !(t->state == AIO__READY && t->kind == AIO__W_PARK)) {
+        char label[96];
+        aio__task_label(t, label, sizeof label);
+        aio__debug("[unpark-not-parked] aio_unpark() of %s, which is %s, did nothing: only a "
+                   "task waiting in aio_park() can be unparked (a stale entry on a waiter "
+                   "list?)", label,
+                   t->state == AIO__DONE      ? "finished"
+                   : t->state == AIO__RUNNING ? "the running task itself"
+                   : t->state == AIO__READY   ? "ready to run but not parked (spawned, or "
+                                                "yielding, or woken from another wait)"
+                                              : "waiting in another call (sleep, join, I/O)");
+    }
+}
+
+/* aio_sleep_until() under the name the caller used, for the debug report. */
+static int aio__sleep_until(int64_t deadline, const char *call)
+{
+    struct aio__loop *L;
+    aio_task *self;
+    int r = aio__may_wait(&L, &self, call);
+    if (r < 0)
+        return r;
+    if (deadline == AIO_NEVER)
+        return -EINVAL;
+    r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    return r == -ETIMEDOUT ? 0 : r;
 }
 
 int aio_sleep_until(int64_t deadline)
 {
-    struct aio__loop *L;
-    if (aio__self(&L) == NULL)
-        return -EPERM;
-    if (deadline == AIO_NEVER)
-        return -EINVAL;
-    int r = aio__wait(L, AIO__W_OTHER, deadline, false);
-    return r == -ETIMEDOUT ? 0 : r;
+    return aio__sleep_until(deadline, "aio_sleep_until");
 }
 
+/* ms <= 0 is aio_yield() (whose name a debug report then shows). */
 int aio_sleep(int64_t ms)
 {
     if (ms <= 0)
         return aio_yield();
-    return aio_sleep_until(aio_now() + ms);
+    return aio__sleep_until(aio_now() + ms, "aio_sleep");
 }
 
 /* Go to the back of the ready queue: every task ready now runs before this one again. */
 int aio_yield(void)
 {
     struct aio__loop *L;
-    aio_task *t = aio__self(&L);
-    if (t == NULL)
-        return -EPERM;
-    if (t->cancelled)
-        return -ECANCELED;
+    aio_task *t;
+    int r = aio__may_wait(&L, &t, "aio_yield");
+    if (r < 0)
+        return r;
     aio__ready_push(L, t);
     aio__suspend(L, t, false);
     return t->cancelled ? -ECANCELED : 0;
@@ -303,20 +362,32 @@ int aio_yield(void)
 
 /* Wait for t to finish, then free it and return its result. If the caller is cancelled it
  * may still join a task that was itself cancelled: that wait is the cleanup the cancellation
- * asked for, and the cancelled task ends at its next wait. */
+ * asked for, and the cancelled task ends at its next wait. Joining a task that has already
+ * finished never waits, so a cancelled caller gets its result too (and frees it).
+ *
+ * The entry check is aio__may_wait() like every other wait, except that its -ECANCELED is
+ * not final here: whether a cancelled caller may wait depends on t (see above). */
 int aio_join(aio_task *t, int64_t deadline)
 {
     struct aio__loop *L;
-    aio_task *self = aio__self(&L);
-    if (self == NULL)
-        return -EPERM;
+    aio_task *self;
+    int entry = aio__may_wait(&L, &self, "aio_join");
+    if (entry == -EPERM)
+        return entry;
+    aio__check_handle(L, t, "aio_join");
     if (t == self)
         return -EDEADLK;
+    if (t == L->main)
+        aio__misuse(L, "join-of-main-task", "aio_join() was given the first task, the one "
+                    "aio_run() started: aio_run() joins it itself and returns its result");
     if (t->state != AIO__DONE) {
         if (t->joiner != NULL)
             return -EBUSY;
+        bool immune = t->cancelled && self->cancelled;
+        if (entry < 0 && !immune)
+            return entry;
         t->joiner = self;
-        int r = aio__wait(L, AIO__W_OTHER, deadline, t->cancelled && self->cancelled);
+        int r = aio__wait(L, AIO__W_OTHER, deadline, immune);
         t->joiner = NULL;
         if (r < 0 && t->state != AIO__DONE)
             return r;
@@ -328,16 +399,19 @@ int aio_join(aio_task *t, int64_t deadline)
 
 int aio_done(const aio_task *t)
 {
+    aio__check_handle(aio__loop_get(), t, "aio_done");
     return t->state == AIO__DONE;
 }
 
 int aio_cancel(aio_task *t)
 {
+    struct aio__loop *L = aio__loop_get();
+    aio__check_handle(L, t, "aio_cancel");
     if (t->state == AIO__DONE)
         return -EALREADY;
     t->cancelled = true;
     if (t->state == AIO__WAITING && !t->cancel_immune)
-        aio__wake(t->loop, t, -ECANCELED);
+        aio__wake(L, t, -ECANCELED);
     return 0;
 }
 
@@ -349,5 +423,6 @@ aio_task *aio_current(void)
 
 void aio_set_name(aio_task *t, const char *name)
 {
+    aio__check_handle(aio__loop_get(), t, "aio_set_name");
     snprintf(t->name, sizeof t->name, "%s", name != NULL ? name : "");
 }

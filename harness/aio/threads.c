@@ -29,6 +29,7 @@ struct aio__job {
 };
 
 struct aio__threads {
+    struct aio__hook hook;              /* first: the loop-end hook is the pool */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct aio__job *todo_head, *todo_tail;
@@ -75,9 +76,9 @@ static void *aio__worker(void *arg)
 /* The wake-up fd is readable: drain it, then hand each finished job to its task. */
 static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int revents)
 {
-    (void)w;
     (void)revents;
-    struct aio__threads *P = L->threads;
+    struct aio__threads *P =
+        (struct aio__threads *)((char *)w - offsetof(struct aio__threads, watch));
     char buf[64];
     while (read(P->wake_rd, buf, sizeof buf) > 0)
         continue;
@@ -87,7 +88,8 @@ static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int re
     pthread_mutex_unlock(&P->mu);
     while (j != NULL) {
         struct aio__job *next = j->next;
-        L->thread_jobs--;
+        AIO__ASSERT(L->pending > 0 && !j->delivered);
+        L->pending--;
         j->delivered = true;
         if (j->waiter != NULL)
             aio__wake(L, j->waiter, 1);
@@ -123,8 +125,21 @@ static void aio__wake_fd_close(struct aio__threads *P)
         close(P->wake_wr);
 }
 
+static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h);
+
+/* L's pool: its loop-end hook is the only one whose function is aio__threads_shutdown (the
+ * loop keeps no pointer to it: the loop knows none of its parts by name). NULL before the
+ * first aio_to_thread() of this loop. */
+static struct aio__threads *aio__threads_of(struct aio__loop *L)
+{
+    for (struct aio__hook *h = L->hooks; h != NULL; h = h->next)
+        if (h->loop_end == aio__threads_shutdown)
+            return (struct aio__threads *)h;
+    return NULL;
+}
+
 /* Start the pool for L. 0, or -errno with nothing left behind. */
-static int aio__threads_start(struct aio__loop *L)
+static int aio__threads_start(struct aio__loop *L, struct aio__threads **Pp)
 {
     struct aio__threads *P = calloc(1, sizeof *P);
     if (P == NULL)
@@ -148,7 +163,9 @@ static int aio__threads_start(struct aio__loop *L)
         r = -EAGAIN;
         goto out_watch;
     }
-    L->threads = P;
+    P->hook.loop_end = aio__threads_shutdown;
+    aio__hook_add(L, &P->hook);
+    *Pp = P;
     return 0;
 out_watch:
     aio__watch_set(L, &P->watch, 0);
@@ -161,21 +178,23 @@ out_free:
     return r;
 }
 
-/* Loop end: let the workers finish what is queued, join them, free what is left. */
-void aio__threads_shutdown(struct aio__loop *L)
+/* The loop-end hook: let the workers finish what is queued, join them, free what is left
+ * (jobs whose tasks stopped waiting). */
+static void aio__threads_shutdown(struct aio__loop *L, struct aio__hook *h)
 {
-    struct aio__threads *P = L->threads;
-    if (P == NULL)
-        return;
+    struct aio__threads *P = (struct aio__threads *)h;
     pthread_mutex_lock(&P->mu);
     P->stop = true;
     pthread_cond_broadcast(&P->cv);
     pthread_mutex_unlock(&P->mu);
     for (int i = 0; i < P->nthreads; i++)
         pthread_join(P->tid[i], NULL);
+    AIO__ASSERT(P->todo_head == NULL);
     while (P->done != NULL) {
         struct aio__job *j = P->done;
         P->done = j->next;
+        AIO__ASSERT(j->waiter == NULL && L->pending > 0);
+        L->pending--;
         free(j);
     }
     aio__watch_set(L, &P->watch, 0);
@@ -183,18 +202,18 @@ void aio__threads_shutdown(struct aio__loop *L)
     pthread_cond_destroy(&P->cv);
     pthread_mutex_destroy(&P->mu);
     free(P);
-    L->threads = NULL;
 }
 
 int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
 {
     struct aio__loop *L;
     aio_task *self;
-    int entry = aio__may_wait(&L, &self);
+    int entry = aio__may_wait(&L, &self, "aio_to_thread");
     if (entry < 0)
         return entry;
-    if (L->threads == NULL) {
-        int r = aio__threads_start(L);
+    struct aio__threads *P = aio__threads_of(L);
+    if (P == NULL) {
+        int r = aio__threads_start(L, &P);
         if (r < 0)
             return r;
     }
@@ -204,7 +223,6 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     j->fn = fn;
     j->arg = arg;
     j->waiter = self;
-    struct aio__threads *P = L->threads;
     pthread_mutex_lock(&P->mu);
     if (P->todo_tail != NULL)
         P->todo_tail->next = j;
@@ -213,7 +231,7 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     P->todo_tail = j;
     pthread_cond_signal(&P->cv);
     pthread_mutex_unlock(&P->mu);
-    L->thread_jobs++;
+    L->pending++;
     int r = aio__wait(L, AIO__W_OTHER, deadline, false);
     if (r < 0) {
         if (j->delivered)

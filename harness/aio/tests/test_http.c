@@ -5,12 +5,18 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *base;
@@ -389,4 +395,267 @@ Test(http, an_idle_connection_the_server_closes_does_not_spin_the_loop)
                  "during a %.3f s sleep: an idle keep-alive connection the server closed is "
                  "readable for ever, and its watch must go at its first event instead of "
                  "waking the loop again and again", ic.cpu_s, ic.wall_s);
+}
+
+/* ---- fast downloads leave room for timers and cancellation --------------------------------
+ *
+ * The evidence is a count, not a clock: how many bytes the program took in from its TCP
+ * sockets (what the kernel received, minus what still waits in the socket) between two turns
+ * of a task that yields in a loop, i.e. between two passes of the loop over its timers and
+ * ready tasks. Left alone, libcurl reads 20 MB and more in one pass when a few downloads are
+ * fast; the runtime bounds it (a quarter MiB per client per pass). */
+
+#define FAIR_DOWNLOADS 4
+#define FAIR_SIZE (32 * 1024 * 1024 - 7)        /* bytes per download */
+#define FAIR_MAX_PER_PASS (2 * 1024 * 1024)     /* what a pass may take in, with margin */
+#define FAIR_MAX_CANCEL (4 * 1024 * 1024)       /* between aio_cancel() and the join */
+#define FAIR_REUSE_SIZE 300007                  /* the round after, on the same handles */
+
+/* Bytes taken in so far by this process's TCP sockets, tracked per socket (by inode), so a
+ * socket that closes does not make the next difference negative. */
+struct intake {
+    struct { ino_t ino; unsigned long long seen; } sock[64];
+    int n;
+    unsigned long long total;           /* everything taken in since the first call */
+};
+
+static void intake_update(struct intake *in)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+            continue;
+        /* Data may arrive between the two calls; nothing reads the socket meanwhile (the
+         * loop runs on this thread), so equal queue lengths before and after mean the
+         * received count belongs with them. */
+        struct tcp_info ti;
+        int before = 0, after = -1, tries = 0;
+        do {
+            socklen_t len = sizeof ti;
+            if (ioctl(fd, SIOCINQ, &before) != 0 ||
+                getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+                ioctl(fd, SIOCINQ, &after) != 0)
+                break;
+        } while (before != after && ++tries < 1000);
+        if (before != after)
+            continue;
+        cr_assert_geq(ti.tcpi_bytes_received, (unsigned long long)after, "[fair-harness] "
+                      "socket %d: %d bytes queued but only %llu received", fd, after,
+                      (unsigned long long)ti.tcpi_bytes_received);
+        unsigned long long taken = ti.tcpi_bytes_received - (unsigned long long)after;
+        int i = 0;
+        while (i < in->n && in->sock[i].ino != st.st_ino)
+            i++;
+        if (i == in->n) {
+            cr_assert_lt(in->n, 64, "[fair-harness] more sockets than the table holds");
+            in->sock[in->n].ino = st.st_ino;
+            in->sock[in->n].seen = 0;
+            in->n++;
+        }
+        if (taken > in->sock[i].seen) {
+            in->total += taken - in->sock[i].seen;
+            in->sock[i].seen = taken;
+        }
+    }
+    closedir(d);
+}
+
+struct fair {
+    aio_http *client;
+    struct get g[FAIR_DOWNLOADS + 1];   /* the last one is cancelled */
+    struct get reuse[FAIR_DOWNLOADS + 1];
+    struct intake in;
+    volatile int stop;
+    long passes;
+    unsigned long long max_pass;        /* most bytes taken in between two passes */
+    unsigned long long at_cancel, cancel_to_join;
+    int cancelled_rc;
+};
+
+static int count_passes(void *arg)
+{
+    struct fair *f = arg;
+    intake_update(&f->in);
+    unsigned long long last = f->in.total;
+    while (!f->stop) {
+        aio_yield();
+        intake_update(&f->in);
+        if (f->in.total - last > f->max_pass)
+            f->max_pass = f->in.total - last;
+        last = f->in.total;
+        f->passes++;
+    }
+    return 0;
+}
+
+static int fair_downloads(void *arg)
+{
+    struct fair *f = arg;
+    f->client = aio_http_new();
+    aio_task *t[FAIR_DOWNLOADS + 1];
+    char path[64];
+    snprintf(path, sizeof path, "/bytes/%d", FAIR_SIZE);
+    for (int i = 0; i < FAIR_DOWNLOADS; i++) {
+        get_init(&f->g[i], f->client, path, aio_now() + 60000);
+        t[i] = aio_spawn(do_get, &f->g[i]);
+    }
+    get_init(&f->g[FAIR_DOWNLOADS], f->client, "/bytes/104857600", aio_now() + 60000);
+    t[FAIR_DOWNLOADS] = aio_spawn(do_get, &f->g[FAIR_DOWNLOADS]);
+    aio_task *counter = aio_spawn(count_passes, f);
+    /* Cancel the big one once the downloads are well under way. */
+    while (f->in.total < 8 * 1024 * 1024 && !aio_done(t[0]))
+        aio_sleep(1);
+    intake_update(&f->in);
+    f->at_cancel = f->in.total;
+    aio_cancel(t[FAIR_DOWNLOADS]);
+    f->cancelled_rc = aio_join(t[FAIR_DOWNLOADS], AIO_NEVER);
+    intake_update(&f->in);
+    f->cancel_to_join = f->in.total - f->at_cancel;
+    for (int i = 0; i < FAIR_DOWNLOADS; i++)
+        aio_join(t[i], AIO_NEVER);
+    f->stop = 1;
+    aio_join(counter, AIO_NEVER);
+    /* Every pooled handle again, the cancelled (probably paused) one included: none may
+     * carry data kept back from its last transfer into the next. */
+    snprintf(path, sizeof path, "/bytes/%d", FAIR_REUSE_SIZE);
+    for (int i = 0; i <= FAIR_DOWNLOADS; i++) {
+        get_init(&f->reuse[i], f->client, path, aio_now() + 30000);
+        t[i] = aio_spawn(do_get, &f->reuse[i]);
+    }
+    for (int i = 0; i <= FAIR_DOWNLOADS; i++)
+        aio_join(t[i], AIO_NEVER);
+    aio_http_free(f->client);
+    return 0;
+}
+
+Test(http, fast_downloads_leave_the_loop_turning)
+{
+    start_server();
+    struct fair *f = calloc(1, sizeof *f);
+    cr_assert_eq(aio_run(fair_downloads, f), 0);
+    for (int i = 0; i < FAIR_DOWNLOADS; i++) {
+        struct get *g = &f->g[i];
+        cr_assert_eq(g->rc, 0, "[fair-get] download %d returned %d", i, g->rc);
+        cr_assert_eq(g->res.status, 200);
+        cr_assert_eq(g->res.len, (size_t)FAIR_SIZE, "[fair-len] download %d has %zu bytes, "
+                     "expected %d: a transfer paused and resumed lost or repeated data", i,
+                     g->res.len, FAIR_SIZE);
+        size_t bad = 0;
+        while (bad < g->res.len && g->res.body[bad] == (char)('a' + bad % 26))
+            bad++;
+        cr_assert_eq(bad, g->res.len, "[fair-body] download %d differs from the pattern at "
+                     "byte %zu", i, bad);
+        aio_response_free(&g->res);
+    }
+    for (int i = 0; i <= FAIR_DOWNLOADS; i++) {
+        struct get *g = &f->reuse[i];
+        cr_assert_eq(g->rc, 0, "[fair-reuse] GET %d after the downloads returned %d", i, g->rc);
+        cr_assert_eq(g->res.len, (size_t)FAIR_REUSE_SIZE, "[fair-reuse-len] GET %d on a "
+                     "reused handle has %zu bytes, expected %d: data from the handle's last "
+                     "transfer (paused, then cancelled?) leaked into it", i, g->res.len,
+                     FAIR_REUSE_SIZE);
+        size_t bad = 0;
+        while (bad < g->res.len && g->res.body[bad] == (char)('a' + bad % 26))
+            bad++;
+        cr_assert_eq(bad, g->res.len, "[fair-reuse-body] GET %d on a reused handle differs "
+                     "from the pattern at byte %zu", i, bad);
+        aio_response_free(&g->res);
+    }
+    cr_assert_eq(f->cancelled_rc, -ECANCELED, "[fair-cancel] the cancelled download returned %d",
+                 f->cancelled_rc);
+    cr_assert_geq(f->in.total, (unsigned long long)FAIR_DOWNLOADS * FAIR_SIZE,
+                  "[fair-harness] the sockets took in %llu bytes, less than the %d downloads' "
+                  "bodies: the count is broken", f->in.total, FAIR_DOWNLOADS);
+    cr_assert_leq(f->max_pass, FAIR_MAX_PER_PASS, "[fair-pass] the program took in %llu bytes "
+                  "between two passes of the loop (%ld passes in all); at most %d were "
+                  "expected. libcurl read on and on inside one readiness event, while timers "
+                  "and other tasks waited.", f->max_pass, f->passes, FAIR_MAX_PER_PASS);
+    cr_assert_leq(f->cancel_to_join, FAIR_MAX_CANCEL, "[fair-cancel-slow] %llu bytes came in "
+                  "between aio_cancel() and the join's return; the cancelled task should run "
+                  "within a pass or two", f->cancel_to_join);
+    free(f);
+}
+
+/* ---- a failing libcurl call is reported and ends the transfers it strands ----------------- */
+
+/* curl_multi_socket_action() as the runtime sees it (the binary is linked with
+ * -Wl,--wrap=curl_multi_socket_action): the real one, except that the call numbered
+ * fail_at (counting from 1 after arming) returns CURLM_OUT_OF_MEMORY without doing anything. */
+CURLMcode __real_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running);
+static long socket_actions, fail_at;
+
+CURLMcode __wrap_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running)
+{
+    if (fail_at > 0 && ++socket_actions == fail_at)
+        return CURLM_OUT_OF_MEMORY;
+    return __real_curl_multi_socket_action(m, s, ev, running);
+}
+
+struct multi_failure {
+    struct get g[2];
+    int after;                  /* a GET on the same client once the failure is over */
+    long after_status;
+};
+
+static int gets_through_a_failure(void *arg)
+{
+    struct multi_failure *mf = arg;
+    aio_http *c = aio_http_new();
+    aio_task *t[2];
+    for (int i = 0; i < 2; i++) {
+        get_init(&mf->g[i], c, "/delay/300", aio_now() + 5000);
+        t[i] = aio_spawn(do_get, &mf->g[i]);
+    }
+    aio_sleep(100);                     /* both requests are sent and waiting for answers */
+    socket_actions = 0;
+    fail_at = 1;                        /* the next call fails */
+    for (int i = 0; i < 2; i++)
+        aio_join(t[i], AIO_NEVER);
+    fail_at = 0;
+    struct get g;
+    get_init(&g, c, "/bytes/5", aio_now() + 5000);
+    mf->after = do_get(&g);
+    mf->after_status = g.res.status;
+    aio_response_free(&g.res);
+    aio_http_free(c);
+    return 0;
+}
+
+Test(http, a_failing_curl_call_ends_its_transfers_loudly)
+{
+    start_server();
+    struct multi_failure mf;
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(out[1], 2);
+    close(out[1]);
+    int r = aio_run(gets_through_a_failure, &mf);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    char buf[4096];
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    cr_assert_eq(r, 0);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(mf.g[i].rc, -ENOMEM, "[http-curl-fail] GET %d returned %d after "
+                     "curl_multi_socket_action() failed with CURLM_OUT_OF_MEMORY; expected "
+                     "-ENOMEM at once, not a wait for the deadline", i, mf.g[i].rc);
+    cr_assert_not_null(strstr(buf, "aio: [http-curl-failed] curl_multi_socket_action() failed: "
+                              "Out of memory (CURLMcode 3); ending the client's 2 transfers "
+                              "in flight with an error\n"),
+                       "[http-curl-report] the failure was not reported on stderr as expected; "
+                       "stderr was:\n%s", buf);
+    cr_assert_eq(mf.after, 0, "[http-after-failure] a GET on the same client after the failure "
+                 "returned %d", mf.after);
+    cr_assert_eq(mf.after_status, 200);
 }

@@ -4,9 +4,17 @@
 #include "kit.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 TestSuite(io, .timeout = 20);
@@ -281,6 +289,172 @@ Test(io, an_idle_loop_does_not_spin)
     cr_assert_lt(cpu, 0.25 * wall, "[busy-loop] the loop used %.0f ms of CPU in %.0f ms while "
                  "every task was waiting; it should sleep in the poller until the next timer",
                  cpu * 1e3, wall * 1e3);
+    close(p.fd[0]);
+    close(p.fd[1]);
+}
+
+/* ---- the poller's failures: EINTR is waited out, anything else stops the program --------- */
+
+static atomic_int signals_caught;
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&signals_caught, 1);
+}
+
+struct storm {
+    int slept;                  /* what aio_sleep(300) returned */
+    int waited;                 /* what the pipe wait returned */
+    double wall, cpu;
+};
+
+static int sleep_through_a_storm(void *arg)
+{
+    struct storm *s = arg;
+    struct pipe_pair p;
+    nonblocking_pipe(&p);
+    double w0 = kit_wall(), c0 = kit_cpu();
+    /* A watched descriptor too, so the loop waits in the poller with descriptors and a
+     * timer, the usual case. */
+    s->waited = aio_wait_fd(p.fd[0], AIO_READ, aio_now() + 150);
+    s->slept = aio_sleep(150);
+    s->wall = kit_wall() - w0;
+    s->cpu = kit_cpu() - c0;
+    close(p.fd[0]);
+    close(p.fd[1]);
+    return 0;
+}
+
+Test(io, a_signal_storm_neither_spins_nor_delays_a_deadline)
+{
+    struct sigaction sa = {.sa_handler = count_signal};     /* no SA_RESTART */
+    cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+    struct itimerval every_ms = {.it_interval = {0, 1000}, .it_value = {0, 1000}};
+    cr_assert_eq(setitimer(ITIMER_REAL, &every_ms, NULL), 0);
+    struct storm s = {0};
+    int r = aio_run(sleep_through_a_storm, &s);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    int caught = atomic_load(&signals_caught);
+    cr_assert_eq(r, 0);
+    cr_assert_geq(caught, 30, "[storm-witness] only %d signals arrived in %.0f ms; the test "
+                  "needs a storm to mean anything", caught, s.wall * 1e3);
+    cr_assert_eq(s.waited, -ETIMEDOUT, "[storm-fd] a pipe wait with a 150 ms deadline returned "
+                 "%d during a signal storm; expected -ETIMEDOUT (an interrupted wait is not an "
+                 "event)", s.waited);
+    cr_assert_eq(s.slept, 0, "[storm-sleep] aio_sleep(150) returned %d during a signal storm",
+                 s.slept);
+    cr_assert_geq(s.wall, 0.299, "[storm-early] two 150 ms waits ended after %.0f ms",
+                  s.wall * 1e3);
+    /* Each interrupted wait must wait again for what is left, counted from a fresh clock:
+     * restarting the full wait after every signal would never end, and ignoring the
+     * interruption would spin. Twice the theory is a wide margin. */
+    cr_assert_lt(s.wall, 0.6, "[storm-late] two 150 ms waits took %.0f ms under %d signals: "
+                 "an interrupted wait should go on with the time left, not start over",
+                 s.wall * 1e3, caught);
+    cr_assert_lt(s.cpu, 0.5 * s.wall, "[storm-spin] the loop used %.0f ms of CPU in %.0f ms "
+                 "of waiting: it spun instead of waiting again after each signal", s.cpu * 1e3,
+                 s.wall * 1e3);
+}
+
+/* The eventpoll descriptors open now, as a bit set over the first 1024 descriptors (the
+ * test framework has one of its own). */
+static void eventpoll_fds(unsigned char set[1024])
+{
+    memset(set, 0, 1024);
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], target[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        int fd = atoi(e->d_name);
+        if (n > 0 && fd < 1024) {
+            target[n] = '\0';
+            set[fd] = strcmp(target, "anon_inode:[eventpoll]") == 0;
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
+static unsigned char epoll_before[1024];
+
+/* Make the loop's next wait fail with EINVAL: on epoll, put a pipe where the loop's epoll
+ * descriptor was (the one not open before aio_run()); on poll, lower RLIMIT_NOFILE under the
+ * number of watched descriptors. */
+static void break_the_poller(void)
+{
+    unsigned char now[1024];
+    eventpoll_fds(now);
+    int epfd = -1;
+    for (int fd = 0; fd < 1024; fd++)
+        if (now[fd] && !epoll_before[fd])
+            epfd = fd;
+    if (epfd >= 0) {
+        int p[2];
+        if (pipe(p) == 0)
+            dup2(p[0], epfd);
+    } else {
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_NOFILE, &none);
+    }
+}
+
+static int wait_on_pipe(void *arg)
+{
+    struct pipe_pair *p = arg;
+    return aio_wait_fd(p->fd[0], AIO_READ, aio_now() + 200);
+}
+
+static int wait_on_a_broken_poller(void *arg)
+{
+    aio_task *t = aio_spawn(wait_on_pipe, arg);
+    aio_yield();                        /* t's watch is installed now */
+    break_the_poller();
+    int r = aio_join(t, AIO_NEVER);
+    fprintf(stderr, "scenario: the wait returned %d\n", r);
+    return 0;
+}
+
+Test(io, a_failing_poller_stops_the_program_with_a_message)
+{
+    struct pipe_pair p;
+    nonblocking_pipe(&p);
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(out[1], 2);
+        close(out[0]);
+        alarm(10);                      /* a spinning loop must not hang the test */
+        eventpoll_fds(epoll_before);
+        aio_run(wait_on_a_broken_poller, &p);
+        _exit(3);
+    }
+    close(out[1]);
+    char buf[2048];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof buf - 1 && (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    close(out[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "[poller-silent] the poller "
+              "failed with EINVAL; the runtime should report it and abort, but the process %s "
+              "%d (SIGALRM is 14: it spun). stderr:\n%s",
+              WIFSIGNALED(status) ? "died of signal" : "exited with",
+              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), buf);
+    cr_assert(strstr(buf, "aio: [poller-failed] epoll_wait() failed: Invalid argument") != NULL ||
+              strstr(buf, "aio: [poller-failed] poll() failed: Invalid argument") != NULL,
+              "[poller-message] no \"aio: [poller-failed] ...() failed: Invalid argument\" "
+              "line; stderr was:\n%s", buf);
+    cr_assert_null(strstr(buf, "scenario: the wait returned"), "[poller-went-on] the wait "
+                   "returned after the poller failed:\n%s", buf);
     close(p.fd[0]);
     close(p.fd[1]);
 }

@@ -126,6 +126,12 @@ static void http_part(void)
     aio_sleep(10);
     aio_cancel(g);
     CHECK(aio_join(g, AIO_NEVER) == -ECANCELED, "cancel during GET");
+    /* Larger than a loop iteration's budget: paused and resumed many times on the way. */
+    snprintf(url, sizeof url, "%s/bytes/3000017", base);
+    int rc = aio_http_get(c, url, &r, aio_now() + 60000);
+    CHECK(rc == 0 && r.len == 3000017 && r.body[3000016] == (char)('a' + 3000016 % 26),
+          "a 3 MB GET, paused and resumed");
+    aio_response_free(&r);
     aio_http_free(c);
 }
 

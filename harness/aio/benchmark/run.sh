@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: measure the aio runtime against asyncio/aiohttp (and, for HTTP, a plain curl_multi
 # loop) on one private delayd; median of several runs; writes the CSV, prints a table of
-# ratios and goals, draws the chart. `make benchmark` runs it; see harness/benchmark/README.md.
+# ratios and goals, draws the chart. `make benchmark` runs it; see harness/aio/benchmark/README.md.
 set -u
 
 usage() {

@@ -21,6 +21,7 @@
 #define DRIP_BYTES_DEFAULT 10
 #define DRIP_DURATION_DEFAULT_MS 1000
 #define DRIP_BLOCK 4096                 /* most bytes one drip read hands MHD */
+#define DRIP_BLOCK_AT_ONCE 65536        /* the same for duration_ms=0: all is due at once */
 #define LIMITED_DELAY_DEFAULT_MS 100
 #define STATUS_MIN 100
 #define STATUS_MAX 599
@@ -245,7 +246,8 @@ static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
 
     if (why == WAKE_GONE || why == WAKE_SHUTDOWN)
         return MHD_CONTENT_READER_END_WITH_ERROR;   /* closes the connection */
-    /* bytes <= 2^24 and duration <= 2^30 us, so the product cannot overflow */
+    /* bytes <= 2^24 and duration <= 2^30 us, so the product cannot overflow; a duration of
+     * 0 makes every byte due at once (elapsed >= 0), so there is no division by 0 */
     if (elapsed >= req->drip_duration_us)
         due = req->drip_bytes;
     else
@@ -262,7 +264,8 @@ static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;   /* with the connection suspended, MHD asks again after the resume */
 }
 
-/* /drip: headers at once, then a body paced by drip_read(); req is its context. */
+/* /drip: headers at once, then a body paced by drip_read(); req is its context. With D = 0
+ * every byte is due at once, so drip_read() hands out the whole body in large blocks. */
 static enum MHD_Result drip_answer(struct request *req)
 {
     struct MHD_Response *resp;
@@ -276,12 +279,12 @@ static enum MHD_Result drip_answer(struct request *req)
     req->drip_bytes = (uint64_t)bytes;
     req->drip_duration_us = (uint64_t)duration_ms * 1000u;
     req->drip_start_us = delayd_now_us();
-    if (bytes == 0 || duration_ms == 0)
-        resp = MHD_create_response_from_buffer((size_t)bytes, (void *)bytes_at(0),
-                                               MHD_RESPMEM_PERSISTENT);
+    if (bytes == 0)
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
-        resp = MHD_create_response_from_callback((uint64_t)bytes, DRIP_BLOCK, drip_read, req,
-                                                 NULL);
+        resp = MHD_create_response_from_callback((uint64_t)bytes,
+                                                 duration_ms == 0 ? DRIP_BLOCK_AT_ONCE : DRIP_BLOCK,
+                                                 drip_read, req, NULL);
     if (resp != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
     return server_respond(req, MHD_HTTP_OK, resp);

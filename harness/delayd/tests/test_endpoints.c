@@ -238,6 +238,40 @@ Test(endpoints, drip_spreads_the_body, .init = start)
     }
 }
 
+/* /drip with duration_ms=0 sends its whole body at once: exactly N stars, whatever N, and
+ * never the bytes of anything else (a body read from a fixed buffer would run past its end). */
+Test(endpoints, drip_at_once_sends_exactly_n_stars, .init = start)
+{
+    const long sizes[] = { 1, 26, 4097, 65562, 65563, 70000, 200000, 1000003, 10485760 };
+    char url[URL_MAX];
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *body = NULL;
+        size_t len = 0;
+        long status = 0;
+        size_t bad;
+
+        snprintf(url, sizeof url, "%s/drip?bytes=%ld&duration_ms=0", base, sizes[i]);
+        cr_assert_eq(kit_get(url, &status, &body, &len), 0, "[drip-get] GET %s failed", url);
+        cr_expect_eq(status, 200, "[status-200] GET %s answered %ld", url, status);
+        cr_assert_eq(len, (size_t)sizes[i], "[drip-length] GET %s sent %zu bytes; expected %ld",
+                     url, len, sizes[i]);
+        for (bad = 0; bad < len && body[bad] == '*'; bad++) {
+        }
+        cr_assert_eq(bad, len, "[drip-content] byte %zu of %s is 0x%02x; expected '*'. A body "
+                     "must never carry bytes from outside its own buffer.", bad, url,
+                     bad < len ? (unsigned char)body[bad] : 0);
+        free(body);
+    }
+    free(expect("/drip?bytes=10485761&duration_ms=0", 400));
+    {
+        char *body = expect("/drip?bytes=0&duration_ms=0", 200);
+
+        cr_expect_str_eq(body, "", "[drip-empty] /drip?bytes=0 sent '%s'", body);
+        free(body);
+    }
+}
+
 Test(endpoints, limited_answers_429_above_k, .init = start)
 {
     enum { N = 8, K = 5 };   /* K is the server's default --limit */

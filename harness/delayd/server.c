@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "endpoints.h"
@@ -64,6 +65,26 @@ static void request_started(struct request *req, const char *url)
     req->phase = PHASE_HEADERS;
 }
 
+/* The path of a request target. libmicrohttpd 0.9.75 hands the handler an absolute-form target
+ * ("GET http://host/delay/0 HTTP/1.1", which proxies send and HTTP/1.1 servers must accept)
+ * as it came: serve it as its path, "/" when it has none. */
+static const char *target_path(const char *url)
+{
+    size_t skip;
+    const char *path;
+
+    if (url[0] == '/')
+        return url;   /* origin form: the usual case, one comparison */
+    if (strncasecmp(url, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        skip = 8;
+    else
+        return url;   /* "*", or no target a route matches: 404 */
+    path = strchr(url + skip, '/');
+    return path == NULL ? "/" : path;
+}
+
 /* MHD's access handler. It is called once when the headers are in, once per piece of body,
  * once more when the request is complete, and again after each resume. Answering on the very
  * first call would make MHD drop keep-alive (it cannot know the body is empty), so we answer
@@ -81,6 +102,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     if (req == NULL)
         return MHD_NO;
+    url = target_path(url);
     if (*upload_data_size != 0) {
         *upload_data_size = 0;   /* no endpoint reads a body: skip it */
         return MHD_YES;

@@ -23,6 +23,12 @@
  * rest of a small request together; 8 KiB still holds any sane request head. */
 #define CONNECTION_MEMORY 8192u
 
+/* What delayd keeps per TCP connection: MHD's socket context, from its accept to its close. */
+struct conn {
+    struct conn_note note;         /* for the "connections" count (stats.h) */
+    struct request_watch watch;    /* the deadline for its next whole request (timers.h) */
+};
+
 static struct MHD_Daemon *daemon_handle;
 static atomic_bool started;           /* MHD's messages are printed only until we serve */
 
@@ -52,14 +58,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void request_started(struct request *req, const char *url)
 {
     const union MHD_ConnectionInfo *fd_info;
-    const union MHD_ConnectionInfo *note_info;
+    const union MHD_ConnectionInfo *ctx_info;
+    struct conn *c;
 
     req->ep = endpoint_classify(url);
     req->counted = req->ep < EP_COUNTED;
     fd_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     req->fd = fd_info == NULL ? -1 : fd_info->connect_fd;
-    note_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    stats_connection_used(note_info == NULL ? NULL : note_info->socket_context, req->counted);
+    ctx_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c = ctx_info == NULL ? NULL : ctx_info->socket_context;
+    req->watch = c == NULL ? NULL : &c->watch;
+    stats_connection_used(c == NULL ? NULL : &c->note, req->counted);
     if (req->counted)
         stats_request_started(req->ep);
     req->phase = PHASE_HEADERS;
@@ -112,6 +121,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         request_started(req, url);
         return MHD_YES;
     case PHASE_HEADERS:
+        /* The request is here whole: its deadline no longer applies. */
+        if (req->watch != NULL)
+            timers_unwatch_request(req->watch);
         return endpoint_answer(req, url, method);
     case PHASE_SLEEPING:
         return endpoint_wake(req, url);
@@ -129,9 +141,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
     (void)cls;
     (void)conn;
-    (void)why;
     if (req == NULL)
         return;
+    /* Answered in full: the connection may carry another request, which must arrive in time
+     * too. After any other end MHD closes the connection. */
+    if (why == MHD_REQUEST_TERMINATED_COMPLETED_OK && req->watch != NULL)
+        timers_watch_request(req->watch);
     if (req->holds_limited)
         stats_limited_leave();
     if (req->counted)
@@ -140,20 +155,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-/* MHD's connection callback: count accepted connections; the note lives as long as the
- * connection (see stats.h for why it exists). */
+/* MHD's connection callback: count accepted connections and start the deadline for their
+ * first request; the state lives as long as the connection. MHD reports the close before it
+ * closes the socket, so the deadline is gone before the descriptor can be reused. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)conn;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_note *note = malloc(sizeof *note);
+    struct conn *c;
 
-        *socket_context = note;
-        stats_connection_opened(note);
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd_info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        c = calloc(1, sizeof *c);
+        *socket_context = c;
+        stats_connection_opened(c == NULL ? NULL : &c->note);
+        if (c == NULL)
+            return;
+        c->watch.fd = fd_info == NULL ? -1 : fd_info->connect_fd;
+        timers_watch_request(&c->watch);
     } else {
-        free(*socket_context);
+        c = *socket_context;
+        if (c != NULL)
+            timers_unwatch_request(&c->watch);
+        free(c);
         *socket_context = NULL;
     }
 }

@@ -105,12 +105,19 @@ static enum MHD_Result bad_request(struct request *req, const char *why)
     return server_respond_copy(req, MHD_HTTP_BAD_REQUEST, TEXT, body);
 }
 
-/* 404 with the path in a short text body. */
+#define ECHO_MAX 200   /* bytes of the path a 404 repeats */
+
+/* 404 with the path in a short text body. The path is unescaped ("%01" is a byte 1), so
+ * anything but printable ASCII becomes '?': the body stays plain text. */
 static enum MHD_Result not_found(struct request *req, const char *url)
 {
-    char body[256];
+    char body[ECHO_MAX + 32];
+    size_t len = (size_t)snprintf(body, sizeof body, "not found: ");
 
-    snprintf(body, sizeof body, "not found: %.200s\n", url);
+    for (size_t i = 0; url[i] != '\0' && i < ECHO_MAX; i++)
+        body[len++] = url[i] >= 0x20 && url[i] < 0x7f ? url[i] : '?';
+    body[len++] = '\n';
+    body[len] = '\0';
     return server_respond_copy(req, MHD_HTTP_NOT_FOUND, TEXT, body);
 }
 

@@ -27,7 +27,17 @@
 struct conn {
     struct conn_note note;         /* for the "connections" count (stats.h) */
     struct request_watch watch;    /* the deadline for its next whole request (timers.h) */
+    struct request *unclaimed;     /* from on_uri(), until the handler sees it (see there) */
 };
+
+/* The connection state of a connection (MHD's socket context), or NULL. */
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info == NULL ? NULL : info->socket_context;
+}
 
 static struct MHD_Daemon *daemon_handle;
 static atomic_bool started;           /* MHD's messages are printed only until we serve */
@@ -36,14 +46,23 @@ static atomic_bool started;           /* MHD's messages are printed only until w
 
 /* MHD's URI callback, the first thing MHD tells us about a request: allocate its state and
  * keep the raw query (MHD unescapes and splits it in place right after). The returned
- * request is owned by MHD's request context until on_completed() frees it. */
+ * request is owned by MHD's request context until on_completed() frees it, but MHD 0.9.75
+ * does not report the completion of every request it rejects itself after the request line
+ * (headers too large, say). So the request also stays "unclaimed" in its connection until the
+ * handler's first call or its completion, whichever comes first, and the connection frees an
+ * unclaimed request when it closes or starts the next one. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     const char *q = strchr(uri, '?');
     size_t qlen = q == NULL ? 0 : strlen(q + 1);
     struct request *req = calloc(1, sizeof *req + qlen + 1);
+    struct conn *c = conn_of(conn);
 
     (void)cls;
+    if (c != NULL) {
+        free(c->unclaimed);
+        c->unclaimed = req;
+    }
     if (req == NULL)
         return NULL;   /* on_request() closes the connection */
     req->conn = conn;
@@ -55,18 +74,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 /* The handler's first call (headers received): the request is in flight from here on. */
-static void request_started(struct request *req, const char *url)
+static void request_started(struct request *req, struct conn *c, const char *url)
 {
     const union MHD_ConnectionInfo *fd_info;
-    const union MHD_ConnectionInfo *ctx_info;
-    struct conn *c;
 
     req->ep = endpoint_classify(url);
     req->counted = req->ep < EP_COUNTED;
     fd_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     req->fd = fd_info == NULL ? -1 : fd_info->connect_fd;
-    ctx_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    c = ctx_info == NULL ? NULL : ctx_info->socket_context;
     req->watch = c == NULL ? NULL : &c->watch;
     stats_connection_used(c == NULL ? NULL : &c->note, req->counted);
     if (req->counted)
@@ -106,7 +121,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *req = *req_cls;
 
     (void)cls;
-    (void)conn;
     (void)version;
     (void)upload_data;
     if (req == NULL)
@@ -117,9 +131,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     switch (req->phase) {
-    case PHASE_NEW:
-        request_started(req, url);
+    case PHASE_NEW: {
+        struct conn *c = conn_of(conn);
+
+        if (c != NULL)
+            c->unclaimed = NULL;   /* MHD reports this one's completion: on_completed() */
+        request_started(req, c, url);
         return MHD_YES;
+    }
     case PHASE_HEADERS:
         /* The request is here whole: its deadline no longer applies. */
         if (req->watch != NULL)
@@ -138,11 +157,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode why)
 {
     struct request *req = *req_cls;
+    struct conn *c;
 
     (void)cls;
-    (void)conn;
     if (req == NULL)
         return;
+    c = conn_of(conn);
+    if (c != NULL && c->unclaimed == req)
+        c->unclaimed = NULL;   /* a request MHD rejected itself: freed here, not at the close */
     /* Answered in full: the connection may carry another request, which must arrive in time
      * too. After any other end MHD closes the connection. */
     if (why == MHD_REQUEST_TERMINATED_COMPLETED_OK && req->watch != NULL)
@@ -177,8 +199,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         timers_watch_request(&c->watch);
     } else {
         c = *socket_context;
-        if (c != NULL)
+        if (c != NULL) {
             timers_unwatch_request(&c->watch);
+            free(c->unclaimed);
+        }
         free(c);
         *socket_context = NULL;
     }

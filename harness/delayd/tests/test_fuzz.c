@@ -36,7 +36,7 @@
 #define CASE_LIMIT_S 15.0        /* a connection still open after this long hangs */
 #define RANDOM_CASES 300         /* random cases in `make check` */
 #define PIPE_MAX 4               /* requests in one case */
-#define ANSWER_MAX (4u << 20)    /* bytes kept of one case's answers */
+#define ANSWER_MAX (110u << 20)  /* bytes kept of one case's answers: /bytes sends up to 100 MiB */
 #define FAILURES_SHOWN 12
 #define PIPELINE_LONG 4096       /* request bytes behind which MHD may cut a long answer */
 #define IDLE_SAMPLES 20          /* thread states sampled over the idle second */

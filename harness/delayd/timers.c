@@ -42,7 +42,6 @@ static struct {
     pthread_mutex_t lock;
     struct request_watch *first;
     struct request_watch *last;
-    bool armed;       /* the timer thread's current wait accounts for the list */
     bool stopped;     /* timers_stop() ran: no deadline is kept any more */
 } pending = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -226,14 +225,17 @@ static void unlink_watch(struct request_watch *w)
     w->listed = false;
 }
 
-/* Milliseconds until the earliest request deadline, -1 when none runs. Also records whether
- * the coming wait covers the list: while it does not, a new watch must kick the thread. */
+/* Milliseconds until the earliest request deadline. With no deadline running, half the
+ * timeout: a watch started meanwhile ends no sooner than a whole timeout from now, so the
+ * thread wakes in time for it without being kicked, and starting a watch costs no system call
+ * (a kick per new connection would cost a write and a wake-up; this costs an idle server one
+ * wake-up per half timeout). */
 static int watch_timeout_ms(void)
 {
-    int ms = -1;
+    long half = delayd_cfg.request_timeout_ms / 2;
+    int ms = half < 1 ? 1 : half > INT_MAX ? INT_MAX : (int)half;
 
     pthread_mutex_lock(&pending.lock);
-    pending.armed = pending.first != NULL;
     if (pending.first != NULL) {
         uint64_t now = delayd_now_us();
         uint64_t at = pending.first->deadline_us;
@@ -262,8 +264,6 @@ static void expire_watches(uint64_t now)
 
 void timers_watch_request(struct request_watch *w)
 {
-    bool wake;
-
     if (w->fd < 0)
         return;
     pthread_mutex_lock(&pending.lock);
@@ -282,13 +282,7 @@ void timers_watch_request(struct request_watch *w)
         pending.first = w;
     pending.last = w;
     w->listed = true;
-    /* Kick the thread only when its wait ignores the list (it was empty): at most once per
-     * timeout, not once per connection. */
-    wake = !pending.armed;
-    pending.armed = true;
     pthread_mutex_unlock(&pending.lock);
-    if (wake)
-        kick();
 }
 
 void timers_unwatch_request(struct request_watch *w)
@@ -403,7 +397,7 @@ fail_errno:
 void timers_stop(void)
 {
     pthread_mutex_lock(&pending.lock);
-    pending.stopped = true;   /* the kick eventfd goes away below */
+    pending.stopped = true;   /* no thread enforces deadlines from here on */
     while (pending.first != NULL)
         unlink_watch(pending.first);
     pthread_mutex_unlock(&pending.lock);

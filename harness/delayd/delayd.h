@@ -20,6 +20,7 @@ struct delayd_config {
     uint64_t seed;      /* seeds the /flaky sequence */
     long pages;         /* /page/0 .. /page/(pages-1) exist */
     unsigned threads;   /* MHD worker threads */
+    long request_timeout_ms;   /* a request must arrive whole within this (timers.h) */
 };
 
 extern struct delayd_config delayd_cfg;
@@ -56,6 +57,8 @@ enum wake {
     WAKE_SHUTDOWN,   /* the server is stopping */
 };
 
+struct request_watch;   /* timers.h: a connection's deadline for its next whole request */
+
 #define TIMERS_NOT_QUEUED SIZE_MAX   /* heap_index of a request the waker does not hold */
 
 /* One HTTP request, from MHD's URI callback until its completion callback, which frees it.
@@ -64,6 +67,7 @@ enum wake {
 struct request {
     struct MHD_Connection *conn;
     int fd;                   /* the connection's socket, watched for hang-ups while asleep */
+    struct request_watch *watch;   /* its connection's request deadline, or NULL */
     enum endpoint ep;
     enum phase phase;
     bool counted;             /* in the /stats counts (every endpoint but /stats and /reset) */

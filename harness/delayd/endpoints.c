@@ -21,8 +21,10 @@
 #define DRIP_BYTES_DEFAULT 10
 #define DRIP_DURATION_DEFAULT_MS 1000
 #define DRIP_BLOCK 4096                 /* most bytes one drip read hands MHD */
+#define DRIP_BLOCK_AT_ONCE 65536        /* the same for duration_ms=0: all is due at once */
 #define LIMITED_DELAY_DEFAULT_MS 100
-#define STATUS_MIN 100
+#define STATUS_MIN 100                  /* any 3-digit status parses; */
+#define STATUS_FINAL_MIN 200            /* only final ones are answered */
 #define STATUS_MAX 599
 #define NUMBER_DIGITS_MAX 18            /* keeps the value far from overflowing a long */
 
@@ -103,24 +105,31 @@ static enum MHD_Result bad_request(struct request *req, const char *why)
     return server_respond_copy(req, MHD_HTTP_BAD_REQUEST, TEXT, body);
 }
 
-/* 404 with the path in a short text body. */
+#define ECHO_MAX 200   /* bytes of the path a 404 repeats */
+
+/* 404 with the path in a short text body. The path is unescaped ("%01" is a byte 1), so
+ * anything but printable ASCII becomes '?': the body stays plain text. */
 static enum MHD_Result not_found(struct request *req, const char *url)
 {
-    char body[256];
+    char body[ECHO_MAX + 32];
+    size_t len = (size_t)snprintf(body, sizeof body, "not found: ");
 
-    snprintf(body, sizeof body, "not found: %.200s\n", url);
+    for (size_t i = 0; url[i] != '\0' && i < ECHO_MAX; i++)
+        body[len++] = url[i] >= 0x20 && url[i] < 0x7f ? url[i] : '?';
+    body[len++] = '\n';
+    body[len] = '\0';
     return server_respond_copy(req, MHD_HTTP_NOT_FOUND, TEXT, body);
 }
 
-/* 405 with Allow: GET; the body is static, MHD never frees it. */
+/* 405 with Allow: GET, HEAD; the body is static, MHD never frees it. */
 static enum MHD_Result method_not_allowed(struct request *req)
 {
-    static const char body[] = "method not allowed: delayd answers GET only\n";
+    static const char body[] = "method not allowed: delayd answers GET and HEAD only\n";
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 
     if (resp != NULL) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT);
     }
     return server_respond(req, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
@@ -186,18 +195,27 @@ static enum MHD_Result delay_answer(struct request *req, const char *url)
 
 /* ---- /status/CODE ------------------------------------------------------------------- */
 
+/* /status/CODE for a final status, 200..599. A 1xx is no answer: libmicrohttpd sends it as an
+ * interim one and then either ends the request with it (the client waits on for a final answer
+ * that never comes) or, for 102, calls the handler again for the final one; and 101 announces a
+ * protocol switch nobody asked for. So 100..199 get 400. 204, 205 and 304 carry no content:
+ * their body is empty (MHD leaves out 204's Content-Length itself). */
 static enum MHD_Result status_answer(struct request *req, const char *url)
 {
     char body[64];
     long code;
 
     if (parse_number(url + strlen("/status/"), STATUS_MIN, STATUS_MAX, &code) != 0)
-        return bad_request(req, "/status/CODE takes CODE in 100..599");
-    snprintf(body, sizeof body, "status %ld\n", code);
-    if (server_respond_copy(req, (unsigned)code, TEXT, body) == MHD_YES)
-        return MHD_YES;
-    /* MHD refuses some codes in some cases (1xx to an HTTP/1.0 client). */
-    return bad_request(req, "libmicrohttpd refused that status code for this request");
+        return bad_request(req, "/status/CODE takes CODE in 200..599");
+    if (code < STATUS_FINAL_MIN)
+        return bad_request(req, "/status/CODE takes CODE in 200..599: a 1xx status is an "
+                           "interim answer, never a final one");
+    if (code == MHD_HTTP_NO_CONTENT || code == MHD_HTTP_RESET_CONTENT ||
+        code == MHD_HTTP_NOT_MODIFIED)
+        body[0] = '\0';
+    else
+        snprintf(body, sizeof body, "status %ld\n", code);
+    return server_respond_copy(req, (unsigned)code, TEXT, body);
 }
 
 /* ---- /bytes/N ----------------------------------------------------------------------- */
@@ -245,7 +263,8 @@ static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
 
     if (why == WAKE_GONE || why == WAKE_SHUTDOWN)
         return MHD_CONTENT_READER_END_WITH_ERROR;   /* closes the connection */
-    /* bytes <= 2^24 and duration <= 2^30 us, so the product cannot overflow */
+    /* bytes <= 2^24 and duration <= 2^30 us, so the product cannot overflow; a duration of
+     * 0 makes every byte due at once (elapsed >= 0), so there is no division by 0 */
     if (elapsed >= req->drip_duration_us)
         due = req->drip_bytes;
     else
@@ -262,7 +281,8 @@ static ssize_t drip_read(void *cls, uint64_t pos, char *buf, size_t max)
     return 0;   /* with the connection suspended, MHD asks again after the resume */
 }
 
-/* /drip: headers at once, then a body paced by drip_read(); req is its context. */
+/* /drip: headers at once, then a body paced by drip_read(); req is its context. With D = 0
+ * every byte is due at once, so drip_read() hands out the whole body in large blocks. */
 static enum MHD_Result drip_answer(struct request *req)
 {
     struct MHD_Response *resp;
@@ -276,12 +296,12 @@ static enum MHD_Result drip_answer(struct request *req)
     req->drip_bytes = (uint64_t)bytes;
     req->drip_duration_us = (uint64_t)duration_ms * 1000u;
     req->drip_start_us = delayd_now_us();
-    if (bytes == 0 || duration_ms == 0)
-        resp = MHD_create_response_from_buffer((size_t)bytes, (void *)bytes_at(0),
-                                               MHD_RESPMEM_PERSISTENT);
+    if (bytes == 0)
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
-        resp = MHD_create_response_from_callback((uint64_t)bytes, DRIP_BLOCK, drip_read, req,
-                                                 NULL);
+        resp = MHD_create_response_from_callback((uint64_t)bytes,
+                                                 duration_ms == 0 ? DRIP_BLOCK_AT_ONCE : DRIP_BLOCK,
+                                                 drip_read, req, NULL);
     if (resp != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
     return server_respond(req, MHD_HTTP_OK, resp);
@@ -397,9 +417,12 @@ static enum MHD_Result stats_answer(struct request *req)
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
+/* HEAD is served exactly as GET (the same sleeps, counts and headers, Content-Length
+ * included); libmicrohttpd leaves out the body of a HEAD answer and never calls a content
+ * reader for it. */
 enum MHD_Result endpoint_answer(struct request *req, const char *url, const char *method)
 {
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return method_not_allowed(req);
     switch (req->ep) {
     case EP_DELAY:

@@ -12,10 +12,11 @@
 #define THREADS_MAX 64
 #define PAGES_MAX 1000000L
 #define LIMIT_MAX 1000000L
+#define REQUEST_TIMEOUT_MAX_MS 3600000L   /* an hour, MHD's idle timeout here */
 
 static const char usage[] =
     "usage: delayd [--host 127.0.0.1] [--port 0] [--limit K] [--flaky-rate R] [--seed S]\n"
-    "              [--pages N] [--threads T]\n"
+    "              [--pages N] [--threads T] [--request-timeout-ms MS]\n"
     "\n"
     "The kit's local HTTP test server. Prints \"delayd listening on http://HOST:PORT\" first,\n"
     "then serves until SIGINT or SIGTERM.\n"
@@ -27,6 +28,10 @@ static const char usage[] =
     "  --seed S           seed of the /flaky sequence (default 1)\n"
     "  --pages N          /page/0 .. /page/N-1 exist, 1..1000000 (default 100)\n"
     "  --threads T        worker threads, 1..64 (default 1)\n"
+    "  --request-timeout-ms MS\n"
+    "                     each request (head and body) must arrive whole within MS of the\n"
+    "                     accept or of the previous answer, else the connection is closed;\n"
+    "                     1..3600000 (default 10000)\n"
     "  --help             this text\n"
     "\n"
     "Endpoints and the /stats schema: harness/delayd/README.md\n";
@@ -39,6 +44,7 @@ static const struct option long_options[] = {
     { "seed", required_argument, NULL, 's' },
     { "pages", required_argument, NULL, 'n' },
     { "threads", required_argument, NULL, 't' },
+    { "request-timeout-ms", required_argument, NULL, 'T' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -122,6 +128,11 @@ static int apply(int opt, const char *arg, struct delayd_config *cfg)
         if (whole_number(arg, 1, THREADS_MAX, &v) != 0)
             return bad_value("--threads", arg, "an integer 1..64");
         cfg->threads = (unsigned)v;
+        return 0;
+    case 'T':
+        if (whole_number(arg, 1, REQUEST_TIMEOUT_MAX_MS, &v) != 0)
+            return bad_value("--request-timeout-ms", arg, "milliseconds 1..3600000");
+        cfg->request_timeout_ms = (long)v;
         return 0;
     }
     return -EINVAL;

@@ -20,6 +20,7 @@ struct delayd_config delayd_cfg = {
     .seed = 1,
     .pages = 100,
     .threads = 1,
+    .request_timeout_ms = 10000,
 };
 
 /* 10,000 clients need 10,000 descriptors; the soft limit is often 1024, the hard one higher.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "endpoints.h"
@@ -22,6 +23,22 @@
  * rest of a small request together; 8 KiB still holds any sane request head. */
 #define CONNECTION_MEMORY 8192u
 
+/* What delayd keeps per TCP connection: MHD's socket context, from its accept to its close. */
+struct conn {
+    struct conn_note note;         /* for the "connections" count (stats.h) */
+    struct request_watch watch;    /* the deadline for its next whole request (timers.h) */
+    struct request *unclaimed;     /* from on_uri(), until the handler sees it (see there) */
+};
+
+/* The connection state of a connection (MHD's socket context), or NULL. */
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info == NULL ? NULL : info->socket_context;
+}
+
 static struct MHD_Daemon *daemon_handle;
 static atomic_bool started;           /* MHD's messages are printed only until we serve */
 
@@ -29,14 +46,23 @@ static atomic_bool started;           /* MHD's messages are printed only until w
 
 /* MHD's URI callback, the first thing MHD tells us about a request: allocate its state and
  * keep the raw query (MHD unescapes and splits it in place right after). The returned
- * request is owned by MHD's request context until on_completed() frees it. */
+ * request is owned by MHD's request context until on_completed() frees it, but MHD 0.9.75
+ * does not report the completion of every request it rejects itself after the request line
+ * (headers too large, say). So the request also stays "unclaimed" in its connection until the
+ * handler's first call or its completion, whichever comes first, and the connection frees an
+ * unclaimed request when it closes or starts the next one. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     const char *q = strchr(uri, '?');
     size_t qlen = q == NULL ? 0 : strlen(q + 1);
     struct request *req = calloc(1, sizeof *req + qlen + 1);
+    struct conn *c = conn_of(conn);
 
     (void)cls;
+    if (c != NULL) {
+        free(c->unclaimed);
+        c->unclaimed = req;
+    }
     if (req == NULL)
         return NULL;   /* on_request() closes the connection */
     req->conn = conn;
@@ -48,20 +74,39 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 /* The handler's first call (headers received): the request is in flight from here on. */
-static void request_started(struct request *req, const char *url)
+static void request_started(struct request *req, struct conn *c, const char *url)
 {
     const union MHD_ConnectionInfo *fd_info;
-    const union MHD_ConnectionInfo *note_info;
 
     req->ep = endpoint_classify(url);
     req->counted = req->ep < EP_COUNTED;
     fd_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     req->fd = fd_info == NULL ? -1 : fd_info->connect_fd;
-    note_info = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    stats_connection_used(note_info == NULL ? NULL : note_info->socket_context, req->counted);
+    req->watch = c == NULL ? NULL : &c->watch;
+    stats_connection_used(c == NULL ? NULL : &c->note, req->counted);
     if (req->counted)
         stats_request_started(req->ep);
     req->phase = PHASE_HEADERS;
+}
+
+/* The path of a request target. libmicrohttpd 0.9.75 hands the handler an absolute-form target
+ * ("GET http://host/delay/0 HTTP/1.1", which proxies send and HTTP/1.1 servers must accept)
+ * as it came: serve it as its path, "/" when it has none. */
+static const char *target_path(const char *url)
+{
+    size_t skip;
+    const char *path;
+
+    if (url[0] == '/')
+        return url;   /* origin form: the usual case, one comparison */
+    if (strncasecmp(url, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        skip = 8;
+    else
+        return url;   /* "*", or no target a route matches: 404 */
+    path = strchr(url + skip, '/');
+    return path == NULL ? "/" : path;
 }
 
 /* MHD's access handler. It is called once when the headers are in, once per piece of body,
@@ -76,20 +121,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *req = *req_cls;
 
     (void)cls;
-    (void)conn;
     (void)version;
     (void)upload_data;
     if (req == NULL)
         return MHD_NO;
+    url = target_path(url);
     if (*upload_data_size != 0) {
         *upload_data_size = 0;   /* no endpoint reads a body: skip it */
         return MHD_YES;
     }
     switch (req->phase) {
-    case PHASE_NEW:
-        request_started(req, url);
+    case PHASE_NEW: {
+        struct conn *c = conn_of(conn);
+
+        if (c != NULL)
+            c->unclaimed = NULL;   /* MHD reports this one's completion: on_completed() */
+        request_started(req, c, url);
         return MHD_YES;
+    }
     case PHASE_HEADERS:
+        /* The request is here whole: its deadline no longer applies. */
+        if (req->watch != NULL)
+            timers_unwatch_request(req->watch);
         return endpoint_answer(req, url, method);
     case PHASE_SLEEPING:
         return endpoint_wake(req, url);
@@ -104,12 +157,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode why)
 {
     struct request *req = *req_cls;
+    struct conn *c;
 
     (void)cls;
-    (void)conn;
-    (void)why;
     if (req == NULL)
         return;
+    c = conn_of(conn);
+    if (c != NULL && c->unclaimed == req)
+        c->unclaimed = NULL;   /* a request MHD rejected itself: freed here, not at the close */
+    /* Answered in full: the connection may carry another request, which must arrive in time
+     * too. After any other end MHD closes the connection. */
+    if (why == MHD_REQUEST_TERMINATED_COMPLETED_OK && req->watch != NULL)
+        timers_watch_request(req->watch);
     if (req->holds_limited)
         stats_limited_leave();
     if (req->counted)
@@ -118,20 +177,33 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
-/* MHD's connection callback: count accepted connections; the note lives as long as the
- * connection (see stats.h for why it exists). */
+/* MHD's connection callback: count accepted connections and start the deadline for their
+ * first request; the state lives as long as the connection. MHD reports the close before it
+ * closes the socket, so the deadline is gone before the descriptor can be reused. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)conn;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_note *note = malloc(sizeof *note);
+    struct conn *c;
 
-        *socket_context = note;
-        stats_connection_opened(note);
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd_info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        c = calloc(1, sizeof *c);
+        *socket_context = c;
+        stats_connection_opened(c == NULL ? NULL : &c->note);
+        if (c == NULL)
+            return;
+        c->watch.fd = fd_info == NULL ? -1 : fd_info->connect_fd;
+        timers_watch_request(&c->watch);
     } else {
-        free(*socket_context);
+        c = *socket_context;
+        if (c != NULL) {
+            timers_unwatch_request(&c->watch);
+            free(c->unclaimed);
+        }
+        free(c);
         *socket_context = NULL;
     }
 }

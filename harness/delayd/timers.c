@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -34,6 +35,15 @@ static struct {
     size_t cap;
     bool stopping;
 } t = { .lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .kick = -1 };
+
+/* Connections waiting for a whole request. Every deadline is "now + the same timeout", taken
+ * under the lock, so appending keeps the list sorted: the first entry is the earliest. */
+static struct {
+    pthread_mutex_t lock;
+    struct request_watch *first;
+    struct request_watch *last;
+    bool stopped;     /* timers_stop() ran: no deadline is kept any more */
+} pending = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the heap (lock held) ----------------------------------------------------------- */
 
@@ -198,6 +208,101 @@ static void kick(void)
         perror("delayd: timers: write eventfd");
 }
 
+/* ---- request deadlines -------------------------------------------------------------- */
+
+/* Take w out of the list (pending.lock held). */
+static void unlink_watch(struct request_watch *w)
+{
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        pending.first = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        pending.last = w->prev;
+    w->prev = w->next = NULL;
+    w->listed = false;
+}
+
+/* Milliseconds until the earliest request deadline. With no deadline running, half the
+ * timeout: a watch started meanwhile ends no sooner than a whole timeout from now, so the
+ * thread wakes in time for it without being kicked, and starting a watch costs no system call
+ * (a kick per new connection would cost a write and a wake-up; this costs an idle server one
+ * wake-up per half timeout). */
+static int watch_timeout_ms(void)
+{
+    long half = delayd_cfg.request_timeout_ms / 2;
+    int ms = half < 1 ? 1 : half > INT_MAX ? INT_MAX : (int)half;
+
+    pthread_mutex_lock(&pending.lock);
+    if (pending.first != NULL) {
+        uint64_t now = delayd_now_us();
+        uint64_t at = pending.first->deadline_us;
+        uint64_t left = at <= now ? 0 : (at - now + 999) / 1000;
+
+        ms = left > INT_MAX ? INT_MAX : (int)left;
+    }
+    pthread_mutex_unlock(&pending.lock);
+    return ms;
+}
+
+/* Shut down the socket of every connection whose deadline has passed. The lock is held across
+ * shutdown(): the connection cannot reach its "closed" notification, and so its close(), in
+ * between. */
+static void expire_watches(uint64_t now)
+{
+    pthread_mutex_lock(&pending.lock);
+    while (pending.first != NULL && pending.first->deadline_us <= now) {
+        struct request_watch *w = pending.first;
+
+        unlink_watch(w);
+        shutdown(w->fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&pending.lock);
+}
+
+void timers_watch_request(struct request_watch *w)
+{
+    if (w->fd < 0)
+        return;
+    pthread_mutex_lock(&pending.lock);
+    if (pending.stopped) {
+        pthread_mutex_unlock(&pending.lock);
+        return;
+    }
+    if (w->listed)
+        unlink_watch(w);
+    w->deadline_us = delayd_now_us() + (uint64_t)delayd_cfg.request_timeout_ms * 1000u;
+    w->prev = pending.last;
+    w->next = NULL;
+    if (pending.last != NULL)
+        pending.last->next = w;
+    else
+        pending.first = w;
+    pending.last = w;
+    w->listed = true;
+    pthread_mutex_unlock(&pending.lock);
+}
+
+void timers_unwatch_request(struct request_watch *w)
+{
+    pthread_mutex_lock(&pending.lock);
+    if (w->listed)
+        unlink_watch(w);
+    pthread_mutex_unlock(&pending.lock);
+}
+
+/* The earlier of two epoll timeouts (-1 is forever). */
+static int earlier_timeout(int a, int b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
 /* ---- the thread --------------------------------------------------------------------- */
 
 /* One turn: wait for the earliest deadline or an event, then wake whoever is due. Returns
@@ -213,6 +318,7 @@ static bool timers_turn(void)
     pthread_mutex_lock(&t.lock);
     timeout = t.stopping ? 0 : next_timeout_ms();
     pthread_mutex_unlock(&t.lock);
+    timeout = earlier_timeout(timeout, watch_timeout_ms());
 
     n = epoll_wait(t.epfd, events, EVENTS_PER_WAIT, timeout);
     if (n < 0) {
@@ -237,6 +343,7 @@ static bool timers_turn(void)
     if (stopping)
         collect_all(&due);
     pthread_mutex_unlock(&t.lock);
+    expire_watches(delayd_now_us());
 
     resume_all(due);
     return !stopping;
@@ -289,6 +396,11 @@ fail_errno:
 
 void timers_stop(void)
 {
+    pthread_mutex_lock(&pending.lock);
+    pending.stopped = true;   /* no thread enforces deadlines from here on */
+    while (pending.first != NULL)
+        unlink_watch(pending.first);
+    pthread_mutex_unlock(&pending.lock);
     pthread_mutex_lock(&t.lock);
     t.stopping = true;
     pthread_mutex_unlock(&t.lock);

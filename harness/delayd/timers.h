@@ -3,6 +3,7 @@
 #ifndef DELAYD_TIMERS_H
 #define DELAYD_TIMERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "delayd.h"
@@ -22,5 +23,29 @@ void timers_stop(void);
  * from that callback right after (MHD_YES, or 0 bytes). Until MHD calls back after the resume,
  * the timer thread owns req's timer fields (deadline_us, heap_index, next_due, wake). */
 void timers_sleep_until(struct request *req, uint64_t deadline_us);
+
+/* A connection must deliver each request whole (head, and body if any) within
+ * delayd_cfg.request_timeout_ms of being ready for it: from its accept, or from the end of the
+ * previous request. MHD's own idle timeout restarts with every byte, so a client sending one
+ * byte every few seconds would hold a connection for an hour; this deadline does not move.
+ * When it passes, the timer thread shuts the socket down (shutdown(SHUT_RDWR): no answer); MHD
+ * then sees the end of the stream and closes the connection as usual. One watch per
+ * connection, owned by the connection callbacks; all watches share one deadline, so they wait
+ * in a plain FIFO list. */
+struct request_watch {
+    struct request_watch *prev;
+    struct request_watch *next;
+    uint64_t deadline_us;
+    int fd;
+    bool listed;   /* in the list; guarded by the list's lock */
+};
+
+/* Start w's deadline now (again, if it runs). From the MHD thread serving the connection. */
+void timers_watch_request(struct request_watch *w);
+
+/* The request arrived whole, or the connection is closing: forget w's deadline. Call it at the
+ * latest from MHD's "connection closed" notification, which comes before MHD closes the
+ * socket, so the timer thread never shuts down a descriptor number reused since. */
+void timers_unwatch_request(struct request_watch *w);
 
 #endif

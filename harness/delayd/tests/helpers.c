@@ -121,6 +121,51 @@ int raw_exchange(const char *base, const char *request, size_t len, int timeout_
     return status_of(head);
 }
 
+int raw_response(const char *base, const char *request, size_t len, int timeout_ms, char **out,
+                 size_t *out_len)
+{
+    size_t cap = 4096;
+    size_t got = 0;
+    char *buf = malloc(cap + 1);
+    int closed = 0;
+    int fd = raw_connect(base);
+
+    *out = NULL;
+    *out_len = 0;
+    if (fd < 0 || buf == NULL || send_all(fd, request, len) != 0) {
+        free(buf);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&p, 1, timeout_ms) <= 0)
+            break;
+        if (got == cap) {
+            char *grown = realloc(buf, 2 * cap + 1);
+
+            if (grown == NULL)
+                break;
+            buf = grown;
+            cap *= 2;
+        }
+        n = recv(fd, buf + got, cap - got, 0);
+        if (n <= 0) {
+            closed = 1;
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *out = buf;
+    *out_len = got;
+    return closed;
+}
+
 long get(const char *base, const char *path, char **body)
 {
     char url[URL_MAX];

@@ -31,6 +31,12 @@ int raw_connect(const char *base);
  * -1 on a local error. */
 int raw_exchange(const char *base, const char *request, size_t len, int timeout_ms);
 
+/* Send request (len bytes) on a fresh connection and read everything until the server closes
+ * or timeout_ms passes without data, into a malloc'd, NUL-terminated *out of *out_len bytes.
+ * Returns 1 when the server closed, 0 when it went silent, -1 on a local error. */
+int raw_response(const char *base, const char *request, size_t len, int timeout_ms, char **out,
+                 size_t *out_len);
+
 /* GET base+path, returning the status (or -1) and, if body is not NULL, a malloc'd body. */
 long get(const char *base, const char *path, char **body);
 

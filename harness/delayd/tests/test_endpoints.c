@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,26 +124,139 @@ Test(endpoints, delay_rejects_bad_values, .init = start)
 
 Test(endpoints, status_answers_the_code, .init = start)
 {
-    const long codes[] = { 200, 201, 204, 301, 404, 418, 429, 500, 503, 599 };
-    const char *bad[] = { "/status/99", "/status/600", "/status/abc", "/status/" };
+    const long codes[] = { 200, 201, 204, 205, 301, 304, 404, 418, 429, 500, 503, 599 };
+    const char *bad[] = { "/status/99",  "/status/600", "/status/abc", "/status/",
+                          "/status/100", "/status/101", "/status/102", "/status/103",
+                          "/status/199" };
+    enum { CODES = sizeof codes / sizeof codes[0], BAD = sizeof bad / sizeof bad[0] };
     char path[64];
 
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    for (size_t i = 0; i < CODES; i++) {
+        bool empty = codes[i] == 204 || codes[i] == 205 || codes[i] == 304;
         char *body;
 
         snprintf(path, sizeof path, "/status/%ld", codes[i]);
         body = expect(path, codes[i]);
-        if (codes[i] != 204)
+        if (empty)
+            cr_expect_str_eq(body, "", "[status-no-content] %s sent the body '%s'; a %ld "
+                             "answer carries no content", path, body, codes[i]);
+        else
             cr_expect(strstr(body, "status") != NULL,
                       "[status-body] %s answered the body '%s'; expected a short text", path,
                       body);
         free(body);
     }
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    /* A 1xx is an interim answer: sent as the only one, the client would wait for ever. */
+    for (size_t i = 0; i < BAD; i++)
         free(expect(bad[i], 400));
     cr_expect_eq(kit_stats_status(base, 418), 1, "[stats-status] by_status[418] is not 1");
-    cr_expect_eq(kit_stats_endpoint(base, "status"), 14,
-                 "[stats-endpoint] by_endpoint.status is not 14 after 14 /status requests");
+    cr_expect_eq(kit_stats_status(base, 400), BAD, "[stats-status] by_status[400] is not %d",
+                 BAD);
+    cr_expect_eq(kit_stats_endpoint(base, "status"), CODES + BAD,
+                 "[stats-endpoint] by_endpoint.status is not %d after %d /status requests",
+                 CODES + BAD, CODES + BAD);
+    cr_expect_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] a /status request is still in "
+                 "flight after its answer");
+}
+
+/* The head and the content of a raw answer read until the server closed. */
+struct answer {
+    int status;
+    long content_length;   /* -1 when absent */
+    size_t body_len;       /* bytes after the blank line */
+    char *text;            /* the whole answer */
+};
+
+/* Send a request with Connection: close and split the answer. */
+static struct answer raw_answer(const char *method, const char *target)
+{
+    struct answer a = { .status = 0, .content_length = -1 };
+    char request[URL_MAX + 64];
+    size_t len;
+    const char *end;
+    const char *cl;
+    int closed;
+
+    snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+             method, target);
+    closed = raw_response(base, request, strlen(request), 10000, &a.text, &len);
+    cr_assert_eq(closed, 1, "[raw-close] %s %s: the server did not close the connection after "
+                 "its answer to Connection: close", method, target);
+    sscanf(a.text, "HTTP/1.1 %d", &a.status);
+    end = strstr(a.text, "\r\n\r\n");
+    cr_assert_not_null(end, "[raw-head] %s %s: no complete head in '%s'", method, target, a.text);
+    a.body_len = len - (size_t)(end + 4 - a.text);
+    cl = strcasestr(a.text, "\r\nContent-Length:");
+    if (cl != NULL && cl < end)
+        a.content_length = strtol(cl + strlen("\r\nContent-Length:"), NULL, 10);
+    return a;
+}
+
+/* HEAD answers every endpoint with GET's status and Content-Length, and no body at all. */
+Test(endpoints, head_is_get_without_body, .init = start)
+{
+    const char *targets[] = { "/delay/0?tag=7", "/delay/30", "/status/418", "/status/205",
+                              "/bytes/70001",   "/drip?bytes=1234&duration_ms=0",
+                              "/drip?bytes=3&duration_ms=300", "/limited?delay_ms=0",
+                              "/page/3",        "/nowhere",  "/delay/x" };
+    enum { TARGETS = sizeof targets / sizeof targets[0] };
+
+    for (size_t i = 0; i < TARGETS; i++) {
+        struct answer get_a = raw_answer("GET", targets[i]);
+        struct answer head_a = raw_answer("HEAD", targets[i]);
+
+        cr_expect_eq(head_a.status, get_a.status, "[head-status] HEAD %s answered %d, GET %d; "
+                     "HEAD must answer as GET would", targets[i], head_a.status, get_a.status);
+        cr_expect_eq(head_a.body_len, 0, "[head-body] HEAD %s sent %zu body bytes; a HEAD "
+                     "answer has none", targets[i], head_a.body_len);
+        cr_expect_eq(get_a.content_length, (long)get_a.body_len, "[get-length] GET %s said "
+                     "Content-Length %ld and sent %zu bytes", targets[i], get_a.content_length,
+                     get_a.body_len);
+        cr_expect_eq(head_a.content_length, get_a.content_length, "[head-length] HEAD %s said "
+                     "Content-Length %ld, GET %ld", targets[i], head_a.content_length,
+                     get_a.content_length);
+        free(get_a.text);
+        free(head_a.text);
+    }
+    {
+        /* A HEAD of a slow /drip has no body to pace: its head comes at once. */
+        double t0 = kit_wall();
+        struct answer slow = raw_answer("HEAD", "/drip?bytes=3&duration_ms=600000");
+
+        cr_expect(slow.status == 200 && slow.content_length == 3 && slow.body_len == 0,
+                  "[head-drip] HEAD of a 10-minute /drip answered %d, Content-Length %ld, %zu "
+                  "body bytes; expected 200, 3, 0", slow.status, slow.content_length,
+                  slow.body_len);
+        cr_expect_lt(kit_wall() - t0, 5.0, "[head-drip] HEAD of a 10-minute /drip took %.1f s",
+                     kit_wall() - t0);
+        free(slow.text);
+    }
+    cr_expect_eq(kit_stats_endpoint(base, "drip"), 5, "[stats-endpoint] by_endpoint.drip is "
+                 "not 5 after 2 GET and 3 HEAD /drip");
+    cr_expect_eq(wait_in_flight(base, 0, 10), 0, "[flight-zero] a HEAD request is still in "
+                 "flight after its answer");
+}
+
+/* "GET http://host/path HTTP/1.1" (absolute form) is served as its path. */
+Test(endpoints, absolute_form_target_is_served_as_its_path, .init = start)
+{
+    struct answer a = raw_answer("GET", "http://127.0.0.1/delay/0?tag=abs");
+    struct answer b = raw_answer("GET", "HTTP://example.com:8080/status/418");
+    struct answer c = raw_answer("HEAD", "http://example.com");
+    const char *body = strstr(a.text, "\r\n\r\n");
+
+    cr_expect_eq(a.status, 200, "[absolute-form] GET http://127.0.0.1/delay/0 answered %d; "
+                 "expected 200, as for /delay/0", a.status);
+    cr_expect_str_eq(body == NULL ? "" : body + 4,
+                     "{\"delay_ms\":0,\"path\":\"/delay/0\",\"query\":\"tag=abs\"}",
+                     "[absolute-form-path] the body must echo the path alone");
+    cr_expect_eq(b.status, 418, "[absolute-form] GET HTTP://example.com:8080/status/418 "
+                 "answered %d", b.status);
+    cr_expect_eq(c.status, 404, "[absolute-form] HEAD http://example.com (path /) answered %d",
+                 c.status);
+    free(a.text);
+    free(b.text);
+    free(c.text);
 }
 
 /* Check n bytes of a /bytes body against the documented pattern. */
@@ -234,6 +349,67 @@ Test(endpoints, drip_spreads_the_body, .init = start)
 
         cr_expect_str_eq(body, "**********", "[drip-default] /drip sent '%s'; expected the "
                          "default 10 bytes", body);
+        free(body);
+    }
+}
+
+/* libcurl write callback for drip_at_once: count the bytes and note the first that is not a
+ * star, without keeping the body (10 MiB in a growing buffer would be copied many times). */
+struct star_count {
+    size_t len;
+    size_t first_bad;   /* SIZE_MAX while every byte was a star */
+    unsigned char bad_byte;
+};
+
+static size_t count_stars(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct star_count *sc = userdata;
+    size_t n = size * nmemb;
+
+    for (size_t i = 0; i < n && sc->first_bad == SIZE_MAX; i++) {
+        if (ptr[i] != '*') {
+            sc->first_bad = sc->len + i;
+            sc->bad_byte = (unsigned char)ptr[i];
+        }
+    }
+    sc->len += n;
+    return n;
+}
+
+/* /drip with duration_ms=0 sends its whole body at once: exactly N stars, whatever N, and
+ * never the bytes of anything else (a body read from a fixed buffer would run past its end). */
+Test(endpoints, drip_at_once_sends_exactly_n_stars, .init = start)
+{
+    const long sizes[] = { 1, 26, 4097, 65562, 65563, 70000, 200000, 1000003, 10485760 };
+    char url[URL_MAX];
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct star_count sc = { .len = 0, .first_bad = SIZE_MAX };
+        CURL *h = curl_easy_init();
+        long status = 0;
+        CURLcode rc;
+
+        snprintf(url, sizeof url, "%s/drip?bytes=%ld&duration_ms=0", base, sizes[i]);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_stars);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &sc);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 50000L);
+        rc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(h);
+        cr_assert_eq(rc, CURLE_OK, "[drip-get] GET %s failed: %s", url, curl_easy_strerror(rc));
+        cr_expect_eq(status, 200, "[status-200] GET %s answered %ld", url, status);
+        cr_assert_eq(sc.len, (size_t)sizes[i], "[drip-length] GET %s sent %zu bytes; expected "
+                     "%ld", url, sc.len, sizes[i]);
+        cr_assert_eq(sc.first_bad, SIZE_MAX, "[drip-content] byte %zu of %s is 0x%02x; expected "
+                     "'*'. A body must never carry bytes from outside its own buffer.",
+                     sc.first_bad, url, sc.bad_byte);
+    }
+    free(expect("/drip?bytes=10485761&duration_ms=0", 400));
+    {
+        char *body = expect("/drip?bytes=0&duration_ms=0", 200);
+
+        cr_expect_str_eq(body, "", "[drip-empty] /drip?bytes=0 sent '%s'", body);
         free(body);
     }
 }
@@ -403,11 +579,18 @@ Test(endpoints, unknown_paths_and_methods, .init = start)
     static const char post[] = "POST /delay/0 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                                "Connection: close\r\n\r\nhello";
     char *body = expect("/nowhere", 404);
+    char *text = NULL;
+    size_t len = 0;
 
     cr_expect(strstr(body, "not found") != NULL, "[404-body] the 404 body is '%s'", body);
     free(body);
     cr_expect_eq(raw_exchange(base, post, sizeof post - 1, 5000), 405,
                  "[405] POST /delay/0 did not get 405 Method Not Allowed");
+    cr_expect_eq(raw_response(base, post, sizeof post - 1, 5000, &text, &len), 1,
+                 "[raw-close] no close after POST with Connection: close");
+    cr_expect(strstr(text, "\r\nAllow: GET, HEAD\r\n") != NULL, "[405-allow] the 405 answer "
+              "must say 'Allow: GET, HEAD': '%s'", text);
+    free(text);
     cr_expect_eq(kit_stats_endpoint(base, "other"), 1, "[stats-endpoint] other is not 1");
 }
 

@@ -287,6 +287,8 @@ Test(robust, bad_flags_exit_2_with_one_line)
     const char *missing[] = { "--seed", NULL };
     const char *extra[] = { "stray", NULL };
     const char *host[] = { "--host", "example.org", NULL };
+    const char *deadline0[] = { "--request-timeout-ms", "0", NULL };
+    const char *deadline_big[] = { "--request-timeout-ms", "3600001", NULL };
     const char *help[] = { "--help", NULL };
     char text[4096];
     int out;
@@ -303,6 +305,8 @@ Test(robust, bad_flags_exit_2_with_one_line)
     bad_flags(missing, "--seed (no value)");
     bad_flags(extra, "stray");
     bad_flags(host, "--host example.org");
+    bad_flags(deadline0, "--request-timeout-ms 0");
+    bad_flags(deadline_big, "--request-timeout-ms 3600001");
 
     pid = spawn(help, &out, &err);
     slurp(out, text, sizeof text);

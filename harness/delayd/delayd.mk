@@ -14,22 +14,14 @@ DELAYD_ASAN  := $(BUILD)/delayd/delayd-asan
 DELAYD_AOBJS := $(patsubst $(DELAYD_DIR)/%.c,$(BUILD)/delayd/asan.d/%.o,$(DELAYD_SRCS))
 
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
-<<<<<<< HEAD
 # The user's flags come last: in OPT_FLAGS and SAN_FLAGS (compile), LDFLAGS and LDLIBS (link).
 DELAYD_CFLAGS  = $(CFLAGS_BASE) -pthread $(shell $(PKG_CONFIG) --cflags libmicrohttpd jansson) $(OPT_FLAGS)
 DELAYD_LIBS    = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs libmicrohttpd jansson) -pthread $(LDLIBS)
+DELAYD_ACFLAGS = $(CFLAGS_BASE) -pthread $(shell $(PKG_CONFIG) --cflags libmicrohttpd jansson) $(SAN_FLAGS)
 DELAYD_TCFLAGS = $(CFLAGS_BASE) $(KIT_INC) -I$(DELAYD_DIR) -pthread \
+                 -DDELAYD_ASAN_BIN='"$(DELAYD_ASAN)"' \
                  $(shell $(PKG_CONFIG) --cflags criterion libcurl jansson) $(SAN_FLAGS)
 DELAYD_TLIBS   = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs criterion libcurl jansson) -pthread $(LDLIBS)
-=======
-DELAYD_CFLAGS  = $(CFLAGS_BASE) $(OPT_FLAGS) -pthread $(shell pkg-config --cflags libmicrohttpd jansson)
-DELAYD_LIBS    = $(shell pkg-config --libs libmicrohttpd jansson) -pthread
-DELAYD_ACFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) -pthread $(shell pkg-config --cflags libmicrohttpd jansson)
-DELAYD_TCFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(KIT_INC) -I$(DELAYD_DIR) -pthread \
-                 -DDELAYD_ASAN_BIN='"$(DELAYD_ASAN)"' \
-                 $(shell pkg-config --cflags criterion libcurl jansson)
-DELAYD_TLIBS   = $(shell pkg-config --libs criterion libcurl jansson) -pthread
->>>>>>> delayd
 
 $(BUILD)/delayd/%.o: $(DELAYD_DIR)/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most downloads one batch may hold: the program's --n limit, and the tests' largest
+ * batch. */
+#define DOWNLOADS_MAX 256
+
 /* One download: the URL goes in, the response and its error code come out. The caller owns
  * the array of these and keeps it alive until the function that uses it has returned. */
 struct download {

@@ -525,6 +525,8 @@ struct two {
     struct sleeper body;
     struct join_seen patient, hasty;
     int patient_first;      /* the patient joiner pushes first (it is then second on the list) */
+    int early_patient, early_hasty; /* each one's nodes on the list 30 ms in */
+    int early_length;
     int patient_on_list;    /* just after the hasty one gave up */
     int hasty_on_list;
     int length;
@@ -545,6 +547,9 @@ static int two_main(void *arg)
     b = __real_aio_spawn(joiner, t->patient_first ? &t->hasty : &t->patient);
     if (a == NULL || b == NULL)
         return -ENOMEM;
+    __real_aio_sleep(30);
+    t->early_patient = on_list(&j, t->patient.task, &t->early_length);
+    t->early_hasty = on_list(&j, t->hasty.task, NULL);
     aio_join(t->patient_first ? b : a, AIO_NEVER); /* the hasty one: back after 60 ms */
     t->patient_on_list = on_list(&j, t->patient.task, &t->length);
     t->hasty_on_list = on_list(&j, t->hasty.task, NULL);
@@ -567,6 +572,14 @@ static void expect_two(const struct two *t)
     const char *order = t->patient_first ? "second" : "first";
 
     expect_join_done(&t->hasty);
+    cr_assert(t->early_patient == 1 && t->early_hasty == 1, "[not-on-list] 30 ms into two "
+              "joins of the same job, j->waiters held the first joiner %d and the second %d "
+              "%s (the list had %d %s); each should be there once. Push your waiter once, "
+              "before you park.", t->patient_first ? t->early_patient : t->early_hasty,
+              t->patient_first ? t->early_hasty : t->early_patient,
+              kit_plural(t->patient_first ? t->early_hasty : t->early_patient, "time",
+                         "times"), t->early_length, kit_plural(t->early_length, "node",
+                                                               "nodes"));
     cr_assert_eq(t->hasty.rc, -ETIMEDOUT, "[join-deadline] of two joiners, the one with a "
                  "60 ms deadline returned %s; expected -ETIMEDOUT (the job takes 250 ms).",
                  kit_errname(t->hasty.rc));
@@ -747,11 +760,15 @@ Test(job, a_failed_job_hands_over_its_error)
     for (int k = 0; k < 2; k++) {
         const struct join_seen *s[2] = { &t.before[k], &t.after[k] };
         for (int m = 0; m < 2; m++) {
-            cr_assert_eq(s[m]->rc, 0, "[error-result] job_join (%s the job finished) returned "
-                         "%s for a job whose body returned %s; expected 0 with the body's %s "
-                         "in *result. The join worked: the job's error is its result, not "
-                         "the join's.", m == 0 ? "before" : "after", kit_errname(s[m]->rc),
-                         kit_errname(want[k]), kit_errname(want[k]));
+            cr_assert_neq(s[m]->rc, want[k], "[error-result] job_join (%s the job finished) "
+                          "returned %s, the error of the job's body; expected 0 with %s in "
+                          "*result. The join worked: the job's error is its result, not the "
+                          "join's.", m == 0 ? "joined before" : "joined after",
+                          kit_errname(s[m]->rc), kit_errname(want[k]));
+            cr_assert_eq(s[m]->rc, 0, "[join-return] job_join (%s the job finished) returned "
+                         "%s; expected 0 (the job's body returned %s, which is its result).",
+                         m == 0 ? "joined before" : "joined after", kit_errname(s[m]->rc),
+                         kit_errname(want[k]));
             cr_assert_eq(s[m]->result, want[k], "[wrong-result] job_join gave %s; that job's "
                          "body returned %s (two jobs failed at the same time, with different "
                          "errors).", kit_errname(s[m]->result), kit_errname(want[k]));

@@ -657,8 +657,8 @@ Test(downloads, the_deadline_ends_every_download)
     sp->deadline_ms = 300;
     sp->theory_s = 0.3;
     struct seen *out = run_batch(sp);
-    expect_slots(sp, out);
     expect_all_joined(sp, out);
+    expect_slots(sp, out);
     expect_return(sp, out);
     expect_server(sp, out, 6);
     expect_cheap(sp, out);

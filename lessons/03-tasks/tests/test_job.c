@@ -704,6 +704,10 @@ Test(job, a_cancelled_joiner_stops_waiting)
     run(cancel_main, &t);
     alarm(0);
     expect_join_done(&t.seen);
+    cr_assert_neq(t.seen.rc, -ETIMEDOUT, "[join-never] job_join(j, AIO_NEVER, &r) returned "
+                  "-ETIMEDOUT (its task was cancelled 50 ms in, which should give -ECANCELED). "
+                  "AIO_NEVER (-1) means no deadline, not one in the past: hand it to "
+                  "aio_park() as it is.");
     cr_assert_eq(t.seen.rc, -ECANCELED, "[join-cancel] the joining task was cancelled 50 ms "
                  "in, and job_join returned %s%s; expected -ECANCELED at once. Return "
                  "aio_park()'s error instead of parking again.", kit_errname(t.seen.rc),

@@ -21,7 +21,7 @@
 
 #include "kit_test.h"
 
-#define BATCH_MS 5000          /* the batch's deadline when a test does not set one */
+#define BATCH_MS 2000          /* the batch's deadline when a test does not set one */
 #define BODY_KEEP 160          /* how much of each body the child hands back */
 #define LOG_MAX 16384          /* debug output kept from a child run */
 #define HELD_TRIES 3           /* runs a "held the loop" report must survive to count */

@@ -16,8 +16,8 @@
 
 #define JOINERS 5
 #define UNTOUCHED (-12345)   /* a result value no job here returns */
-#define PATIENCE_MS 3000     /* a join's deadline when it should succeed long before */
-#define WATCHDOG_S 5         /* a test that takes 0.5 s is stuck after this */
+#define PATIENCE_MS 1500     /* a join's deadline when it should succeed long before */
+#define WATCHDOG_S 3         /* a test that takes 0.4 s is stuck after this */
 #define MAX_JOIN_WAITS 2     /* waits one join may make for a job that finishes once */
 
 /* A job's body: sleep (uncounted: only the student's calls are counted), note that it got to
@@ -398,7 +398,7 @@ static int spurious_main(void *arg)
 
 Test(job, a_wake_up_is_not_the_result)
 {
-    struct spurious t = { .body = { .ms = 300, .value = 5 } };
+    struct spurious t = { .body = { .ms = 250, .value = 5 } };
 
     run(spurious_main, &t);
     expect_join_done(&t.seen);
@@ -498,12 +498,12 @@ static int deadline_main(void *arg)
 
 Test(job, a_join_gives_up_at_its_deadline)
 {
-    struct deadline t = { .body = { .ms = 300, .value = 11 } };
+    struct deadline t = { .body = { .ms = 200, .value = 11 } };
 
     run(deadline_main, &t);
     expect_join_done(&t.early);
     cr_assert_eq(t.early.rc, -ETIMEDOUT, "[join-deadline] job_join with a 50 ms deadline, on a "
-                 "job that takes 300 ms, returned %s; expected -ETIMEDOUT. Pass the deadline "
+                 "job that takes 200 ms, returned %s; expected -ETIMEDOUT. Pass the deadline "
                  "to aio_park() and return its error.", kit_errname(t.early.rc));
     cr_assert_eq(t.early.result, UNTOUCHED, "[result-on-error] job_join timed out but wrote "
                  "%d to *result. On an error, leave *result alone: there is no result yet.",
@@ -648,7 +648,7 @@ Test(job, no_deadline_and_a_far_one)
 {
     struct far t = { .body = { .ms = 100, .value = 21 } };
 
-    watchdog_arm("[join-never-returned] a join with AIO_NEVER was still waiting 5 s after "
+    watchdog_arm("[join-never-returned] a join with AIO_NEVER was still waiting 3 s after "
                  "the job had finished (in 100 ms): nobody woke it. Is the joiner on "
                  "j->waiters while it sleeps, and does job_finish() wake every waiter?\n");
     run(far_main, &t);
@@ -695,7 +695,7 @@ static int cancel_main(void *arg)
 
 Test(job, a_cancelled_joiner_stops_waiting)
 {
-    struct cancel t = { .body = { .ms = 300, .value = 3 } };
+    struct cancel t = { .body = { .ms = 200, .value = 3 } };
 
     watchdog_arm("[join-cancel] the joining task was cancelled, and job_join never returned: "
                  "it loops on aio_park() without looking at its result. Once a task is "

@@ -292,13 +292,18 @@ static void run_once(const struct spec *sp, struct seen *out)
     if (!out->finished && out->rc != -ENOSYS) {
         const char *san = strstr(out->log, "ERROR: AddressSanitizer");
         const char *ub = strstr(out->log, "runtime error:");
+        char how[64];
+        if (WIFSIGNALED(status))
+            snprintf(how, sizeof how, "killed by signal %d, %s", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)));
+        else
+            snprintf(how, sizeof how, "a sanitizer stopped it: exit status %d",
+                     WEXITSTATUS(status));
         cr_assert(out->finished, "[crash] the batch of %zu %s crashed inside download_concurrent "
-                  "(%s%s)%s. The first report: %.300s", sp->n,
-                  kit_plural((long)sp->n, "download", "downloads"),
-                  WIFSIGNALED(status) ? "signal " : "exit status ",
-                  kit_errname(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)),
-                  sp->fail_spawn_at > 0 ? ", after the test made one aio_spawn() return NULL: "
-                  "did you join a NULL task?" : "",
+                  "(%s)%s. The first report: %.300s", sp->n,
+                  kit_plural((long)sp->n, "download", "downloads"), how,
+                  sp->fail_spawn_at > 0 ? ", after the test made one aio_spawn() return NULL "
+                  "(did you join a NULL task?)" : "",
                   san != NULL ? san : ub != NULL ? ub : out->log);
     }
 }

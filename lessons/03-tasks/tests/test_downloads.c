@@ -26,6 +26,7 @@
 #define LOG_MAX 16384          /* debug output kept from a child run */
 #define HELD_TRIES 3           /* runs a "held the loop" report must survive to count */
 #define MAX_WAITS 2            /* waits besides aio_join a correct answer may make */
+#define LAG_MAX_S 0.15         /* from the last download's end to the call's return */
 #define REFUSED_URL "http://127.0.0.1:1/refused"   /* nothing listens on port 1 */
 #define BAD_URL "nosuch://127.0.0.1/unsupported"   /* curl refuses it: -EINVAL */
 #define MAIN_NAME "download_concurrent's caller"
@@ -55,6 +56,7 @@ struct slot_seen {
     int spawned;           /* a task was spawned for it */
     int body_null;
     int body_shared;       /* its body pointer is another slot's */
+    double ended_s;        /* when download_one returned, from the call's start (or -1) */
     size_t len;
     char body[BODY_KEEP];
 };
@@ -127,6 +129,33 @@ struct child_run {
     aio_http *client;
 };
 
+static long slot_of(const struct child_run *r, const void *arg)
+{
+    for (size_t i = 0; i < r->sp->n; i++)
+        if (arg == &r->d[i])
+            return (long)i;
+    return -1;
+}
+
+/* download_one() through the wrapper (lesson.mk's LDWRAP): note when each one ends, to see
+ * how long download_concurrent took to notice that its last download had ended. */
+int __real_download_one(void *arg);
+int __wrap_download_one(void *arg);
+static struct child_run *running;
+static double call_start;
+
+int __wrap_download_one(void *arg)
+{
+    int rc = __real_download_one(arg);
+
+    if (running != NULL) {
+        long i = slot_of(running, arg);
+        if (i >= 0)
+            running->out->s[i].ended_s = kit_wall() - call_start;
+    }
+    return rc;
+}
+
 /* Has every download that got a task finished? */
 static int all_done(const struct child_run *r)
 {
@@ -134,14 +163,6 @@ static int all_done(const struct child_run *r)
         if (r->out->s[i].spawned && !r->d[i].done)
             return 0;
     return 1;
-}
-
-static long slot_of(const struct child_run *r, const void *arg)
-{
-    for (size_t i = 0; i < r->sp->n; i++)
-        if (arg == &r->d[i])
-            return (long)i;
-    return -1;
 }
 
 static int batch_main(void *arg)
@@ -160,7 +181,10 @@ static int batch_main(void *arg)
     counted_reset();
     spawn_calls = spawned_ok = 0;
     spawn_fail_at = r->sp->fail_spawn_at;
-    t0 = kit_wall();
+    for (size_t i = 0; i < r->sp->n; i++)
+        out->s[i].ended_s = -1;
+    running = r;
+    t0 = call_start = kit_wall();
     out->rc = download_concurrent(r->client, r->d, r->sp->n, aio_now() + r->sp->deadline_ms);
     out->wall_s = kit_wall() - t0;
     spawn_fail_at = 0;
@@ -181,6 +205,7 @@ static int batch_main(void *arg)
     limit = aio_now() + BATCH_MS;
     while (out->rc != -ENOSYS && !all_done(r) && aio_now() < limit)
         __real_aio_sleep(20);
+    running = NULL;
     aio_http_free(r->client);
     return 0;
 }
@@ -487,7 +512,7 @@ static void expect_server(const struct spec *sp, const struct seen *out, long wa
 static void expect_cheap(const struct spec *sp, const struct seen *out)
 {
     long waits = out->yields + out->sleeps + out->sleep_untils + out->parks;
-    double limit = 2.0 * sp->theory_s + 0.15;
+    double limit = 3.0 * sp->theory_s + 1.0;
 
     cr_assert(!out->held, "[blocks-loop] with AIO_DEBUG=1, in %d runs out of %d, the runtime "
               "reported a task holding the loop: a call that blocks the whole thread ran "
@@ -499,6 +524,20 @@ static void expect_cheap(const struct spec *sp, const struct seen *out)
               "%ld %s: it polls. aio_join() itself sleeps until the task is over; join each "
               "task and let the loop wake you.", out->yields, out->sleeps, out->sleep_untils,
               out->parks, kit_plural(out->parks, "time", "times"));
+    double last = -1;
+    size_t which = 0;
+    for (size_t i = 0; i < sp->n; i++) {
+        if (out->s[i].ended_s > last) {
+            last = out->s[i].ended_s;
+            which = i;
+        }
+    }
+    /* A join wakes on the loop turn after its task ends: a few ms even on a busy machine. */
+    cr_assert(last < 0 || out->wall_s - last <= LAG_MAX_S, "[late-return] download_concurrent "
+              "returned %.2f s after its last download (d[%zu]) had ended: it waits longer "
+              "than its tasks do. A fixed sleep, or a wait on something else than the "
+              "tasks? Join them, and return as soon as the last join does.",
+              out->wall_s - last, which);
     cr_assert(out->wall_s <= limit, "[too-slow] the batch of %zu %s took %.2f s; all at "
               "once it takes about %.2f s (allowed: %.2f s). Does download_concurrent wait "
               "for a fixed time, or for something else than the tasks?", sp->n,

@@ -156,11 +156,11 @@ int __wrap_download_one(void *arg)
     return rc;
 }
 
-/* Has every download that got a task finished? */
+/* Has every download finished (when a spawn was made to fail: every one that got a task)? */
 static int all_done(const struct child_run *r)
 {
     for (size_t i = 0; i < r->sp->n; i++)
-        if (r->out->s[i].spawned && !r->d[i].done)
+        if ((r->sp->fail_spawn_at == 0 || r->out->s[i].spawned) && !r->d[i].done)
             return 0;
     return 1;
 }

@@ -26,4 +26,12 @@ extern long spawn_calls, spawn_fail_at;
 extern void *spawned_args[SPAWN_LOG];
 extern long spawned_ok;
 
+/* sleep, usleep, nanosleep and clock_nanosleep calls while blocking_watch is set. */
+extern int blocking_watch;
+extern long blocking_calls;
+
+/* While set, every malloc, calloc and realloc this task makes fails (counted.c). */
+extern aio_task *alloc_fail_task;
+extern long alloc_failed;
+
 #endif

@@ -21,10 +21,11 @@
 
 #include "kit_test.h"
 
-#define BATCH_MS 2000          /* the batch's deadline when a test does not set one */
+#define BATCH_MS 4000          /* the batch's deadline when a test does not set one */
 #define BODY_KEEP 160          /* how much of each body the child hands back */
 #define LOG_MAX 16384          /* debug output kept from a child run */
 #define HELD_TRIES 3           /* runs a "held the loop" report must survive to count */
+#define HELD_LONG_MS 1000      /* a hold no busy machine explains, without a blocking call seen */
 #define MAX_WAITS 2            /* waits besides aio_join a correct answer may make */
 #define LAG_MAX_S 0.15         /* from the last download's end to the call's return */
 #define REFUSED_URL "http://127.0.0.1:1/refused"   /* nothing listens on port 1 */
@@ -43,6 +44,7 @@ struct spec {
     enum want *want;
     int64_t deadline_ms;   /* the batch's deadline, from the call */
     long fail_spawn_at;    /* make the k-th aio_spawn inside the call fail (0: none) */
+    int fail_alloc;        /* make every allocation of the calling task fail during the call */
     double theory_s;       /* how long the batch should take, all at once */
     const char *note;      /* added to messages that depend on a shuffle ("" if none) */
     int *delay_ms;         /* a /delay slot's delay, or -1 */
@@ -70,6 +72,9 @@ struct seen {
     double wall_s;         /* how long the call took */
     long yields, sleeps, sleep_untils, parks;
     long spawns;           /* aio_spawn calls inside download_concurrent */
+    long alloc_failed;     /* allocations made to fail */
+    long blocking;         /* sleep, usleep, nanosleep calls made by any task during the call */
+    long held_ms;          /* the longest "held the loop" debug mode reported (0: none) */
     int leaked;            /* LeakSanitizer found something after the batch was freed */
     int held;              /* debug mode reported a task holding the loop */
     int never_joined;      /* debug mode reported a task never joined */
@@ -159,8 +164,10 @@ int __wrap_download_one(void *arg)
 /* Has every download finished (when a spawn was made to fail: every one that got a task)? */
 static int all_done(const struct child_run *r)
 {
+    int partial = r->sp->fail_spawn_at > 0 || r->sp->fail_alloc;
+
     for (size_t i = 0; i < r->sp->n; i++)
-        if ((r->sp->fail_spawn_at == 0 || r->out->s[i].spawned) && !r->d[i].done)
+        if ((!partial || r->out->s[i].spawned) && !r->d[i].done)
             return 0;
     return 1;
 }
@@ -185,7 +192,15 @@ static int batch_main(void *arg)
         out->s[i].ended_s = -1;
     running = r;
     t0 = call_start = kit_wall();
+    alloc_failed = 0;
+    alloc_fail_task = r->sp->fail_alloc ? aio_current() : NULL;
+    blocking_calls = 0;
+    blocking_watch = 1;
     out->rc = download_concurrent(r->client, r->d, r->sp->n, aio_now() + r->sp->deadline_ms);
+    blocking_watch = 0;
+    out->blocking = blocking_calls;
+    alloc_fail_task = NULL;
+    out->alloc_failed = alloc_failed;
     out->wall_s = kit_wall() - t0;
     spawn_fail_at = 0;
     out->yields = kit_calls_aio_yield;
@@ -311,6 +326,12 @@ static void run_once(const struct spec *sp, struct seen *out)
             "it printed (AIO_DEBUG=1):\n%s----\n", sp->n, kit_errname(out->rc), out->wall_s,
             out->log);
     out->held = strstr(out->log, "held the loop") != NULL;
+    out->held_ms = 0;
+    for (const char *h = strstr(out->log, "held the loop for "); h != NULL;
+         h = strstr(h + 1, "held the loop for ")) {
+        long ms = strtol(h + strlen("held the loop for "), NULL, 10);
+        out->held_ms = ms > out->held_ms ? ms : out->held_ms;
+    }
     out->never_joined = strstr(out->log, "never joined") != NULL;
     cr_assert_eq(kit_stats_get(base, &out->stats), 0, "[server] the test server did not "
                  "answer /stats");
@@ -328,13 +349,15 @@ static void run_once(const struct spec *sp, struct seen *out)
                   "(%s)%s. The first report: %.300s", sp->n,
                   kit_plural((long)sp->n, "download", "downloads"), how,
                   sp->fail_spawn_at > 0 ? ", after the test made one aio_spawn() return NULL "
-                  "(did you join a NULL task?)" : "",
+                  "(did you join a NULL task?)" : sp->fail_alloc ? ", when the test made its "
+                  "memory allocations fail (did you use a NULL from calloc or malloc?)" : "",
                   san != NULL ? san : ub != NULL ? ub : out->log);
     }
 }
 
-/* Run the batch; a "held the loop" report must come back in HELD_TRIES runs to count (one
- * run may be stalled by a busy machine; a blocking call stalls every run). */
+/* Run the batch. A "held the loop" report alone may come from a busy machine (the report
+ * measures wall time): without a blocking call counted, it must come back in HELD_TRIES runs
+ * and be long, HELD_LONG_MS or more, to count. */
 static struct seen *run_batch(const struct spec *sp)
 {
     struct seen *out = seen_new(sp->n);
@@ -342,7 +365,8 @@ static struct seen *run_batch(const struct spec *sp)
     kit_defer(seen_free, out);
     for (int tries = 0; tries < HELD_TRIES; tries++) {
         run_once(sp, out);
-        if (!out->held || out->rc == -ENOSYS)
+        if (out->blocking > 0 || !out->held || out->held_ms < HELD_LONG_MS ||
+            out->rc == -ENOSYS)
             break;
     }
     cr_assert(!out->no_client, "[runtime] aio_http_new() failed; this is not your code.");
@@ -367,7 +391,7 @@ static void expect_all_joined(const struct spec *sp, const struct seen *out)
     size_t running = 0, spawned = 0;
 
     for (size_t i = 0; i < sp->n; i++) {
-        int was_spawned = sp->fail_spawn_at > 0 ? out->s[i].spawned : 1;
+        int was_spawned = sp->fail_spawn_at > 0 || sp->fail_alloc ? out->s[i].spawned : 1;
         spawned += was_spawned;
         running += was_spawned && !out->s[i].done_at_return;
     }
@@ -394,7 +418,7 @@ static void expect_slots(const struct spec *sp, const struct seen *out)
         const struct slot_seen *s = &out->s[i];
         const char *url = sp->url[i];
 
-        if (sp->fail_spawn_at > 0 && !s->spawned)
+        if ((sp->fail_spawn_at > 0 || sp->fail_alloc) && !s->spawned)
             continue;
         switch (sp->want[i]) {
         case WANT_200:
@@ -508,17 +532,29 @@ static void expect_server(const struct spec *sp, const struct seen *out, long wa
               out->stats.peak, want_peak, sp->n);
 }
 
-/* No task held the loop, no polling, and no slower than theory allows. */
+/* No task blocked the thread: a count of blocking calls, or a hold no load explains. */
+static void expect_no_blocking(const struct seen *out)
+{
+    cr_assert_eq(out->blocking, 0, "[blocks-loop] download_concurrent called sleep(), "
+                 "usleep() or nanosleep() %ld %s: each blocks the whole thread, so no task "
+                 "runs meanwhile%s. Wait only through aio calls. Debug mode printed:\n%.400s",
+                 out->blocking, kit_plural(out->blocking, "time", "times"),
+                 out->held ? " (AIO_DEBUG=1 reported a task holding the loop)" : "",
+                 out->log);
+    cr_assert(!out->held || out->held_ms < HELD_LONG_MS, "[blocks-loop] with AIO_DEBUG=1, in "
+              "%d runs out of %d, the runtime reported a task holding the loop for %ld ms: "
+              "something inside download_concurrent blocks the whole thread (a blocking read, "
+              "a long computation...), and no other task could run meanwhile. Wait only "
+              "through aio calls. It printed:\n%.400s", HELD_TRIES, HELD_TRIES, out->held_ms,
+              out->log);
+}
+
+/* No polling, and no slower than theory allows. */
 static void expect_cheap(const struct spec *sp, const struct seen *out)
 {
     long waits = out->yields + out->sleeps + out->sleep_untils + out->parks;
     double limit = 3.0 * sp->theory_s + 1.0;
 
-    cr_assert(!out->held, "[blocks-loop] with AIO_DEBUG=1, in %d runs out of %d, the runtime "
-              "reported a task holding the loop: a call that blocks the whole thread ran "
-              "inside download_concurrent (sleep, usleep, a blocking read...), and no other "
-              "task could run meanwhile. Wait only through aio calls. It printed:\n%.400s",
-              HELD_TRIES, HELD_TRIES, out->log);
     cr_assert(waits <= MAX_WAITS, "[poll-wait] while its downloads ran, download_concurrent "
               "called aio_yield() %ld, aio_sleep() %ld, aio_sleep_until() %ld and aio_park() "
               "%ld %s: it polls. aio_join() itself sleeps until the task is over; join each "
@@ -556,6 +592,7 @@ static void expect_no_child_leak(const struct seen *out)
 static void expect_batch(const struct spec *sp, const struct seen *out, long want_requests)
 {
     expect_all_joined(sp, out);
+    expect_no_blocking(out);
     expect_slots(sp, out);
     expect_return(sp, out);
     expect_server(sp, out, want_requests);
@@ -692,16 +729,17 @@ Test(downloads, the_deadline_ends_every_download)
     set_delay(sp, 0, 0, 0);
     set_delay(sp, 1, 1500, 1);
     sp->want[1] = WANT_TIMEOUT;
-    set_delay(sp, 2, 100, 2);
+    set_delay(sp, 2, 0, 2);
     set_url(sp, 3, REFUSED_URL, WANT_REFUSED);
     set_delay(sp, 4, 1500, 4);
     sp->want[4] = WANT_TIMEOUT;
-    set_delay(sp, 5, 100, 2);
+    set_delay(sp, 5, 0, 2);
     set_delay(sp, 6, 0, 0);
-    sp->deadline_ms = 300;
-    sp->theory_s = 0.3;
+    sp->deadline_ms = 400;
+    sp->theory_s = 0.4;
     struct seen *out = run_batch(sp);
     expect_all_joined(sp, out);
+    expect_no_blocking(out);
     expect_slots(sp, out);
     expect_return(sp, out);
     expect_server(sp, out, 6);
@@ -734,6 +772,27 @@ Test(downloads, a_failed_spawn_is_cleaned_up)
     kit_expect_no_leaks("download_concurrent");
 }
 
+Test(downloads, memory_runs_out)
+{
+    struct spec *sp = spec_new(9);
+
+    for (size_t i = 0; i < sp->n; i++)
+        set_delay(sp, i, 100, (int)i);
+    sp->fail_alloc = 1; /* every malloc, calloc and realloc of the calling task fails */
+    sp->theory_s = 0.1;
+    struct seen *out = run_batch(sp);
+    expect_all_joined(sp, out);
+    if (out->alloc_failed > 0 && out->rc != 0)
+        cr_assert_eq(out->rc, -ENOMEM, "[out-of-memory] with every allocation failing, "
+                     "download_concurrent returned %s; expected -ENOMEM (after joining "
+                     "whatever it had spawned).", kit_errname(out->rc));
+    else
+        expect_return(sp, out); /* it needed no memory of its own: the batch must succeed */
+    expect_slots(sp, out);
+    expect_no_child_leak(out);
+    kit_expect_no_leaks("download_concurrent");
+}
+
 Test(downloads, an_empty_batch_is_fine)
 {
     struct spec *sp = spec_new(0);
@@ -745,6 +804,7 @@ Test(downloads, an_empty_batch_is_fine)
     cr_assert_eq(out->spawns, 0, "[empty-batch] download_concurrent spawned %ld %s for 0 "
                  "downloads.", out->spawns, kit_plural(out->spawns, "task", "tasks"));
     expect_all_joined(sp, out);
+    expect_no_blocking(out);
     expect_cheap(sp, out);
     expect_no_child_leak(out);
     kit_expect_no_leaks("download_concurrent");

@@ -9,8 +9,20 @@
 #include "kit_test.h"
 
 KIT_COUNT_CALLS(int, aio_yield, (void), ())
-KIT_COUNT_CALLS(int, aio_sleep, (int64_t ms), (ms))
 KIT_COUNT_CALLS(int, aio_sleep_until, (int64_t deadline), (deadline))
+
+/* aio_sleep is counted by hand: a sleep of 0 ms or less is a yield, anything longer a wait on
+ * a timer. */
+long kit_calls_aio_sleep, timer_sleeps;
+int __real_aio_sleep(int64_t ms);
+int __wrap_aio_sleep(int64_t ms);
+
+int __wrap_aio_sleep(int64_t ms)
+{
+    kit_calls_aio_sleep++;
+    timer_sleeps += ms > 0;
+    return __real_aio_sleep(ms);
+}
 KIT_COUNT_CALLS(int, aio_park, (int64_t deadline), (deadline))
 
 long counted_waits(void)
@@ -21,6 +33,7 @@ long counted_waits(void)
 
 void counted_reset(void)
 {
+    timer_sleeps = 0;
     kit_calls_aio_yield = kit_calls_aio_sleep = kit_calls_aio_sleep_until = 0;
     kit_calls_aio_park = 0;
 }

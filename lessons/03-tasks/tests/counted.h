@@ -14,6 +14,9 @@ int __real_aio_sleep_until(int64_t deadline);
 int __real_aio_park(int64_t deadline);
 aio_task *__real_aio_spawn(aio_fn fn, void *arg);
 
+/* aio_sleep() calls of more than 0 ms (a shorter one is a yield). */
+extern long timer_sleeps;
+
 /* Every wait that is not a join: what a polling loop calls. */
 long counted_waits(void);
 void counted_reset(void);

@@ -71,6 +71,7 @@ struct seen {
     int rc;                /* download_concurrent's return value */
     double wall_s;         /* how long the call took */
     long yields, sleeps, sleep_untils, parks;
+    long timer_sleeps;     /* aio_sleep() of more than 0 ms, and aio_sleep_until() */
     long spawns;           /* aio_spawn calls inside download_concurrent */
     long alloc_failed;     /* allocations made to fail */
     long blocking;         /* sleep, usleep, nanosleep calls made by any task during the call */
@@ -206,6 +207,7 @@ static int batch_main(void *arg)
     out->yields = kit_calls_aio_yield;
     out->sleeps = kit_calls_aio_sleep;
     out->sleep_untils = kit_calls_aio_sleep_until;
+    out->timer_sleeps = timer_sleeps + kit_calls_aio_sleep_until;
     out->parks = kit_calls_aio_park;
     out->spawns = spawn_calls;
     for (size_t i = 0; i < r->sp->n; i++)
@@ -555,6 +557,11 @@ static void expect_cheap(const struct spec *sp, const struct seen *out)
     long waits = out->yields + out->sleeps + out->sleep_untils + out->parks;
     double limit = 3.0 * sp->theory_s + 1.0;
 
+    cr_assert(out->timer_sleeps == 0 || waits > MAX_WAITS, "[timer-wait] download_concurrent "
+              "slept on a timer (aio_sleep() for more than 0 ms, or aio_sleep_until(), %ld %s) "
+              "while its downloads ran: a fixed wait is too long for quick downloads and too "
+              "short for slow ones. The joins are the wait: aio_join() returns when its task "
+              "is over.", out->timer_sleeps, kit_plural(out->timer_sleeps, "time", "times"));
     cr_assert(waits <= MAX_WAITS, "[poll-wait] while its downloads ran, download_concurrent "
               "called aio_yield() %ld, aio_sleep() %ld, aio_sleep_until() %ld and aio_park() "
               "%ld %s: it polls. aio_join() itself sleeps until the task is over; join each "

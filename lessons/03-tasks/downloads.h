@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most downloads one batch may hold: the program's --n limit, and the tests' largest
+ * batch. */
+#define DOWNLOADS_MAX 256
+
 /* One download: the URL goes in, the response and its error code come out. The caller owns
  * the array of these and keeps it alive until the function that uses it has returned. */
 struct download {
@@ -33,10 +37,13 @@ int download_one(void *arg);
  * download succeeded, else the first error in request order; d[i].rc holds each one's own. */
 int download_sequential(aio_http *c, struct download *d, size_t n, int64_t deadline);
 
-/* Yours (downloads.c): the same downloads with all n in flight at once: spawn a task per
- * download, then join every task. Same return value as download_sequential(). When it
- * returns, every task it spawned has been joined, on the error paths too. Returns -ENOMEM if
- * a task could not be spawned (the ones already spawned are joined first). */
+/* Yours (downloads.c): the same downloads with all n in flight at once, a task each: one
+ * GET per download (repeated URLs too), each ending by deadline. Same return value as
+ * download_sequential(): 0, or the first error in request order (an HTTP status is an
+ * answer, not an error). When it returns, every task it spawned has been joined, on the
+ * error paths too. Returns -ENOMEM if a task or memory could not be had (the tasks already
+ * spawned are joined first). Never blocks the thread and never polls. n is 0 to
+ * DOWNLOADS_MAX. */
 int download_concurrent(aio_http *c, struct download *d, size_t n, int64_t deadline);
 
 /* Given: release the responses of d[0..n) and clear them. */

@@ -5,17 +5,16 @@
 
 int job_join(struct job *j, int64_t deadline, int *result)
 {
-    /* TODO 2: wait until j->done, asleep, then hand over the result.
-     * - If the job is done already, there is nothing to wait for.
-     * - Otherwise put a struct job_waiter (a local variable, its task is aio_current()) on
-     *   the list with job_waiter_push(), and sleep in aio_park(deadline).
-     * - aio_park() returning 0 means somebody woke you, not that the job is done: anyone
-     *   may call aio_unpark(). Check done again, and park again if it is not.
-     * - aio_park() returning an error (-ETIMEDOUT, -ECANCELED): take your waiter off the
-     *   list (job_waiter_remove) before you return that error. Your waiter lives in this
-     *   stack frame; job_finish() must never see it after you have returned.
-     * - Only when done is 1: *result = j->result; return 0.
-     * Spinning on aio_yield() also "works", and keeps a core busy for nothing. */
+    /* TODO 2: `await future`. The contract (job.h): return 0 with the job's result in
+     * *result once j is done, whenever that is (already, soon, or never within the
+     * deadline); any number of tasks may join the same job.
+     * - Sleep while you wait, with aio_park(): job_finish() wakes exactly the tasks it finds
+     *   on j->waiters (job_base.c keeps that list), and nothing else will.
+     * - aio_park() returning 0 says someone unparked you, not why: anyone may.
+     * - The deadline is absolute, AIO_NEVER or any int64_t; at it return -ETIMEDOUT, and
+     *   -ECANCELED if your task is cancelled. On an error *result is left alone, and j's
+     *   list must not keep anything that lives in this stack frame.
+     * - No polling: a join that looks at done on a timer or with aio_yield() fails. */
     (void)j;
     (void)deadline;
     (void)result;
@@ -24,13 +23,10 @@ int job_join(struct job *j, int64_t deadline, int *result)
 
 int job_finish(struct job *j, int result)
 {
-    /* TODO 3: the other side: `future.set_result(result)`.
-     * - A job finishes once: if j->done is set already, return -EALREADY.
-     * - Store the result, then set done, then wake every waiter with aio_unpark() and empty
-     *   the list (the waiters do not remove themselves when they wake normally).
-     * - Read w->next before you wake w. aio_unpark() only marks w's task ready, so w is
-     *   still there afterwards, but the habit is worth having: a woken waiter's frame is
-     *   gone as soon as its task runs again. */
+    /* TODO 3: `future.set_result(result)`. The contract (job.h): the first call stores the
+     * result, marks j done and wakes every task waiting in job_join(), then returns 0; any
+     * later call returns -EALREADY and changes nothing. It never waits. When it returns, j's
+     * list holds nothing: the waiters' nodes live in their stack frames, gone once they run. */
     (void)j;
     (void)result;
     return -ENOSYS;

@@ -48,16 +48,19 @@ void job_waiter_remove(struct job *j, struct job_waiter *w);
 
 /* ---- yours (job.c) --------------------------------------------------------------------- */
 
-/* `await job`: wait until j is done, then store its result in *result and return 0. Any
- * number of tasks may join the same job; each gets the result. Returns -ETIMEDOUT at the
- * absolute deadline (or AIO_NEVER), -ECANCELED if the calling task is cancelled; on those
- * *result is left untouched and the caller is no longer on j's waiter list. Never spins:
- * the caller sleeps until job_finish() wakes it. Call from inside a task. */
+/* `await job`: wait until j is done, then store its result in *result and return 0 (a
+ * body's error is its result: the join still returns 0). Any number of tasks may join the
+ * same job; each gets the result. deadline is absolute (aio_now() + ms, any int64_t) or
+ * AIO_NEVER for none. Returns -ETIMEDOUT at the deadline, -ECANCELED if the calling task is
+ * cancelled; on those *result is left untouched and the caller is no longer on j's waiter
+ * list (the other waiters are). Never spins or polls: the caller sleeps until job_finish()
+ * wakes it. Call from inside a task. */
 int job_join(struct job *j, int64_t deadline, int *result);
 
 /* `future.set_result(result)`: store the result, mark j done, and wake every task parked in
- * job_join(). A job finishes once: a second call returns -EALREADY and changes nothing.
- * Returns 0. Never waits, so it can be called from any task. */
+ * job_join(); j's waiter list is empty when it returns. A job finishes once: a second call
+ * returns -EALREADY and changes nothing. Returns 0. Never waits, so it can be called from any
+ * task. */
 int job_finish(struct job *j, int result);
 
 #endif

@@ -3,7 +3,8 @@ TITLE       := Tasks
 EXERCISE    := downloads.c job.c
 GIVEN       := sequential.c job_base.c
 USES_AIO    := 1
-LDWRAP      := aio_yield
+LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_spawn download_one \
+               malloc calloc realloc sleep usleep nanosleep clock_nanosleep
 BENCH_MODES := await tasks
 BENCH_ARGS  := --delay 100
 PLOT_TITLE  := Lesson 03: N downloads of 100 ms, awaited one by one vs spawned as tasks

@@ -1,6 +1,9 @@
-/* Lesson 03, given: the lesson program. Runs N downloads of /delay/D on the aio runtime and
- * prints one row (see harness/README.md): awaited one after another, spawned as tasks and
- * joined, or run as jobs joined with your job_join(). */
+/* Lesson 03, given: the lesson program. Runs N downloads on the aio runtime and prints one
+ * row (see harness/README.md): awaited one after another, spawned as tasks and joined, or run
+ * as jobs joined with your job_join(). The downloads are BASE/delay/D?tag=i, or the URLs of
+ * --urls FILE (repeated in order up to --n). Any HTTP server will do: with the kit's delayd
+ * the row ends `server=delayd peak=N` (the most requests it had in flight at once); with any
+ * other server, or with --urls, `server=other peak=unknown`. */
 #include "downloads.h"
 #include "job.h"
 #include "kit.h"
@@ -10,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define URL_MAX 256
 #define BATCH_SLACK_MS 10000 /* the batch's deadline: its theory time plus this */
 
 
@@ -94,12 +96,14 @@ int main(int argc, char **argv)
     static const char *const modes[] = { "tasks", "await", "jobs", NULL };
     struct kit_options o = { .mode = "tasks", .n = 10, .delay_ms = 100 };
 
-    kit_parse_options(argc, argv, modes, 1, 10000, &o);
-    char (*urls)[URL_MAX] = calloc((size_t)o.n, sizeof *urls);
+    kit_parse_options_urls(argc, argv, modes, 1, DOWNLOADS_MAX, &o);
+    char **urls = calloc((size_t)o.n, sizeof *urls);
     struct download *d = calloc((size_t)o.n, sizeof *d);
     struct program p = { .o = &o, .d = d };
     struct kit_stats stats = { 0 };
-    double theory;
+    int kind = KIT_SERVER_OTHER;
+    char theory[32] = "unknown";
+    char peak[32] = "unknown";
     long ok;
     int rc;
     int status = 1;
@@ -107,31 +111,55 @@ int main(int argc, char **argv)
     if (urls == NULL || d == NULL)
         goto out;
     for (long i = 0; i < o.n; i++) {
-        snprintf(urls[i], URL_MAX, "%s/delay/%ld?tag=%ld", o.url, o.delay_ms, i);
+        if (o.urls != NULL)
+            urls[i] = strdup(o.urls[i]);
+        else if (asprintf(&urls[i], "%s/delay/%ld?tag=%ld", o.url, o.delay_ms, i) < 0)
+            urls[i] = NULL;
+        if (urls[i] == NULL)
+            goto out;
         d[i].url = urls[i];
     }
-    if (kit_stats_reset(o.url) != 0) {
-        fprintf(stderr, "cannot reach the server at %s\n", o.url);
-        goto out;
+    /* Only delayd can say how many requests it had in flight (its counts are reset here); a
+     * list of URLs may point anywhere, so its peak is not known. */
+    if (o.urls == NULL) {
+        kind = kit_server_kind(o.url);
+        if (kind < 0)
+            goto out;
     }
     rc = aio_run(program_main, &p);
     if (rc < 0 || p.rc == -ENOSYS) {
         fprintf(stderr, "mode %s failed: %s\n", o.mode, strerror(rc < 0 ? -rc : -p.rc));
         goto out;
     }
-    kit_stats_get(o.url, &stats);
+    if (kind == KIT_SERVER_DELAYD && kit_stats_get(o.url, &stats) == 0)
+        snprintf(peak, sizeof peak, "%ld", stats.peak);
+    if (o.urls == NULL)
+        snprintf(theory, sizeof theory, "%.4f",
+                 (strcmp(o.mode, "await") == 0 ? (double)o.n : 1.0) * (double)o.delay_ms /
+                     1000.0);
     ok = count_ok(d, o.n);
-    theory = (strcmp(o.mode, "await") == 0 ? (double)o.n : 1.0) * (double)o.delay_ms / 1000.0;
-    printf("mode=%s n=%ld delay_ms=%ld wall_s=%.4f cpu_s=%.4f peak=%ld ok=%ld theory_s=%.4f\n",
-           o.mode, o.n, o.delay_ms, p.wall, p.cpu, stats.peak, ok, theory);
-    if (ok != o.n)
-        fprintf(stderr, "only %ld of %ld downloads answered 200 (first error: %s)\n", ok, o.n,
-                p.rc < 0 ? strerror(-p.rc) : "none");
+    printf("mode=%s n=%ld delay_ms=%ld wall_s=%.4f cpu_s=%.4f server=%s peak=%s ok=%ld "
+           "theory_s=%s\n", o.mode, o.n, o.delay_ms, p.wall, p.cpu,
+           kind == KIT_SERVER_DELAYD ? "delayd" : "other", peak, ok, theory);
+    for (long i = 0; ok != o.n && i < o.n; i++) {
+        if (d[i].rc == 0 && d[i].resp.status == 200)
+            continue;
+        if (d[i].rc < 0)
+            fprintf(stderr, "only %ld of %ld downloads answered 200; the first that did not, "
+                    "%s, failed: %s\n", ok, o.n, d[i].url, strerror(-d[i].rc));
+        else
+            fprintf(stderr, "only %ld of %ld downloads answered 200; the first that did not, "
+                    "%s, answered %ld\n", ok, o.n, d[i].url, d[i].resp.status);
+        break;
+    }
     status = ok == o.n ? 0 : 1;
 out:
     if (d != NULL)
         downloads_free(d, (size_t)o.n);
+    for (long i = 0; urls != NULL && i < o.n; i++)
+        free(urls[i]);
     free(d);
     free(urls);
+    kit_options_free(&o);
     return status;
 }

@@ -5,8 +5,10 @@ GIVEN        := body.c
 MAIN         := main.c
 TESTS        := tests/test_fetch.c
 PKGS         := libcurl
-LDWRAP       := curl_easy_init curl_easy_cleanup curl_multi_add_handle curl_multi_remove_handle \
-                curl_multi_perform curl_multi_poll curl_multi_wait
+LDWRAP       := curl_easy_init curl_easy_cleanup curl_multi_init curl_multi_cleanup \
+                curl_multi_add_handle curl_multi_remove_handle curl_multi_perform \
+                curl_multi_socket_action curl_multi_poll curl_multi_wait \
+                sleep usleep nanosleep clock_nanosleep
 RUN_ARGS     := --mode conc --n 10 --delay 200
 BENCH_MODES  := seq conc
 BENCH_X      := n

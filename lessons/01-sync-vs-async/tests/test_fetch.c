@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -254,6 +255,7 @@ struct plan {
     const char *body[PLAN_MAX]; /* the exact body expected, or NULL for a failed transfer */
     long status[PLAN_MAX];
     enum kind kind[PLAN_MAX];
+    int signals; /* 1: a signal arrives every 20 ms while the call runs */
 };
 
 struct run {
@@ -266,7 +268,38 @@ struct run {
     struct kit_stats stats;
     long drives, polls, sleeps;
     int fds_before, fds_after;
+    long signals; /* how many arrived during the call */
 };
+
+/* ---- signals during the wait ----------------------------------------------------------- */
+
+static volatile sig_atomic_t n_signals;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    n_signals++;
+}
+
+/* SIGALRM every 20 ms, without SA_RESTART: a waiting call returns -1 with errno EINTR. */
+static void signals_start(struct sigaction *old)
+{
+    struct sigaction sa = { .sa_handler = on_alarm };
+    struct itimerval every = { { 0, 20000 }, { 0, 20000 } };
+
+    sigemptyset(&sa.sa_mask);
+    n_signals = 0;
+    sigaction(SIGALRM, &sa, old);
+    setitimer(ITIMER_REAL, &every, NULL);
+}
+
+static void signals_stop(const struct sigaction *old)
+{
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, old, NULL);
+}
 
 static const char *base;
 
@@ -333,6 +366,7 @@ static void free_bodies(void *arg)
 static struct run *run_fetch(const struct plan *p, int concurrent)
 {
     struct run *r = kit_alloc(sizeof *r);
+    struct sigaction old;
 
     r->name = concurrent ? "fetch_concurrent" : "fetch_sequential";
     r->n = p->n;
@@ -349,6 +383,8 @@ static struct run *run_fetch(const struct plan *p, int concurrent)
     kit_calls_curl_multi_poll = kit_calls_curl_multi_wait = 0;
     kit_calls_sleep = kit_calls_usleep = kit_calls_nanosleep = kit_calls_clock_nanosleep = 0;
     r->fds_before = kit_open_fds();
+    if (p->signals)
+        signals_start(&old);
     tracking = 1;
     r->wall = kit_wall();
     r->cpu = kit_cpu();
@@ -357,12 +393,20 @@ static struct run *run_fetch(const struct plan *p, int concurrent)
     r->wall = kit_wall() - r->wall;
     r->cpu = kit_cpu() - r->cpu;
     tracking = 0;
+    if (p->signals) {
+        signals_stop(&old);
+        r->signals = n_signals;
+    }
     r->fds_after = kit_open_fds();
     r->drives = drives();
     r->polls = kit_calls_curl_multi_poll + kit_calls_curl_multi_wait;
     r->sleeps = sleeps();
 
     kit_expect_done(r->rc, r->name, "fetch.c");
+    cr_assert(r->rc == 0 || r->signals == 0, "[eintr] %s returned %s while a signal arrived "
+              "every 20 ms (%ld %s during the call). A wait that a signal interrupts (EINTR) "
+              "is not an error: wait again.", r->name, kit_errname(r->rc), r->signals,
+              kit_plural(r->signals, "signal", "signals"));
     cr_assert_eq(r->rc, 0, "[return-code] %s returned %s; it should return 0 when the fetch "
                  "ran, even if some requests failed.", r->name, kit_errname(r->rc));
     cr_assert_eq(kit_stats_get(base, &r->stats), 0, "[server] the test server did not answer "
@@ -423,19 +467,20 @@ static void expect_results(const struct plan *p, const struct run *r)
         }
     }
     /* Matching by URL loses exactly the repeats: every later copy of a URL, and nothing else. */
-    cr_assert(lost == 0 || lost_repeats < lost || lost < repeats, "[repeated-url] %s: %zu %s the same URL as "
-              "an earlier one got %s body but status 0 (results[%zu], the same URL as "
-              "results[%zu]): the status went to the first result with that URL. Find a "
+    cr_assert(lost == 0 || lost_repeats < lost || lost < repeats, "[repeated-url] %s: %zu %s "
+              "the same URL as an earlier one got %s body but status 0 (results[%zu], the "
+              "same URL as results[%zu]): the status went to the first result with that URL. Find a "
               "finished transfer's result from its handle (CURLOPT_PRIVATE), not by its URL: "
               "the same URL may be asked for twice.", r->name, lost,
               kit_plural((long)lost, "result for", "results for"),
               kit_plural((long)lost, "its", "their"), first_lost, first_same(p, first_lost));
     cr_assert(lost == 0, "[unread-done] %s: %zu of %zu %s came back with the body but status "
-              "0 (results[%zu], %s): %s finished, but its CURLMSG_DONE was never read. Read "
-              "every message curl_multi_info_read() holds, after every curl_multi_perform(), "
-              "the last one included: several transfers can finish in one turn.", r->name,
-              lost, p->n, kit_plural((long)p->n, "result", "results"), first_lost,
-              p->url[first_lost], kit_plural((long)lost, "that transfer", "those transfers"));
+              "0 (results[%zu], %s): %s, but %s never read. Read every message "
+              "curl_multi_info_read() holds, after every curl_multi_perform(), the last one "
+              "included: several transfers can finish in one turn.", r->name, lost, p->n,
+              kit_plural((long)p->n, "result", "results"), first_lost, p->url[first_lost],
+              kit_plural((long)lost, "that transfer finished", "those transfers finished"),
+              kit_plural((long)lost, "its CURLMSG_DONE was", "their CURLMSG_DONE messages were"));
 
     for (size_t i = 0; i < p->n; i++) {
         const struct fetch_result *res = &r->results[i];
@@ -458,6 +503,11 @@ static void expect_results(const struct plan *p, const struct run *r)
             continue;
         }
         if (res->status == 0 && res->body == NULL) {
+            cr_assert(r->signals == 0, "[eintr] %s: results[%zu] (%s) is empty (status 0, no "
+                      "body): the call gave up on it while a signal arrived every 20 ms (%ld "
+                      "%s during the call). A wait that a signal interrupts (EINTR) is not an "
+                      "error and not the end: wait again.", r->name, i, p->url[i], r->signals,
+                      kit_plural(r->signals, "signal", "signals"));
             cr_assert_fail("[unfinished] %s: results[%zu] (%s) is empty (status 0, no body), "
                            "though the server would have answered it: %s returned before "
                            "that transfer finished. Keep going until no transfer is running.",
@@ -597,7 +647,7 @@ Test(sequential, cleans_up_every_handle)
     struct run *r;
 
     for (int i = 0; i < 13; i++)
-        add_delay(p, 0, i % 4);
+        add_delay(p, 0, i / 4);
     r = run_fetch(p, 0);
     expect_tidy(r);
     expect_results(p, r);
@@ -612,10 +662,10 @@ Test(concurrent, all_requests_in_flight_at_once)
     struct plan *p = new_plan();
     struct run *r;
 
-    /* 100 requests of 250 ms, more than the bench's largest N, 7 tags: each URL about 14 times. They all
-     * finish together, so several are done in one turn of the loop. */
+    /* 100 requests of 150 ms (more than the bench's largest N), in runs of 15 equal URLs. They
+     * all finish together, so several are done in one turn of the loop. */
     for (int i = 0; i < 100; i++)
-        add_delay(p, 250, i % 7);
+        add_delay(p, 150, i / 15);
     r = run_fetch(p, 1);
     expect_peak(r, 100);
     expect_all(p, r);
@@ -627,13 +677,17 @@ Test(concurrent, results_come_back_in_request_order)
     struct plan *p = new_plan();
     struct run *r;
 
-    /* The first requests finish last; equal URLs and equal delays come in pairs. */
+    /* The first requests finish last; equal URLs and equal delays come in pairs; a signal
+     * arrives every 20 ms. */
     static const int ms[] = { 360, 360, 240, 240, 120, 120, 0, 0, 360, 240, 120 };
     static const int tag[] = { 0, 0, 1, 2, 1, 1, 2, 0, 1, 1, 2 };
 
     for (size_t i = 0; i < sizeof ms / sizeof *ms; i++)
         add_delay(p, ms[i], tag[i]);
+    p->signals = 1; /* and signals interrupt the waits */
     r = run_fetch(p, 1);
+    cr_assert_gt(r->signals, 0, "[test] no signal arrived during the call (it took %.3f s)",
+                 r->wall);
     expect_all(p, r);
     kit_expect_no_leaks(r->name);
 }
@@ -701,7 +755,7 @@ Test(concurrent, cleans_up_every_handle)
     struct run *r;
 
     for (int i = 0; i < 13; i++)
-        add_delay(p, 20, i % 4);
+        add_delay(p, 20, i / 4);
     r = run_fetch(p, 1);
     expect_tidy(r);
     expect_results(p, r);
@@ -718,7 +772,7 @@ Test(concurrent, returns_when_the_last_answer_arrives)
     /* 9 requests of 100 ms together take 100 ms and a little. The bound is wide (a slow,
      * shared machine adds its own delays); a fixed wait of half a second does not fit. */
     for (int i = 0; i < 9; i++)
-        add_delay(p, (int)(theory * 1000), i % 2);
+        add_delay(p, (int)(theory * 1000), i / 3);
     r = run_fetch(p, 1);
     expect_all(p, r);
     cr_assert(r->wall >= theory, "[test] fetch_concurrent took %.3f s, less than the %.3f s the "

@@ -479,8 +479,8 @@ static void expect_results(const struct plan *p, const struct run *r)
     cr_assert(lost == 0 || lost_repeats < lost || lost < repeats, "[repeated-url] %s: %zu %s "
               "the same URL as an earlier one got %s body but status 0 (results[%zu], the "
               "same URL as results[%zu]): the status went to the first result with that URL. "
-              "Find a finished transfer's result from its handle (CURLOPT_PRIVATE), not by its URL: "
-              "the same URL may be asked for twice.", r->name, lost,
+              "Find a finished transfer's result from its handle (CURLOPT_PRIVATE), not by its "
+              "URL: the same URL may be asked for twice.", r->name, lost,
               kit_plural((long)lost, "result for", "results for"),
               kit_plural((long)lost, "its", "their"), first_lost, first_same(p, first_lost));
     cr_assert(lost == 0, "[unread-done] %s: %zu of %zu %s came back with the body but status "

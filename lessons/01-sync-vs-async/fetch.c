@@ -7,15 +7,14 @@
 
 int fetch_sequential(const char *const *urls, size_t n, struct fetch_result *results)
 {
-    /* TODO 1: the asyncio-free version, `for url in urls: requests.get(url)`.
-     * - One easy handle (curl_easy_init) can serve every request; reusing it keeps the
-     *   connection open between requests.
-     * - For each i: set CURLOPT_URL to urls[i], CURLOPT_WRITEFUNCTION to fetch_collect_body
-     *   and CURLOPT_WRITEDATA to &results[i]; run curl_easy_perform(); if it returned
-     *   CURLE_OK, read the status with curl_easy_getinfo(..., CURLINFO_RESPONSE_CODE, ...).
-     *   If it failed, leave status 0 (fetch_results_free(&results[i], 1) clears a partial
-     *   body) and go on to the next URL.
-     * - curl_easy_cleanup() the handle, return 0. */
+    /* TODO 1: the blocking version, `[client.get(url) for url in urls]`, with libcurl's easy
+     * interface. What it must do (fetch.h says it too):
+     * - results[i] is urls[i]'s answer: its HTTP status, and its body collected by the given
+     *   fetch_collect_body() (libcurl calls it for each chunk that arrives).
+     * - One request at a time: the next one starts when the last has finished.
+     * - A transfer that fails (nobody listening, an answer cut short, ...) leaves status 0 and
+     *   body NULL, and the rest still run. A 404 is not a failure: it is an answer.
+     * - Return 0 (or a negative errno when nothing could run at all). Clean up what you make. */
     (void)urls;
     (void)n;
     (void)results;
@@ -24,18 +23,17 @@ int fetch_sequential(const char *const *urls, size_t n, struct fetch_result *res
 
 int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *results)
 {
-    /* TODO 2: all at once, like asyncio.gather(*(get(u) for u in urls)).
-     * - curl_multi_init(); then one easy handle per URL, set up as above, plus
-     *   CURLOPT_PRIVATE = &results[i] so you can find the result of a finished handle.
-     *   curl_multi_add_handle() each one. Add them all before waiting on any.
-     * - Loop while transfers are running: curl_multi_perform(multi, &running), then, while
-     *   any run, curl_multi_poll(multi, NULL, 0, 1000, NULL) to sleep until there is work.
-     *   A loop without the poll still works, and burns a whole core doing it.
-     * - Read finished transfers with curl_multi_info_read(): for each CURLMSG_DONE, find its
-     *   result (CURLINFO_PRIVATE) and record the status, as in TODO 1. results[i] must stay
-     *   urls[i]'s answer, whatever order the transfers finish in.
-     * - Tear down: curl_multi_remove_handle() then curl_easy_cleanup() for every easy
-     *   handle, then curl_multi_cleanup(). */
+    /* TODO 2: all at once, like `asyncio.gather(*(client.get(u) for u in urls))`, with
+     * libcurl's multi interface (curl_multi_*). The same results as fetch_sequential, and:
+     * - Every request in flight at the same time, however many there are.
+     * - While no transfer has anything to do, the function sleeps until libcurl has work: no
+     *   spinning, no fixed sleeps, no waking up on its own several times a second. A signal
+     *   that interrupts the wait is not an error.
+     * - results[i] stays urls[i]'s answer whatever order the transfers finish in, when the
+     *   same URL is asked for twice, and when several finish at the same moment.
+     * - It returns as soon as the last transfer has finished, with every easy handle taken out
+     *   of the multi handle before it is cleaned up, and the multi handle cleaned up last.
+     * The README's table maps each asyncio idea to the libcurl call that does it. */
     (void)urls;
     (void)n;
     (void)results;

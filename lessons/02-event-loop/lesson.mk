@@ -2,7 +2,7 @@
 # the loop stands alone on poll().
 TITLE        := The event loop
 EXERCISE     := loop.c
-GIVEN        :=
+GIVEN        := loop_base.c
 MAIN         := main.c
 TESTS        := tests/support.c tests/test_timers.c tests/test_fds.c tests/test_run.c
 PKGS         :=

@@ -1,12 +1,14 @@
 /* Lesson 02 tests, timers: they fire in deadline order whatever order they were added in, ties
  * in the order added, never early, thousands of them, and cancelled ones never. */
 #include "support.h"
+#include "kit_test.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One test's timers. Lives in shared memory: the loop's child writes rec, the test reads it. */
 struct timers {
@@ -26,17 +28,14 @@ static struct timers *tm;
 
 static void setup(void)
 {
-    cr_assert_eq(loop_init(&loop), 0, "[setup] loop_init failed");
-    tm = shared_alloc(sizeof *tm);
+    open_loop(&loop);
+    tm = shared_alloc_deferred(sizeof *tm);
 }
 
-static void teardown(void)
-{
-    loop_close(&loop);
-    shared_free(tm, sizeof *tm);
-}
+TestSuite(timers, .init = setup, .fini = kit_cleanup, .timeout = 10);
 
-TestSuite(timers, .init = setup, .fini = teardown, .timeout = 10);
+/* The test process ran loop_add_timer (and so heap_push) before the fork. */
+#define PARENT_CODE "the test process (which called loop_add_timer, so heap_push)"
 
 static void on_timer(struct loop *l, void *arg)
 {
@@ -128,6 +127,7 @@ static void run_and_check(const char *what)
     run_loop(&loop, RUN_LIMIT_S, &r);
     expect_clean_return(&r, tm->rec.n, (long)tm->n, what);
     expect_deadline_order(what);
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, fire_in_deadline_order_not_in_the_order_added)
@@ -180,6 +180,7 @@ Test(timers, a_timer_cancelled_before_the_run_never_fires)
     expect_clean_return(&r, tm->rec.n, 2, "timers at 10, 20 (cancelled) and 30 ms");
     cr_assert_eq(tm->rec.n, 2, "[lost-timers] %ld of the 2 live timers fired; expected both.",
                  tm->rec.n);
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 /* ---- a callback that adds a timer and cancels another ------------------------------------- */
@@ -221,7 +222,7 @@ static void on_a(struct loop *l, void *arg)
 
 Test(timers, a_callback_adds_a_timer_and_cancels_another)
 {
-    struct juggle *j = shared_alloc(sizeof *j);
+    struct juggle *j = shared_alloc_deferred(sizeof *j);
     struct run_report r;
     bool b_fired = false, c_fired = false;
 
@@ -254,5 +255,90 @@ Test(timers, a_callback_adds_a_timer_and_cancels_another)
               "may add timers: the loop must keep going while any timer is pending.");
     cr_assert_eq(j->rec.n, 2, "[timer-twice] %ld callbacks ran; expected 2 (A, then C).",
                  j->rec.n);
-    shared_free(j, sizeof *j);
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- a cancel of a timer due in the same pass --------------------------------------------- */
+
+/* A, B, C and D are all due at 20 ms, added in that order, so one pass runs them all. A
+ * cancels C; C must not run although it was due when the pass began. */
+struct same_pass {
+    struct record rec;
+    int64_t id[4];
+    int cancel_rc;
+};
+
+static void on_same_pass(struct loop *l, void *arg)
+{
+    struct tag *tag = arg;
+    struct same_pass *sp = (struct same_pass *)tag->timers;
+
+    record_event(&sp->rec, l, tag->who);
+    if (tag->who == 0)
+        sp->cancel_rc = loop_cancel_timer(l, sp->id[2]);
+}
+
+Test(timers, a_timer_cancelled_by_a_callback_of_the_same_pass_never_fires)
+{
+    struct same_pass *sp = shared_alloc_deferred(sizeof *sp);
+    struct tag *tags = shared_alloc_deferred(4 * sizeof *tags);
+    const char *name = "ABCD";
+    struct run_report r;
+    char order[16] = "";
+
+    for (int i = 0; i < 4; i++) {
+        tags[i] = (struct tag){ (struct timers *)sp, i };
+        sp->id[i] = loop_add_timer(&loop, 20, on_same_pass, &tags[i]);
+        expect_done(sp->id[i], "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+        cr_assert_gt(sp->id[i], 0, "[add-failed] loop_add_timer(20 ms) returned %lld.",
+                     (long long)sp->id[i]);
+    }
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    for (long k = 0; k < sp->rec.n && k < 8; k++)
+        order[k] = name[sp->rec.who[k]];
+    for (long k = 0; k < sp->rec.n; k++)
+        cr_assert_neq(sp->rec.who[k], 2, "[cancel-same-pass] timers A, B, C and D were all due "
+                      "at 20 ms; A's callback cancelled C (loop_cancel_timer returned %d), but C "
+                      "ran anyway (the callbacks ran as %s). Check the cancelled mark when the "
+                      "timer's turn comes, not when the pass begins: do not take all the due "
+                      "timers out first and call them afterwards.", sp->cancel_rc, order);
+    expect_clean_return(&r, sp->rec.n, 3, "four 20 ms timers, the first cancels the third");
+    cr_assert_eq(sp->cancel_rc, 0, "[cancel] A's loop_cancel_timer(C) returned %s; C was "
+                 "pending, so it should return 0.", kit_errname(sp->cancel_rc));
+    cr_assert_str_eq(order, "ABD", "[timer-ties] four timers due at 20 ms, C cancelled by A: "
+                     "the callbacks ran as \"%s\"; expected \"ABD\" (equal deadlines fire "
+                     "in the order added).", order);
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- a callback slower than the gap to the next deadline ---------------------------------- */
+
+static void on_slow(struct loop *l, void *arg)
+{
+    struct timespec d = { 0, 40 * 1000 * 1000 };
+
+    on_timer(l, arg);
+    while (nanosleep(&d, &d) != 0)
+        continue;
+}
+
+Test(timers, a_slow_callback_makes_the_next_timers_due_at_once)
+{
+    struct run_report r;
+    int64_t id;
+
+    /* #0 at 10 ms takes 40 ms; #1 (20 ms) and #2 (30 ms) are overdue when it returns. */
+    tm->tag[0] = (struct tag){ tm, 0 };
+    tm->delay[0] = 10;
+    id = loop_add_timer(&loop, 10, on_slow, &tm->tag[0]);
+    expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    tm->id[0] = id;
+    tm->n = 1;
+    add(20);
+    add(30);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, tm->rec.n, 3, "a 10 ms timer whose callback takes 40 ms, then "
+                        "timers at 20 and 30 ms, overdue by then");
+    expect_deadline_order("a slow 10 ms timer, then 20 and 30 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }

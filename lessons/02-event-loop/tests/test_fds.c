@@ -208,7 +208,7 @@ Test(fds, a_ready_descriptor_does_not_make_a_timer_fire_early)
     }
     cr_assert_eq(ps->rec.who[0], THE_PIPE, "[fd-not-dispatched] the timer's callback ran "
                  "before the pipe's, although the pipe was ready from the start.");
-    expect_sleeps(&r, 4, "150 ms for a timer, the pipe done at once");
+    expect_sleeps(&r, 4, "150 ms for a timer (the pipe was served at once)");
     kit_expect_no_leaks(PARENT_CODE);
 }
 
@@ -307,7 +307,7 @@ Test(fds, only_the_ready_descriptors_among_idle_ones_are_called)
         if (who == THE_TIMER)
             continue;
         cr_assert(ready[who], "[fd-idle-called] pipe %d had nothing to read, but its callback "
-                  "ran (revents %d) (seed %u). Call only the entries poll() reported ready: "
+                  "ran (revents %d; seed %u). Call only the entries poll() reported ready: "
                   "revents != 0.", who, ps->unwatch_rc[who], kit_seed());
         seen_ready++;
     }
@@ -319,7 +319,7 @@ Test(fds, only_the_ready_descriptors_among_idle_ones_are_called)
                   "Look at every entry you gave poll(): poll()'s return value counts the ready "
                   "ones, it does not say where they are.", who, kit_seed());
     cr_assert_eq(seen_ready, MIX_READY, "[fd-twice] %ld calls of the ready pipes' callbacks; "
-                 "expected %d, one each (each unwatches itself) (seed %u).", seen_ready,
+                 "expected %d, one each (each unwatches itself; seed %u).", seen_ready,
                  MIX_READY, kit_seed());
     cr_assert_eq(ps->rec.who[ps->rec.n - 1], THE_TIMER, "[fd-not-dispatched] a ready pipe's "
                  "callback ran after the 100 ms timer (seed %u): ready pipes are served in the "

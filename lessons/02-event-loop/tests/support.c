@@ -35,9 +35,14 @@ static uint64_t now_ms(void)
 
 static int logged(uint64_t at, int timeout, int rc)
 {
+    int saved = errno;
+    uint64_t end = now_ms();
+
+    errno = saved;
     if (plog == NULL)
         return rc;
     if (plog->calls < MAX_POLLS) {
+        plog->end[plog->calls] = end;
         plog->at[plog->calls] = at;
         plog->timeout[plog->calls] = timeout;
         plog->result[plog->calls] = rc < 0 ? -errno : rc;
@@ -177,6 +182,7 @@ static void child_run(struct loop *loop, struct run_report *shared)
     double cpu = kit_cpu();
     int rc;
 
+    shared->log.start = now_ms();
     rc = loop_run(loop);
     shared->wall_s = kit_wall() - wall;
     shared->cpu_s = kit_cpu() - cpu;
@@ -264,6 +270,24 @@ const char *poll_timeouts(const struct run_report *r, char *buf, size_t len)
     if (used < len)
         snprintf(buf + used, len - used, "%s ms", n < r->polls ? ", ..." : "");
     return buf;
+}
+
+void expect_no_oversleep(const struct run_report *r, uint64_t last, const char *what)
+{
+    long n = r->polls < MAX_POLLS ? r->polls : MAX_POLLS;
+    char buf[120];
+
+    for (long k = 0; k < n; k++) {
+        uint64_t from = k == 0 ? r->log.start : r->log.end[k - 1];
+        long most = from >= last ? 0 : (long)(last - from);
+        int t = r->log.timeout[k];
+
+        cr_assert(t >= 0 && t <= most + 1, "[oversleep] %s: the loop called poll() with a "
+                  "timeout of %d ms when its last timer was due in at most %ld ms (timeouts: "
+                  "%s). Sleep until the first deadline, in ms, and no longer: a timeout "
+                  "rounded up (to seconds, say), or -1 while timers are pending, makes them "
+                  "late.", what, t, most, poll_timeouts(r, buf, sizeof buf));
+    }
 }
 
 void expect_sleeps(const struct run_report *r, long max_polls, const char *waited)
@@ -361,17 +385,22 @@ void expect_clean_return(const struct run_report *r, long ran, long expected, co
 
 /* ---- pipes and writers -------------------------------------------------------------------- */
 
+/* arg points at the descriptor, which the test may have closed and set to -1 since. */
 static void close_fd(void *arg)
 {
-    close((int)(intptr_t)arg);
+    int *fd = arg;
+
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
 }
 
 void make_pipe(int fds[2])
 {
     cr_assert_eq(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0, "[setup] pipe2 failed: %s",
                  strerror(errno));
-    kit_defer(close_fd, (void *)(intptr_t)fds[0]);
-    kit_defer(close_fd, (void *)(intptr_t)fds[1]);
+    kit_defer(close_fd, &fds[0]);
+    kit_defer(close_fd, &fds[1]);
 }
 
 static void reap_deferred(void *arg)

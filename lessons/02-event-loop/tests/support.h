@@ -24,6 +24,8 @@ struct poll_log {
     int timeout[MAX_POLLS];  /* the first calls' timeouts, in ms (-1: no limit) */
     int result[MAX_POLLS];   /* what they returned: a count, or -errno */
     uint64_t at[MAX_POLLS];  /* when they were made: ms on CLOCK_MONOTONIC, like loop_now() */
+    uint64_t end[MAX_POLLS]; /* when they returned, on the same clock */
+    uint64_t start;          /* when loop_run() was called, on the same clock */
 };
 
 /* What a run of loop_run() in the child looked like. */
@@ -77,6 +79,12 @@ const char *poll_timeouts(const struct run_report *r, char *buf, size_t len);
  * what the loop waited for. */
 void expect_sleeps(const struct run_report *r, long max_polls, const char *waited);
 
+/* Fail the test with [oversleep] if a poll() call asked to sleep past `last`, the last
+ * deadline of the run (ms on CLOCK_MONOTONIC, as loop_now() counts). The bound for each call
+ * starts from when the call before it returned (or loop_run() began): a loop's clock is read
+ * after that, so a correct timeout is never longer. */
+void expect_no_oversleep(const struct run_report *r, uint64_t last, const char *what);
+
 /* loop_init() a static loop and have kit_cleanup() close it. */
 void open_loop(struct loop *loop);
 
@@ -91,7 +99,9 @@ void expect_done(long rc, const char *call, const char *todo);
 /* Zeroed shared memory freed by kit_cleanup(). */
 void *shared_alloc_deferred(size_t size);
 
-/* A pipe (both ends non-blocking, close-on-exec); asserts on failure. */
+/* A pipe (both ends non-blocking, close-on-exec); asserts on failure. kit_cleanup() closes
+ * both ends through these pointers (so fds must outlive it; set an end to -1 once you closed
+ * it yourself). */
 void make_pipe(int fds[2]);
 
 /* Fork a child that sleeps delay_ms, writes one byte to fd and exits. Returns its pid. */

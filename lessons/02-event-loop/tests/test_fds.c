@@ -20,6 +20,7 @@ struct pipes {
     int fds[EXTRA_PIPES + 2][2];      /* closed by kit_cleanup() (make_pipe) */
     char got[EXTRA_PIPES + 2];     /* the byte each read end delivered */
     int unwatch_rc[EXTRA_PIPES + 2];
+    int revents[EXTRA_PIPES + 2];  /* what each callback was given */
     int watch_rc;
     long chain;                    /* 0 ms timers run so far (starvation test) */
     long chain_at_fd;              /* chain when the descriptor's callback ran */
@@ -71,8 +72,10 @@ static void take_byte(struct loop *l, struct tag *tag)
 
 static void on_readable(struct loop *l, int fd, int revents, void *arg)
 {
+    struct tag *tag = arg;
+
     (void)fd;
-    (void)revents;
+    tag->p->revents[tag->who] = revents;
     take_byte(l, arg);
 }
 
@@ -318,6 +321,11 @@ Test(fds, only_the_ready_descriptors_among_idle_ones_are_called)
                   "from the start, among 8 idle ones, but its callback never ran (seed %u). "
                   "Look at every entry you gave poll(): poll()'s return value counts the ready "
                   "ones, it does not say where they are.", who, kit_seed());
+    for (int who = 0; who < MIX; who++)
+        cr_assert(!ready[who] || ps->revents[who] == POLLIN, "[fd-revents] pipe %d had a byte "
+                  "to read and its callback was given revents %#x; expected POLLIN (%#x), what "
+                  "poll() reported in pfds[i].revents (seed %u).", who, ps->revents[who],
+                  POLLIN, kit_seed());
     cr_assert_eq(seen_ready, MIX_READY, "[fd-twice] %ld calls of the ready pipes' callbacks; "
                  "expected %d, one each (each unwatches itself; seed %u).", seen_ready,
                  MIX_READY, kit_seed());
@@ -325,5 +333,50 @@ Test(fds, only_the_ready_descriptors_among_idle_ones_are_called)
                  "callback ran after the 100 ms timer (seed %u): ready pipes are served in the "
                  "first pass.", kit_seed());
     expect_sleeps(&r, 4, "100 ms for a timer, with 8 idle pipes watched");
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- a descriptor at end of file ---------------------------------------------------------- */
+
+static void on_hangup(struct loop *l, int fd, int revents, void *arg)
+{
+    struct tag *tag = arg;
+
+    record_event(&tag->p->rec, l, tag->who);
+    tag->p->revents[tag->who] = revents;
+    loop_unwatch_fd(l, fd);
+}
+
+/* The guard: if the pipe's callback never ran, stop watching it so that the loop can end. */
+static void on_guard(struct loop *l, void *arg)
+{
+    struct pipes *p = arg;
+
+    record_event(&p->rec, l, THE_TIMER);
+    loop_unwatch_fd(l, p->fds[0][0]);
+}
+
+Test(fds, a_descriptor_at_end_of_file_is_dispatched_with_pollhup)
+{
+    struct run_report r;
+    int who = add_pipe(false);
+
+    /* Nothing to read and the write end closed: poll() reports POLLHUP, not POLLIN. */
+    close(ps->fds[who][1]);
+    ps->fds[who][1] = -1;
+    watch(who, on_hangup);
+    expect_done(loop_add_timer(&loop, 200, on_guard, ps), "loop_add_timer",
+                "timer_before (TODO 1) and heap_push (TODO 2)");
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    cr_assert(ps->rec.n > 0 && ps->rec.who[0] == who, "[fd-not-dispatched] the pipe's write "
+              "end was closed, so poll() reported it (POLLHUP) at once, but its callback %s. "
+              "Call the callback for any revents poll() reports, POLLHUP and POLLERR "
+              "included, not only POLLIN: the callback is where the end of the stream is "
+              "noticed.", ps->rec.n == 0 ? "never ran" : "did not run before the 200 ms timer");
+    expect_clean_return(&r, ps->rec.n, 2, "a pipe at end of file and a 200 ms timer");
+    cr_assert(ps->revents[who] & POLLHUP, "[fd-revents] the pipe at end of file was given "
+              "revents %#x; expected POLLHUP (%#x) in it, as poll() reported.",
+              ps->revents[who], POLLHUP);
+    expect_sleeps(&r, 4, "200 ms for a timer (the pipe was served at once)");
     kit_expect_no_leaks(PARENT_CODE);
 }

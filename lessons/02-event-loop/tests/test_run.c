@@ -101,6 +101,7 @@ Test(run, returns_once_the_last_descriptor_is_unwatched)
 
 Test(run, sleeps_until_the_next_deadline_instead_of_spinning)
 {
+    uint64_t base = loop_now(&loop);
     struct run_report r;
 
     add_timer(100, on_timer);
@@ -111,6 +112,7 @@ Test(run, sleeps_until_the_next_deadline_instead_of_spinning)
     /* A sleeping loop calls poll() once per deadline; one that wakes every 50 ms to look
      * calls it 9 times, a spinning one thousands. */
     expect_sleeps(&r, 3, "450 ms for timers at 100 and 450 ms");
+    expect_no_oversleep(&r, base + 450, "timers at 100 and 450 ms");
     kit_expect_no_leaks(PARENT_CODE);
 }
 

@@ -120,14 +120,13 @@ static void expect_deadline_order(const char *what)
                  tm->rec.n, tm->n);
 }
 
+static struct run_report last_run;
+
 static void run_and_check(const char *what)
 {
-    struct run_report r;
-
-    run_loop(&loop, RUN_LIMIT_S, &r);
-    expect_clean_return(&r, tm->rec.n, (long)tm->n, what);
+    run_loop(&loop, RUN_LIMIT_S, &last_run);
+    expect_clean_return(&last_run, tm->rec.n, (long)tm->n, what);
     expect_deadline_order(what);
-    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, fire_in_deadline_order_not_in_the_order_added)
@@ -137,6 +136,9 @@ Test(timers, fire_in_deadline_order_not_in_the_order_added)
     for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++)
         add(delays[i]);
     run_and_check("6 timers added as 50, 10, 40, 20, 30, 5 ms");
+    expect_sleeps(&last_run, 8, "50 ms for 6 timers");
+    expect_no_oversleep(&last_run, tm->base + 50, "6 timers added as 50, 10, 40, 20, 30, 5 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, equal_deadlines_fire_in_the_order_added)
@@ -145,6 +147,7 @@ Test(timers, equal_deadlines_fire_in_the_order_added)
     for (int i = 0; i < 16; i++)
         add(i % 3 == 0 ? 10 : 30);
     run_and_check("16 timers at 10 and 30 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, thousands_of_random_timers_all_fire_in_order)
@@ -155,6 +158,7 @@ Test(timers, thousands_of_random_timers_all_fire_in_order)
     for (int i = 0; i < 5000; i++)
         add(rand_r(&seed) % 200);
     run_and_check("5000 timers within 200 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, a_timer_cancelled_before_the_run_never_fires)

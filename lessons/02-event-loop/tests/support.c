@@ -33,23 +33,36 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int logged(uint64_t at, int timeout, int rc)
+/* Log a call before it is made (a poll() that never returns is still in the log); returns its
+ * slot, or -1. */
+static long log_call(int timeout)
+{
+    long k;
+
+    if (plog == NULL)
+        return -1;
+    k = plog->calls++;
+    plog->zero += timeout == 0;
+    if (k >= MAX_POLLS)
+        return -1;
+    plog->at[k] = now_ms();
+    plog->timeout[k] = timeout;
+    plog->result[k] = 0;
+    return k;
+}
+
+/* ... and what it returned, keeping errno for the caller. */
+static int log_result(long k, int rc)
 {
     int saved = errno;
-    uint64_t end = now_ms();
 
-    errno = saved;
-    if (plog == NULL)
-        return rc;
-    if (plog->calls < MAX_POLLS) {
-        plog->end[plog->calls] = end;
-        plog->at[plog->calls] = at;
-        plog->timeout[plog->calls] = timeout;
-        plog->result[plog->calls] = rc < 0 ? -errno : rc;
+    if (plog != NULL && rc < 0 && saved == EINTR)
+        plog->eintr++;
+    if (k >= 0) {
+        plog->end[k] = now_ms();
+        plog->result[k] = rc < 0 ? -saved : rc;
     }
-    plog->calls++;
-    plog->zero += timeout == 0;
-    plog->eintr += rc < 0 && errno == EINTR;
+    errno = saved;
     return rc;
 }
 
@@ -59,25 +72,25 @@ int __real_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout
 
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-    uint64_t at = now_ms();
+    long k = log_call(timeout);
 
-    return logged(at, timeout, __real_poll(fds, n, timeout));
+    return log_result(k, __real_poll(fds, n, timeout));
 }
 
 int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask)
 {
     int ms = t == NULL ? -1 : (int)(t->tv_sec > 2000000 ? 2000000000 : t->tv_sec * 1000 +
                                     (t->tv_nsec + 999999) / 1000000);
-    uint64_t at = now_ms();
+    long k = log_call(ms);
 
-    return logged(at, ms, __real_ppoll(fds, n, t, mask));
+    return log_result(k, __real_ppoll(fds, n, t, mask));
 }
 
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout)
 {
-    uint64_t at = now_ms();
+    long k = log_call(timeout);
 
-    return logged(at, timeout, __real_epoll_wait(epfd, events, max, timeout));
+    return log_result(k, __real_epoll_wait(epfd, events, max, timeout));
 }
 
 /* ---- shared memory and records ------------------------------------------------------------ */

@@ -225,7 +225,12 @@ Test(run, a_deadline_beyond_int_max_ms_neither_overflows_nor_spins)
      * minute or more. A negative timeout means "forever" to poll(), and the timer would
      * never fire; a short one wakes the loop for nothing. */
     expect_sleeps(&r, 2, "200 ms for a pipe, with timers 2^31 and 2^32 ms away");
+    /* The far timers are pending up to the call that saw the pipe ready (its callback
+     * cancels them): look at the calls up to that one. */
     n = r.polls < MAX_POLLS ? r.polls : MAX_POLLS;
+    for (long k = 0; k < n; k++)
+        if (r.log.result[k] > 0)
+            n = k + 1;
     for (long k = 0; k < n; k++)
         cr_assert(r.log.timeout[k] >= 60 * 1000, "[timeout-overflow] with the first timer due "
                   "in %ld ms (more than INT_MAX), the loop called poll() with a timeout of %d "

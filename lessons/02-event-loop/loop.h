@@ -87,9 +87,13 @@ int loop_watch_fd(struct loop *loop, int fd, short events, loop_fd_fn *fn, void 
 int loop_unwatch_fd(struct loop *loop, int fd);
 
 /* Run passes until no timer is pending and no descriptor is watched, then return 0. Between
- * passes the process sleeps in poll() until the next deadline or a ready descriptor, never
- * spinning. Returns a negative errno if poll() fails (EINTR is retried). Not re-entrant: do not
- * call it from a callback. */
+ * passes the process sleeps in poll() until the next deadline or a ready descriptor: never
+ * spinning, never waking up only to look, never sleeping past the first deadline, however far
+ * away it is (a deadline may be more than INT_MAX ms ahead). Only descriptors poll() reported
+ * ready are called, with what it reported. A signal that interrupts poll() (EINTR) is not an
+ * error: the loop goes on, and waits only for the time still left. Returns a negative errno
+ * if poll() fails otherwise. Frees whatever it allocates. Not re-entrant: do not call it from
+ * a callback. */
 int loop_run(struct loop *loop);
 
 #endif

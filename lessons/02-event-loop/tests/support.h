@@ -30,7 +30,8 @@ struct poll_log {
 
 /* What a run of loop_run() in the child looked like. */
 struct run_report {
-    bool finished;   /* loop_run() returned before the watchdog fired */
+    bool returned;   /* loop_run() returned (the child then closes the loop, checks leaks) */
+    bool finished;   /* ... and the child got through all of it before the watchdog fired */
     bool timed_out;  /* the watchdog killed the child */
     int status;      /* the child's wait status, if it neither finished nor timed out */
     int rc;          /* what loop_run() returned */

@@ -195,6 +195,7 @@ struct juggle {
     struct record rec;
     struct loop *loop;
     int64_t id_a, id_b, id_c;
+    size_t live_in_a;      /* loop->live_timers as A's callback saw it, before it did anything */
     int cancel_b_rc, cancel_self_rc;
 };
 
@@ -219,6 +220,7 @@ static void on_a(struct loop *l, void *arg)
     struct juggle *j = arg;
 
     record_event(&j->rec, l, TIMER_A);
+    j->live_in_a = l->live_timers;
     j->cancel_b_rc = loop_cancel_timer(l, j->id_b);
     j->cancel_self_rc = loop_cancel_timer(l, j->id_a);
     j->id_c = loop_add_timer(l, 50, on_c, j);
@@ -253,6 +255,10 @@ Test(timers, a_callback_adds_a_timer_and_cancels_another)
                  "loop_cancel_timer(A) returned %d instead of -ENOENT: A was still in the heap "
                  "while its callback ran. Pop a timer out of the heap first, then call it.",
                  j->cancel_self_rc);
+    cr_assert_eq(j->live_in_a, 1, "[live-count] inside A's callback, loop->live_timers was %zu; "
+                 "expected 1 (B, still pending). A timer that is running is no longer pending: "
+                 "count it out before you call it, since the callback may read the count or "
+                 "depend on it (loop.h: the timers that will still fire).", j->live_in_a);
     cr_assert_gt(j->id_c, 0, "[add-failed] loop_add_timer from inside A's callback returned "
                  "%lld.", (long long)j->id_c);
     cr_assert(c_fired, "[added-lost] timer C, added from A's callback, never fired. A callback "
@@ -352,5 +358,26 @@ Test(timers, a_slow_callback_makes_the_next_timers_due_at_once)
     expect_clean_return(&r, tm->rec.n, 3, "a 10 ms timer whose callback takes 40 ms, then "
                         "timers at 20 and 30 ms, overdue by then");
     expect_deadline_order("a slow 10 ms timer, then 20 and 30 ms");
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- out of memory: heap_push reports it, and the heap is unchanged ----------------------- */
+
+extern long fail_reallocs; /* support.c: the next N calls of realloc() from the loop fail */
+
+Test(timers, a_timer_the_heap_has_no_room_for_is_refused_and_the_rest_still_fire)
+{
+    int64_t id;
+
+    /* 16 timers fill the heap's first allocation; the 17th needs a realloc, which fails. */
+    for (int i = 0; i < 16; i++)
+        add(i % 4 == 0 ? 20 : 10 + i);
+    fail_reallocs = 1;
+    id = loop_add_timer(&loop, 5, on_timer, &tm->tag[0]);
+    fail_reallocs = 0;
+    cr_assert_eq(id, -ENOMEM, "[out-of-memory] loop_add_timer returned %s when the heap could "
+                 "not grow (realloc failed); expected -ENOMEM. heap_push must pass on "
+                 "heap_reserve's error and leave the heap as it was.", kit_errname(id));
+    run_and_check("16 timers, then a 17th the heap had no room for");
     kit_expect_no_leaks(PARENT_CODE);
 }

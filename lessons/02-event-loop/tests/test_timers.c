@@ -381,3 +381,83 @@ Test(timers, a_timer_the_heap_has_no_room_for_is_refused_and_the_rest_still_fire
     run_and_check("16 timers, then a 17th the heap had no room for");
     kit_expect_no_leaks(PARENT_CODE);
 }
+
+/* ---- timers added while the heap is part-emptied ------------------------------------------ */
+
+#define WAVE 300 /* timers added before the run; each of them adds one more when it fires */
+
+struct waves {
+    struct record rec;
+    uint32_t state;                /* the seeded generator the callbacks draw delays from */
+    uint64_t base;                 /* loop_now() before the first timer was added */
+    long n;                        /* timers added so far */
+    uint64_t deadline[2 * WAVE];   /* loop_now() at the add + the delay */
+    struct wtag {
+        struct waves *w;
+        int who;
+    } tag[2 * WAVE];
+};
+
+static void on_wave(struct loop *l, void *arg)
+{
+    struct wtag *tag = arg;
+    struct waves *w = tag->w;
+
+    record_event(&w->rec, l, tag->who);
+    if (tag->who < WAVE && w->n < 2 * WAVE) {
+        long i = w->n++;
+        long ms = (long)(kit_rand(&w->state) % 40);
+
+        w->tag[i] = (struct wtag){ w, (int)i };
+        w->deadline[i] = loop_now(l) + (uint64_t)ms;
+        if (loop_add_timer(l, ms, on_wave, &w->tag[i]) <= 0)
+            w->deadline[i] = 0; /* the count below tells */
+    }
+}
+
+Test(timers, timers_added_by_callbacks_among_pending_ones_keep_the_order)
+{
+    struct waves *w = shared_alloc_deferred(sizeof *w);
+    struct run_report r;
+
+    /* The heap is popped and pushed in turn, never sorted by construction: a sift that climbs
+     * to the wrong parent shows here, not when every push comes before every pop. */
+    w->state = kit_seed();
+    w->base = loop_now(&loop);
+    for (int i = 0; i < WAVE; i++) {
+        long ms = (long)(kit_rand(&w->state) % 60);
+        int64_t id;
+
+        w->tag[i] = (struct wtag){ w, i };
+        w->deadline[i] = loop_now(&loop) + (uint64_t)ms;
+        id = loop_add_timer(&loop, ms, on_wave, &w->tag[i]);
+        expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+        cr_assert_gt(id, 0, "[add-failed] loop_add_timer(%ld ms) returned %lld.", ms,
+                     (long long)id);
+        w->n++;
+    }
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, w->rec.n, 2 * WAVE, "300 random timers, each adding one more");
+    cr_assert_eq(w->rec.n, 2 * WAVE, "[lost-timers] %ld of %d timers fired (seed %u).",
+                 w->rec.n, 2 * WAVE, kit_seed());
+    /* Timers that fire with the same loop_now() come from one pass (or from passes in the
+     * same ms, where the later one only holds timers added with a deadline of that very ms):
+     * they must come out in (deadline, order added) order. */
+    for (long k = 1; k < w->rec.n; k++) {
+        int a = w->rec.who[k - 1], b = w->rec.who[k];
+
+        if (w->rec.at[k] != w->rec.at[k - 1])
+            continue;
+        cr_assert(w->deadline[a] < w->deadline[b] || (w->deadline[a] == w->deadline[b] && a < b),
+                  "[timer-order] in one pass, timer #%d (due +%llu ms) fired after timer #%d "
+                  "(due +%llu ms), with timers added by callbacks between the pops (seed %u). "
+                  "Does heap_push climb to the real parent, (i - 1) / 2, and heap_pop sift "
+                  "down to the child that comes first?", b,
+                  (unsigned long long)(w->deadline[b] - w->base), a,
+                  (unsigned long long)(w->deadline[a] - w->base), kit_seed());
+    }
+    for (long k = 0; k < w->rec.n; k++)
+        cr_assert_geq(w->rec.at[k], w->deadline[w->rec.who[k]], "[timer-early] timer #%d ran "
+                      "before its deadline (seed %u).", w->rec.who[k], kit_seed());
+    kit_expect_no_leaks(PARENT_CODE);
+}

@@ -2,7 +2,8 @@
 # no packages: the loop stands alone on poll().
 TITLE       := The event loop
 EXERCISE    := loop.c
-LDWRAP      := poll epoll_wait
+GIVEN       := loop_base.c
+LDWRAP      := poll ppoll epoll_wait realloc
 BENCH_MODES := blocking loop
 BENCH_ARGS  := --delay 50
 RUN_POINT   := 16

@@ -36,7 +36,7 @@ struct loop_watch {
  * fills it and loop_close() frees what it points to. Read the fields, but change them only
  * through the functions below. */
 struct loop {
-    uint64_t now;               /* ms on CLOCK_MONOTONIC, refreshed once per pass */
+    uint64_t now;               /* ms on CLOCK_MONOTONIC, refreshed whenever the loop wakes */
     int64_t next_id;            /* the id the next timer will get */
 
     struct loop_timer *heap;    /* min-heap on (deadline, id): heap[0] is due first */
@@ -57,8 +57,10 @@ int loop_init(struct loop *loop);
  * run. Descriptors stay open: they belong to the caller. Not from inside a callback. */
 void loop_close(struct loop *loop);
 
-/* The loop's clock: ms on CLOCK_MONOTONIC, as read at the start of the current pass (or by
- * loop_init()). Callbacks in the same pass see the same value, as with libuv's uv_now(). */
+/* The loop's clock: ms on CLOCK_MONOTONIC, as read when the loop last woke up: at the start
+ * of each pass and again when poll() returns, so that a callback never sees a time from
+ * before the wait that led to it (or by loop_init(), before loop_run()). Timer callbacks of
+ * one pass see the same value, as with libuv's uv_now(). */
 uint64_t loop_now(const struct loop *loop);
 
 /* Call fn(loop, arg) once, ms milliseconds after loop_now(). Returns the timer's id (> 0), or
@@ -85,9 +87,13 @@ int loop_watch_fd(struct loop *loop, int fd, short events, loop_fd_fn *fn, void 
 int loop_unwatch_fd(struct loop *loop, int fd);
 
 /* Run passes until no timer is pending and no descriptor is watched, then return 0. Between
- * passes the process sleeps in poll() until the next deadline or a ready descriptor, never
- * spinning. Returns a negative errno if poll() fails (EINTR is retried). Not re-entrant: do not
- * call it from a callback. */
+ * passes the process sleeps in poll() until the next deadline or a ready descriptor: never
+ * spinning, never waking up only to look, never sleeping past the first deadline, however far
+ * away it is (a deadline may be more than INT_MAX ms ahead). Only descriptors poll() reported
+ * ready are called, with what it reported. A signal that interrupts poll() (EINTR) is not an
+ * error: the loop goes on, and waits only for the time still left. Returns a negative errno
+ * if poll() fails otherwise. Frees whatever it allocates. Not re-entrant: do not call it from
+ * a callback. */
 int loop_run(struct loop *loop);
 
 #endif

@@ -1,12 +1,14 @@
 /* Lesson 02 tests, timers: they fire in deadline order whatever order they were added in, ties
  * in the order added, never early, thousands of them, and cancelled ones never. */
 #include "support.h"
+#include "kit_test.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One test's timers. Lives in shared memory: the loop's child writes rec, the test reads it. */
 struct timers {
@@ -26,17 +28,14 @@ static struct timers *tm;
 
 static void setup(void)
 {
-    cr_assert_eq(loop_init(&loop), 0, "[setup] loop_init failed");
-    tm = shared_alloc(sizeof *tm);
+    open_loop(&loop);
+    tm = shared_alloc_deferred(sizeof *tm);
 }
 
-static void teardown(void)
-{
-    loop_close(&loop);
-    shared_free(tm, sizeof *tm);
-}
+TestSuite(timers, .init = setup, .fini = kit_cleanup, .timeout = 10);
 
-TestSuite(timers, .init = setup, .fini = teardown, .timeout = 10);
+/* The test process ran loop_add_timer (and so heap_push) before the fork. */
+#define PARENT_CODE "the test process (which called loop_add_timer, so heap_push)"
 
 static void on_timer(struct loop *l, void *arg)
 {
@@ -121,12 +120,12 @@ static void expect_deadline_order(const char *what)
                  tm->rec.n, tm->n);
 }
 
+static struct run_report last_run;
+
 static void run_and_check(const char *what)
 {
-    struct run_report r;
-
-    run_loop(&loop, RUN_LIMIT_S, &r);
-    expect_clean_return(&r, tm->rec.n, (long)tm->n, what);
+    run_loop(&loop, RUN_LIMIT_S, &last_run);
+    expect_clean_return(&last_run, tm->rec.n, (long)tm->n, what);
     expect_deadline_order(what);
 }
 
@@ -137,6 +136,9 @@ Test(timers, fire_in_deadline_order_not_in_the_order_added)
     for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++)
         add(delays[i]);
     run_and_check("6 timers added as 50, 10, 40, 20, 30, 5 ms");
+    expect_sleeps(&last_run, 8, "50 ms for 6 timers");
+    expect_no_oversleep(&last_run, tm->base + 50, "6 timers added as 50, 10, 40, 20, 30, 5 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, equal_deadlines_fire_in_the_order_added)
@@ -145,6 +147,7 @@ Test(timers, equal_deadlines_fire_in_the_order_added)
     for (int i = 0; i < 16; i++)
         add(i % 3 == 0 ? 10 : 30);
     run_and_check("16 timers at 10 and 30 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, thousands_of_random_timers_all_fire_in_order)
@@ -155,6 +158,7 @@ Test(timers, thousands_of_random_timers_all_fire_in_order)
     for (int i = 0; i < 5000; i++)
         add(rand_r(&seed) % 200);
     run_and_check("5000 timers within 200 ms");
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 Test(timers, a_timer_cancelled_before_the_run_never_fires)
@@ -180,6 +184,7 @@ Test(timers, a_timer_cancelled_before_the_run_never_fires)
     expect_clean_return(&r, tm->rec.n, 2, "timers at 10, 20 (cancelled) and 30 ms");
     cr_assert_eq(tm->rec.n, 2, "[lost-timers] %ld of the 2 live timers fired; expected both.",
                  tm->rec.n);
+    kit_expect_no_leaks(PARENT_CODE);
 }
 
 /* ---- a callback that adds a timer and cancels another ------------------------------------- */
@@ -190,6 +195,7 @@ struct juggle {
     struct record rec;
     struct loop *loop;
     int64_t id_a, id_b, id_c;
+    size_t live_in_a;      /* loop->live_timers as A's callback saw it, before it did anything */
     int cancel_b_rc, cancel_self_rc;
 };
 
@@ -214,6 +220,7 @@ static void on_a(struct loop *l, void *arg)
     struct juggle *j = arg;
 
     record_event(&j->rec, l, TIMER_A);
+    j->live_in_a = l->live_timers;
     j->cancel_b_rc = loop_cancel_timer(l, j->id_b);
     j->cancel_self_rc = loop_cancel_timer(l, j->id_a);
     j->id_c = loop_add_timer(l, 50, on_c, j);
@@ -221,7 +228,7 @@ static void on_a(struct loop *l, void *arg)
 
 Test(timers, a_callback_adds_a_timer_and_cancels_another)
 {
-    struct juggle *j = shared_alloc(sizeof *j);
+    struct juggle *j = shared_alloc_deferred(sizeof *j);
     struct run_report r;
     bool b_fired = false, c_fired = false;
 
@@ -248,11 +255,209 @@ Test(timers, a_callback_adds_a_timer_and_cancels_another)
                  "loop_cancel_timer(A) returned %d instead of -ENOENT: A was still in the heap "
                  "while its callback ran. Pop a timer out of the heap first, then call it.",
                  j->cancel_self_rc);
+    cr_assert_eq(j->live_in_a, 1, "[live-count] inside A's callback, loop->live_timers was %zu; "
+                 "expected 1 (B, still pending). A timer that is running is no longer pending: "
+                 "count it out before you call it, since the callback may read the count or "
+                 "depend on it (loop.h: the timers that will still fire).", j->live_in_a);
     cr_assert_gt(j->id_c, 0, "[add-failed] loop_add_timer from inside A's callback returned "
                  "%lld.", (long long)j->id_c);
     cr_assert(c_fired, "[added-lost] timer C, added from A's callback, never fired. A callback "
               "may add timers: the loop must keep going while any timer is pending.");
     cr_assert_eq(j->rec.n, 2, "[timer-twice] %ld callbacks ran; expected 2 (A, then C).",
                  j->rec.n);
-    shared_free(j, sizeof *j);
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- a cancel of a timer due in the same pass --------------------------------------------- */
+
+/* A, B, C and D are all due at 20 ms, added in that order, so one pass runs them all. A
+ * cancels C; C must not run although it was due when the pass began. */
+struct same_pass {
+    struct record rec;
+    int64_t id[4];
+    int cancel_rc;
+};
+
+static void on_same_pass(struct loop *l, void *arg)
+{
+    struct tag *tag = arg;
+    struct same_pass *sp = (struct same_pass *)tag->timers;
+
+    record_event(&sp->rec, l, tag->who);
+    if (tag->who == 0)
+        sp->cancel_rc = loop_cancel_timer(l, sp->id[2]);
+}
+
+Test(timers, a_timer_cancelled_by_a_callback_of_the_same_pass_never_fires)
+{
+    struct same_pass *sp = shared_alloc_deferred(sizeof *sp);
+    struct tag *tags = shared_alloc_deferred(4 * sizeof *tags);
+    const char *name = "ABCD";
+    struct run_report r;
+    char order[16] = "";
+
+    for (int i = 0; i < 4; i++) {
+        tags[i] = (struct tag){ (struct timers *)sp, i };
+        sp->id[i] = loop_add_timer(&loop, 20, on_same_pass, &tags[i]);
+        expect_done(sp->id[i], "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+        cr_assert_gt(sp->id[i], 0, "[add-failed] loop_add_timer(20 ms) returned %lld.",
+                     (long long)sp->id[i]);
+    }
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    for (long k = 0; k < sp->rec.n && k < 8; k++)
+        order[k] = name[sp->rec.who[k]];
+    for (long k = 0; k < sp->rec.n; k++) {
+        if (sp->rec.who[k] != 2)
+            continue;
+        cr_assert_eq(sp->cancel_rc, 0, "[cancel-same-pass] timers A, B, C and D were all due "
+                     "at 20 ms; A's callback cancelled C, but loop_cancel_timer returned %s and "
+                     "C ran anyway (the callbacks ran as %s): C was no longer in the heap when "
+                     "A ran, taken out with the other due timers before the first was called. "
+                     "Take out one timer, call it, then look at the heap again.",
+                     kit_errname(sp->cancel_rc), order);
+        cr_assert_fail("[cancel-same-pass] timers A, B, C and D were all due at 20 ms; A's "
+                       "callback cancelled C (loop_cancel_timer returned 0), but C ran anyway "
+                       "(the callbacks ran as %s). When a timer's turn comes, check its "
+                       "cancelled mark.", order);
+    }
+    expect_clean_return(&r, sp->rec.n, 3, "four 20 ms timers, the first cancels the third");
+    cr_assert_eq(sp->cancel_rc, 0, "[cancel] A's loop_cancel_timer(C) returned %s; C was "
+                 "pending, so it should return 0.", kit_errname(sp->cancel_rc));
+    cr_assert_str_eq(order, "ABD", "[timer-ties] four timers due at 20 ms, C cancelled by A: "
+                     "the callbacks ran as \"%s\"; expected \"ABD\" (equal deadlines fire "
+                     "in the order added).", order);
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- a callback slower than the gap to the next deadline ---------------------------------- */
+
+static void on_slow(struct loop *l, void *arg)
+{
+    struct timespec d = { 0, 40 * 1000 * 1000 };
+
+    on_timer(l, arg);
+    while (nanosleep(&d, &d) != 0)
+        continue;
+}
+
+Test(timers, a_slow_callback_makes_the_next_timers_due_at_once)
+{
+    struct run_report r;
+    int64_t id;
+
+    /* #0 at 10 ms takes 40 ms; #1 (20 ms) and #2 (30 ms) are overdue when it returns. */
+    tm->tag[0] = (struct tag){ tm, 0 };
+    tm->delay[0] = 10;
+    id = loop_add_timer(&loop, 10, on_slow, &tm->tag[0]);
+    expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+    tm->id[0] = id;
+    tm->n = 1;
+    add(20);
+    add(30);
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, tm->rec.n, 3, "a 10 ms timer whose callback takes 40 ms, then "
+                        "timers at 20 and 30 ms, overdue by then");
+    expect_deadline_order("a slow 10 ms timer, then 20 and 30 ms");
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- out of memory: heap_push reports it, and the heap is unchanged ----------------------- */
+
+extern long fail_reallocs; /* support.c: the next N calls of realloc() from the loop fail */
+
+Test(timers, a_timer_the_heap_has_no_room_for_is_refused_and_the_rest_still_fire)
+{
+    int64_t id;
+
+    /* 16 timers fill the heap's first allocation; the 17th needs a realloc, which fails. */
+    for (int i = 0; i < 16; i++)
+        add(i % 4 == 0 ? 20 : 10 + i);
+    fail_reallocs = 1;
+    id = loop_add_timer(&loop, 5, on_timer, &tm->tag[0]);
+    fail_reallocs = 0;
+    cr_assert_eq(id, -ENOMEM, "[out-of-memory] loop_add_timer returned %s when the heap could "
+                 "not grow (realloc failed); expected -ENOMEM. heap_push must pass on "
+                 "heap_reserve's error and leave the heap as it was.", kit_errname(id));
+    run_and_check("16 timers, then a 17th the heap had no room for");
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
+/* ---- timers added while the heap is part-emptied ------------------------------------------ */
+
+#define WAVE 300 /* timers added before the run; each of them adds one more when it fires */
+
+struct waves {
+    struct record rec;
+    uint32_t state;                /* the seeded generator the callbacks draw delays from */
+    uint64_t base;                 /* loop_now() before the first timer was added */
+    long n;                        /* timers added so far */
+    uint64_t deadline[2 * WAVE];   /* loop_now() at the add + the delay */
+    struct wtag {
+        struct waves *w;
+        int who;
+    } tag[2 * WAVE];
+};
+
+static void on_wave(struct loop *l, void *arg)
+{
+    struct wtag *tag = arg;
+    struct waves *w = tag->w;
+
+    record_event(&w->rec, l, tag->who);
+    if (tag->who < WAVE && w->n < 2 * WAVE) {
+        long i = w->n++;
+        long ms = (long)(kit_rand(&w->state) % 40);
+
+        w->tag[i] = (struct wtag){ w, (int)i };
+        w->deadline[i] = loop_now(l) + (uint64_t)ms;
+        if (loop_add_timer(l, ms, on_wave, &w->tag[i]) <= 0)
+            w->deadline[i] = 0; /* the count below tells */
+    }
+}
+
+Test(timers, timers_added_by_callbacks_among_pending_ones_keep_the_order)
+{
+    struct waves *w = shared_alloc_deferred(sizeof *w);
+    struct run_report r;
+
+    /* The heap is popped and pushed in turn, never sorted by construction: a sift that climbs
+     * to the wrong parent shows here, not when every push comes before every pop. */
+    w->state = kit_seed();
+    w->base = loop_now(&loop);
+    for (int i = 0; i < WAVE; i++) {
+        long ms = (long)(kit_rand(&w->state) % 60);
+        int64_t id;
+
+        w->tag[i] = (struct wtag){ w, i };
+        w->deadline[i] = loop_now(&loop) + (uint64_t)ms;
+        id = loop_add_timer(&loop, ms, on_wave, &w->tag[i]);
+        expect_done(id, "loop_add_timer", "timer_before (TODO 1) and heap_push (TODO 2)");
+        cr_assert_gt(id, 0, "[add-failed] loop_add_timer(%ld ms) returned %lld.", ms,
+                     (long long)id);
+        w->n++;
+    }
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    expect_clean_return(&r, w->rec.n, 2 * WAVE, "300 random timers, each adding one more");
+    cr_assert_eq(w->rec.n, 2 * WAVE, "[lost-timers] %ld of %d timers fired (seed %u).",
+                 w->rec.n, 2 * WAVE, kit_seed());
+    /* Timers that fire with the same loop_now() come from one pass (or from passes in the
+     * same ms, where the later one only holds timers added with a deadline of that very ms):
+     * they must come out in (deadline, order added) order. */
+    for (long k = 1; k < w->rec.n; k++) {
+        int a = w->rec.who[k - 1], b = w->rec.who[k];
+
+        if (w->rec.at[k] != w->rec.at[k - 1])
+            continue;
+        cr_assert(w->deadline[a] < w->deadline[b] || (w->deadline[a] == w->deadline[b] && a < b),
+                  "[timer-order] in one pass, timer #%d (due +%llu ms) fired after timer #%d "
+                  "(due +%llu ms), with timers added by callbacks between the pops (seed %u). "
+                  "Does heap_push climb to the real parent, (i - 1) / 2, and heap_pop sift "
+                  "down to the child that comes first?", b,
+                  (unsigned long long)(w->deadline[b] - w->base), a,
+                  (unsigned long long)(w->deadline[a] - w->base), kit_seed());
+    }
+    for (long k = 0; k < w->rec.n; k++)
+        cr_assert_geq(w->rec.at[k], w->deadline[w->rec.who[k]], "[timer-early] timer #%d ran "
+                      "before its deadline (seed %u).", w->rec.who[k], kit_seed());
+    kit_expect_no_leaks(PARENT_CODE);
 }

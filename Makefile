@@ -45,7 +45,7 @@ LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
 ifneq ($(LESSON_GOAL),)
 LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
 endif
-LESSON_ACTIONS := test run bench plot build build-tests
+LESSON_ACTIONS := test run bench plot build build-tests watch reset solution
 
 ifneq ($(LESSON),)
 LESSON_NAME := $(firstword $(filter $(LESSON)-%,$(LESSONS)))
@@ -130,7 +130,9 @@ LESSON_ENV := LESSON=$(LESSON) LESSON_NAME=$(LESSON_NAME) VARIANT=$(VARIANT) \
     BENCH_ARGS="$(BENCH_ARGS)" BENCH_REPEAT="$(BENCH_REPEAT)" TITLE="$(TITLE)" \
     PLOT_TITLE="$(PLOT_TITLE)" PLOT_XLABEL="$(PLOT_XLABEL)" PLOT_YLABEL="$(PLOT_YLABEL)" \
     PLOT_LOGX="$(PLOT_LOGX)" PLOT_LOGY="$(PLOT_LOGY)" BENCH_CSV="$(BENCH_CSV)" \
-    BENCH_PNG="$(BENCH_PNG)" FROM="$(FROM)" CC="$(CC)"
+    BENCH_PNG="$(BENCH_PNG)" FROM="$(FROM)" CC="$(CC)" \
+    EXERCISE="$(EXERCISE)" EXERCISE_PATHS="$(foreach f,$(EXERCISE),$(call exercise_path,$(f)))" \
+    LESSON_DIR=$(LESSON_DIR) ONLY="$(ONLY)"
 
 $(LESSON_GOAL):
 	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/lesson-info.sh)
@@ -145,6 +147,13 @@ bench: $(PROG) $(DELAYD)
 	@$(LESSON_ENV) harness/bench/bench.sh
 plot: $(DEPS_STAMP)
 	@$(LESSON_ENV) harness/plot/plot.sh
+# The work loop (harness/lesson/): re-test on save, the skeleton back, the reference once earned.
+watch: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+	@$(LESSON_ENV) harness/lesson/watch.sh
+reset:
+	@$(LESSON_ENV) harness/lesson/reset.sh
+solution:
+	@$(LESSON_ENV) harness/lesson/solution.sh
 else
 $(LESSON_ACTIONS):
 	@echo "Which lesson? Type it before the goal, for example: make lesson-01 $@" >&2

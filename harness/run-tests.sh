@@ -1,8 +1,33 @@
 #!/usr/bin/env bash
-# `make lesson-NN test`: run a lesson's tests against private servers and print, for each test,
-# whether it passed and, when not, the diagnostic. The full output is kept in a log.
+# `make lesson-NN test`, and each round of `make lesson-NN watch`: run a lesson's tests against
+# private servers and print, for each test, whether it passed and, when not, the diagnostic.
+# The test that failed first last time runs first, alone, and its verdict is shown as soon as
+# it is known; the others then run in parallel. ONLY=suite/test (or a glob) runs just those.
+# VIEW=watch prints watch mode's screen: the progress line, the first failure in full, the other
+# failures by name. The full output is kept in a log.
 set -uo pipefail
 . harness/lib.sh
+. harness/lesson/progress.sh
+
+VIEW=${VIEW:-full}
+JOBS=${KIT_JOBS:-4}
+read -r -a exercise_paths <<<"${EXERCISE_PATHS:-}"
+logdir=$(dirname "$TEST_BIN")
+log=$logdir/test.log
+tap=$logdir/test.tap
+failing_cache=$logdir/failing
+seen=$KIT_TMP/seen
+: >"$seen"
+trace() { if [ -n "${KIT_TRACE:-}" ]; then echo "$1 $(date +%s.%N)" >>"$KIT_TRACE"; fi; }
+render() { awk -v lesson="$LESSON" -v logfile="$log" -v seen="$seen" -f harness/lesson/render.awk "$@"; }
+records() { awk -v full=1 -f harness/tap.awk "$@"; }
+
+# ONLY may be written as Criterion's filter (suite/test, a glob), as TAP names it (suite::test)
+# or as this runner prints it ("suite: test name").
+only=${ONLY:-}
+if [ -n "$only" ]; then
+  only=${only//::/\/}; only=${only//: /\/}; only=${only// /_}
+fi
 
 case $VARIANT in
   student) what="your files in lessons/$LESSON_NAME/" ;;
@@ -10,57 +35,132 @@ case $VARIANT in
   solution-from*) what="the files in $FROM (any missing there from the reference solution)" ;;
   *) what="the files in $FROM (any missing there from your lessons/$LESSON_NAME/)" ;;
 esac
-logdir=$(dirname "$TEST_BIN")
-log=$logdir/test.log
-tap=$logdir/test.tap
-echo "lesson $LESSON ($TITLE): testing $what"
-kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
-rc=$?
+if [ "$VIEW" = full ]; then
+  echo "lesson $LESSON ($TITLE): testing $what${only:+, only the tests matching $only}"
+fi
 
-# One line a test, the diagnostic under each failure (harness/tap.awk reads the TAP report);
-# a diagnostic already shown is not repeated.
-awk -f harness/tap.awk "$tap" | awk -F'\t' '
-  {
-    shown = $2; gsub(/::/, ": ", shown); gsub(/_/, " ", shown)
-    printf "  %s  %s\n", $1 == "pass" ? "PASS" : "FAIL", shown
-    if ($1 == "pass") next
-    if ($1 == "timeout") d = "[timeout] it did not finish in time: something waits forever (a deadlock, or a loop that never ends)"
-    else if ($1 == "crash") d = "[crashed] the test process died before the test could report (a crash, a sanitizer error, or exit() in your code). The full log says where."
-    else d = $3
-    if (d in said) print "        (the same as above)"
-    else print "        " d
-    said[d] = 1
-  }'
+# The sanitizer's report in a log of one test: its error line, the frames in the kit's or the
+# student's code, its summary; lines joined by \037 for render.awk.
+crash_excerpt() {
+  grep -a -E '^==[0-9]+==ERROR|^SUMMARY: |runtime error:|^ +#[0-9]+ .* in .* (lessons|solutions|/tmp|\.\./)?[^ ]*\.c:[0-9]+' "$1" \
+    | grep -a -v -E 'libsanitizer|criterion|libc_start|sysdeps/' | head -n 8 | sed 's/^ *//' | paste -s -d $'\037'
+}
+
+tested=0; passing=0; synthesis=1; rc=0
+add_run() {   # add_run RC: fold one kit_run_tests into the totals
+  [ "$1" -ne 0 ] && rc=$1
+  [ "$SYNTHESIS" -eq 1 ] || synthesis=0
+  tested=$((tested + TESTED)); passing=$((passing + PASSING))
+}
+
+first=
+if [ -z "$only" ] && [ -s "$failing_cache" ]; then read -r first _ <"$failing_cache"; fi
+rm -f "$log".* "$tap".*
+shown_full=0
+crash=
+if [ -n "$first" ]; then
+  # Phase 1: the test that failed first last time, alone; its verdict goes on screen at once.
+  kit_run_tests "$TEST_BIN" "$log.1" --tap="$tap.1" --filter="$first" --jobs=1
+  add_run $?
+  if [ "$TESTED" -eq 0 ]; then
+    first=   # that test is gone (renamed): run them all
+  else
+    rec=$(records "$tap.1" | grep -v '^skip')
+    if [ "${rec%%$'\t'*}" != pass ]; then
+      crash=$(crash_excerpt "$log.1")
+      if [ "$VIEW" = full ]; then
+        render -v view=one -v crash="$crash" <<<"$rec"
+      else
+        printf '%s\n' "$rec" | render -v view=one -v crash="$crash" -v seen=/dev/null
+        echo "(it failed last time, so it ran first; running the other tests...)"
+      fi
+      shown_full=1
+      trace first-failure
+    elif [ "$VIEW" = full ]; then
+      render -v view=one <<<"$rec"
+    fi
+  fi
+fi
+filter=()
+if [ -n "$only" ]; then filter=(--filter="$only")
+elif [ -n "$first" ]; then filter=(--filter="!($first)")
+fi
+# Phase 2: the others (or ONLY's), in parallel.
+kit_run_tests "$TEST_BIN" "$log.2" --tap="$tap.2" "${filter[@]}" --jobs="$JOBS"
+add_run $?
+cat "$log".[12] >"$log" 2>/dev/null
+cat "$tap".[12] >"$tap" 2>/dev/null
+rm -f "$log".[12]
+failed=$((tested - passing))
+
+if [ -n "$only" ] && [ "$tested" -eq 0 ] && [ "$synthesis" -eq 1 ]; then
+  echo "ONLY=$ONLY matches none of lesson $LESSON's tests. They are (ONLY takes a name or a glob, in quotes):"
+  "$TEST_BIN" --list 2>/dev/null | awk '/^[^ │├└]/ { sub(/:.*/, ""); s = $0; next } { sub(/^[│├└─ ]+/, ""); print "  " s "/" $0 }'
+  exit 1
+fi
+
+if [ "$VIEW" = full ]; then
+  if [ -s "$tap.2" ]; then
+    records "$tap.2" | render -v view=full -v shownfull=$shown_full
+  fi
+  [ "$shown_full" -eq 1 ] || { [ "$failed" -gt 0 ] && trace first-failure; }
+else
+  # Watch: clear and redraw the screen now that the whole verdict is known.
+  [ -t 1 ] && printf '\033[H\033[2J\033[3J%s' "${WATCH_HEADER:-}"
+  bar=$(awk -v p="$passing" -v t="$tested" 'BEGIN { w = 30; k = t ? int(w * p / t + 0.5) : 0
+          s = ""; for (i = 0; i < w; i++) s = s (i < k ? "#" : "."); print s }')
+  echo "Progress: [$bar] $passing of $(plural "$tested" test) pass${only:+ (only $only)}"
+  trace verdict
+  if [ "$failed" -gt 0 ] && [ "$synthesis" -eq 1 ]; then
+    echo
+    records "$tap" | render -v view=watch -v crash="$crash" -v seen=/dev/null
+    [ "$shown_full" -eq 1 ] || trace first-failure
+  fi
+fi
+
 sanitizer=$(grep -a -m1 -E '^SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|runtime error:' "$log")
-[ -n "$sanitizer" ] && echo "The sanitizers reported (first of them): ${sanitizer#SUMMARY: }"
+if [ -n "$sanitizer" ] && [ "$VIEW" = full ]; then
+  echo "The sanitizers reported (the first report in $log): ${sanitizer#SUMMARY: }"
+fi
 
-passed=$PASSING
-failed=$((TESTED - PASSING))
-mkdir -p build/progress
-if [ "$SYNTHESIS" -ne 1 ]; then
+# Remember what failed (the first of them runs first next time) and, for the student's own
+# files, the verdict with a digest of the files it is about (make progress, make solution).
+if [ -z "$only" ] && [ "$synthesis" -eq 1 ]; then
+  records "$tap" | awk -F'\t' '$1 != "pass" && $1 != "skip" { n = $2; sub(/::/, "/", n); printf "%s ", n } END { print "" }' >"$failing_cache"
+  if [ "$VARIANT" = student ]; then
+    stale=
+    for p in "${exercise_paths[@]}"; do [ "$p" -nt "$TEST_BIN" ] && stale="$stale ${p##*/}"; done
+    if [ -n "$stale" ]; then
+      echo "(${stale# } changed while the tests ran: this verdict is for the version before, and is not recorded.)"
+    else
+      result=fail; [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && result=pass
+      progress_record "$LESSON" "$result" "$tested" "$passing" "$(cat "$failing_cache")" "${exercise_paths[@]}"
+    fi
+  fi
+fi
+
+if [ "$synthesis" -ne 1 ]; then
   echo "The test run itself did not finish (exit $rc). The full output is in $log:" >&2
   tail -n 20 "$log" >&2
-  [ "$VARIANT" = student ] && echo "fail $(date +%s)" >"build/progress/$LESSON"
   exit 1
 fi
 if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]; then
-  echo "All $TESTED tests passed."
-  [ "$VARIANT" = student ] && echo "pass $(date +%s)" >"build/progress/$LESSON"
-  if [ -n "${SPEEDUP_ARGS:-}" ] && [ -n "${BENCH_MODES:-}" ] && kit_start_server; then
-    read -r -a modes <<<"$BENCH_MODES"
-    read -r -a args <<<"$SPEEDUP_ARGS"
-    a=$("$PROG" --url "$SERVER_URL" --mode "${modes[0]}" "${args[@]}" 2>/dev/null)
-    b=$("$PROG" --url "$SERVER_URL" --mode "${modes[-1]}" "${args[@]}" 2>/dev/null)
-    awk -v a="$a" -v b="$b" -v m1="${modes[0]}" -v m2="${modes[-1]}" -v args="$SPEEDUP_ARGS" '
-      function get(row, k,   n, f, i, kv) { n = split(row, f, " "); for (i = 1; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == k) return kv[2] } return "" }
-      BEGIN { wa = get(a, "wall_s"); wb = get(b, "wall_s"); ta = get(a, "theory_s"); tb = get(b, "theory_s")
-              if (wa == "" || wb == "" || wb == 0 || tb == 0) exit
-              printf "Speedup (%s): %s %.3f s, %s %.3f s: %.1fx (ideal %.1fx).\n", args, m1, wa, m2, wb, wa / wb, ta / tb }'
-    echo "next: make lesson-$LESSON bench   (time the whole sweep and chart it)"
+  if [ "$VIEW" = full ]; then
+    if [ -n "$only" ]; then
+      echo "$(plural "$tested" test) run, all passed (only those matching $only; run without ONLY for the lesson's verdict)."
+    else
+      echo "All $tested tests passed."
+      trace verdict
+      harness/lesson/speedup.sh
+      echo "next: make lesson-$LESSON bench   (time the whole sweep and chart it)"
+      [ "$VARIANT" = student ] && echo "      make lesson-$LESSON solution   (the reference solution beside yours)"
+    fi
   fi
   exit 0
 fi
-echo "$passed of $TESTED tests passed, $failed failed. Full output: $log"
-[ "$VARIANT" = student ] && echo "fail $(date +%s)" >"build/progress/$LESSON"
-echo "Stuck? make hint-$LESSON shows the next hint; lessons/$LESSON_NAME/README.md lists the common mistakes."
+if [ "$VIEW" = full ]; then
+  echo "$passing of $(plural "$tested" test) passed, $failed failed${only:+ (only those matching $only)}. Full output: $log"
+  trace verdict
+  echo "Stuck? make hint-$LESSON shows the next hint; lessons/$LESSON_NAME/README.md lists the common mistakes."
+fi
 exit 1

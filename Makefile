@@ -1,18 +1,37 @@
-# The kit's one entry point. `make` with no goal prints the course map; the README lists every
-# workflow. Lessons plug in through lessons/NN-topic/lesson.mk (see harness/README.md), the
-# harness through harness/*/*.mk. Nothing here names a particular lesson.
+# The kit's one entry point. `make` with no goal prints the course map, `make help` every goal;
+# the README lists the workflows. Each component owns a make fragment, included below:
+#   harness/kit/kit.mk        test helpers every lesson links
+#   harness/delayd/delayd.mk  the bundled test server
+#   harness/aio/aio.mk        the coroutine runtime (and aio/benchmark/benchmark.mk, its benchmark)
+#   harness/lesson/lesson.mk  one lesson's pipeline: build, test, run, bench, plot
+# This file keeps the flags, the includes and the course-wide goals (scripts in harness/course/).
+# Nothing here names a particular lesson; harness/README.md is the contract.
 
 SHELL      := /bin/bash
-BUILD      := build
-CC         := gcc
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -MMD -MP
-SAN_FLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-OPT_FLAGS  := -O2
+BUILD      ?= build
+# The compiler is yours when you set CC (environment or command line); make's built-in `cc`
+# gives way to gcc.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+PKG_CONFIG ?= pkg-config
+# The asyncio side of `make benchmark`: Debian's python3 (which has aiohttp) unless you say.
+PYTHON     ?= $(firstword $(wildcard /usr/bin/python3) python3)
+CC_IS_CLANG := $(if $(findstring clang,$(CC) $(shell $(CC) --version 2>/dev/null | head -n 1)),1)
+# The kit's own flags. Valgrind 3.19 cannot read clang's default DWARF 5, hence -gdwarf-4.
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(if $(CC_IS_CLANG),-gdwarf-4) -MMD -MP
+# Yours (CPPFLAGS, CFLAGS) come after the kit's in every compile, through SAN_FLAGS and OPT_FLAGS;
+# LDFLAGS and LDLIBS join every link through KIT_LIBS (harness/kit/kit.mk).
+SAN_FLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined $(CPPFLAGS) $(CFLAGS)
+OPT_FLAGS  := -O2 $(CPPFLAGS) $(CFLAGS)
 KIT_INC    := -Iharness/kit
+AIO_INC    := -Iharness/aio
 KIT_SAN_LIB := $(BUILD)/kit/libkit-san.a
 KIT_OPT_LIB := $(BUILD)/kit/libkit-opt.a
 DELAYD     := $(BUILD)/bin/delayd
-DEPS_STAMP := $(BUILD)/.deps-ok
+# One stamp a compiler: `make CC=clang` installs clang the first time.
+DEPS_STAMP := $(BUILD)/.deps-ok-$(notdir $(firstword $(CC)))
 PORT       ?= 8080
 comma      := ,
 # `make V=1` shows whole compiler command lines.
@@ -21,155 +40,46 @@ Q :=
 else
 Q := @
 endif
+# Scripts find the build and the server here (the C tests too: harness/kit reads KIT_DELAYD).
+export BUILD
+export KIT_DELAYD := $(DELAYD)
 
 HARNESS_TESTS :=
 HARNESS_CHECK_TARGETS :=
 ALL_TARGETS :=
 LESSONS := $(sort $(patsubst lessons/%/lesson.mk,%,$(wildcard lessons/[0-9][0-9]-*/lesson.mk)))
 
-.DEFAULT_GOAL := help
+.DEFAULT_GOAL := map
 
-# ---- dependencies: installed once, then remembered in a stamp -------------------------------
-$(DEPS_STAMP): harness/deps.sh
-	@harness/deps.sh
+# shell_assignments(VARS): VAR='value' for each, quoted for the shell.
+shell_quote = '$(subst ','\'',$(1))'
+shell_assignments = $(foreach v,$(1),$(v)=$(call shell_quote,$($(v))))
+COURSE_VARS := BUILD DELAYD CC LESSONS HARNESS_TESTS HARNESS_CHECK_TARGETS
+
+# ---- dependencies: installed once a compiler, then remembered in a stamp ----------------------
+$(DEPS_STAMP): harness/course/deps.sh
+	@CC='$(CC)' harness/course/deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
 -include harness/kit/kit.mk
 -include harness/delayd/delayd.mk
 -include harness/aio/aio.mk
--include harness/benchmark/benchmark.mk
+-include harness/aio/benchmark/benchmark.mk
+include harness/lesson/lesson.mk
 
-# ---- one lesson: `make lesson-NN GOAL`, or LESSON=NN ------------------------------------------
-LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
-ifneq ($(LESSON_GOAL),)
-LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
-endif
-LESSON_ACTIONS := test run bench plot build build-tests watch reset solution
+# ---- course-wide goals --------------------------------------------------------------------------
+map:
+	@harness/course/course-map.sh $(LESSONS)
 
-ifneq ($(LESSON),)
-LESSON_NAME := $(firstword $(filter $(LESSON)-%,$(LESSONS)))
-ifeq ($(LESSON_NAME),)
-$(error There is no lesson $(LESSON). The lessons are: $(LESSONS))
-endif
-LESSON_DIR := lessons/$(LESSON_NAME)
-EXERCISE :=
-GIVEN :=
-MAIN :=
-TESTS :=
-PKGS :=
-USES_AIO :=
-LDWRAP :=
-POINTS :=
-BENCH_REPEAT := 3
-include $(LESSON_DIR)/lesson.mk
-
-# Where the exercise files come from: FROM first, then the solution or the student's copy.
-ifeq ($(SOLUTION),1)
-SRC_DIR := solutions/$(LESSON_NAME)
-VARIANT := solution
-else
-SRC_DIR := $(LESSON_DIR)
-VARIANT := student
-endif
-ifneq ($(FROM),)
-ifeq ($(wildcard $(FROM)/.),)
-$(error FROM=$(FROM) is not a folder)
-endif
-VARIANT := $(VARIANT)-from$(subst /,_,$(abspath $(FROM)))
-endif
-VDIR := $(BUILD)/$(LESSON_NAME)/$(VARIANT)
-exercise_path = $(firstword $(wildcard $(if $(FROM),$(FROM)/$(1)) $(SRC_DIR)/$(1)) $(SRC_DIR)/$(1))
-
-# The given files and tests do not change with FROM, so a FROM build reuses the objects of the
-# variant beneath it (which makes checking a dozen mistakes quick), unless FROM brings headers.
-SHARED_DIR := $(BUILD)/$(LESSON_NAME)/$(if $(filter 1,$(SOLUTION)),solution,student)
-SHARED_INC := -I$(SRC_DIR) -I$(LESSON_DIR)
-ifneq ($(and $(FROM),$(wildcard $(FROM)/*.h)),)
-SHARED_DIR := $(VDIR)
-SHARED_INC := -I$(FROM) $(SHARED_INC)
-endif
-
-LESSON_PKG_CFLAGS = $(if $(PKGS),$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-LESSON_PKG_LIBS = $(if $(PKGS),$(shell pkg-config --libs $(PKGS) 2>/dev/null))
-LESSON_CFLAGS = $(CFLAGS_BASE) $(KIT_INC) $(if $(USES_AIO),-Iharness/aio) $(LESSON_PKG_CFLAGS)
-LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
-LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)
-LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pthread
-
-# compile_rule(DIR, FLAVOUR, FLAGS, INCLUDES, SOURCE-NAME, SOURCE-PATH)
-define compile_rule
-$(1)/$(2)/$(basename $(5)).o: $(6) | $(DEPS_STAMP)
-	@mkdir -p $$(@D)
-	@$(if $(Q),echo "  CC    $$<  ($(2))")
-	$(Q)$$(CC) $(4) $$(LESSON_CFLAGS) $(3) -c $$< -o $$@ || { echo "$$< does not compile \
-	(warnings count as errors here). Fix the first message above, then run make again." >&2; exit 1; }
-endef
-EXERCISE_INC := $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR)
-$(foreach f,$(EXERCISE),$(foreach fl,san opt,$(eval $(call compile_rule,$(VDIR),$(fl),$$($(if $(filter san,$(fl)),SAN,OPT)_FLAGS),$(EXERCISE_INC),$(f),$(call exercise_path,$(f))))))
-$(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(foreach fl,san opt,$(eval $(call compile_rule,$(SHARED_DIR),$(fl),$$($(if $(filter san,$(fl)),SAN,OPT)_FLAGS),$(SHARED_INC),$(f),$(LESSON_DIR)/$(f)))))
--include $(shell find $(VDIR) $(SHARED_DIR) -name '*.d' 2>/dev/null)
-
-objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2)))) \
-       $(addprefix $(SHARED_DIR)/$(1)/,$(addsuffix .o,$(basename $(3))))
-TEST_BIN := $(VDIR)/san/test-runner
-PROG := $(VDIR)/opt/prog
-
-$(TEST_BIN): $(call objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
-	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
-
-$(PROG): $(call objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
-	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $^ -o $@ $(LESSON_LDLIBS)
-
-LESSON_ENV := LESSON=$(LESSON) LESSON_NAME=$(LESSON_NAME) VARIANT=$(VARIANT) \
-    KIT_DELAYD=$(DELAYD) PROG=$(PROG) TEST_BIN=$(TEST_BIN) \
-    SPEEDUP_ARGS="$(SPEEDUP_ARGS)" RUN_ARGS="$(RUN_ARGS)" \
-    BENCH_MODES="$(BENCH_MODES)" BENCH_X="$(BENCH_X)" BENCH_POINTS="$(BENCH_POINTS)" \
-    BENCH_ARGS="$(BENCH_ARGS)" BENCH_REPEAT="$(BENCH_REPEAT)" TITLE="$(TITLE)" \
-    PLOT_TITLE="$(PLOT_TITLE)" PLOT_XLABEL="$(PLOT_XLABEL)" PLOT_YLABEL="$(PLOT_YLABEL)" \
-    PLOT_LOGX="$(PLOT_LOGX)" PLOT_LOGY="$(PLOT_LOGY)" BENCH_CSV="$(BENCH_CSV)" \
-    BENCH_PNG="$(BENCH_PNG)" FROM="$(FROM)" CC="$(CC)" \
-    EXERCISE="$(EXERCISE)" EXERCISE_PATHS="$(foreach f,$(EXERCISE),$(call exercise_path,$(f)))" \
-    LESSON_DIR=$(LESSON_DIR) ONLY="$(ONLY)"
-
-$(LESSON_GOAL):
-	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/lesson-info.sh)
-
-build: $(TEST_BIN) $(PROG) $(DELAYD)
-build-tests: $(TEST_BIN) $(DELAYD)
-test: $(TEST_BIN) $(PROG) $(DELAYD)
-	@$(LESSON_ENV) harness/run-tests.sh
-run: $(PROG) $(DELAYD)
-	@$(LESSON_ENV) harness/bench/run-once.sh $(RUN_ARGS) $(ARGS)
-bench: $(PROG) $(DELAYD)
-	@$(LESSON_ENV) harness/bench/bench.sh
-plot: $(DEPS_STAMP)
-	@$(LESSON_ENV) harness/plot/plot.sh
-# The work loop (harness/lesson/): re-test on save, the skeleton back, the reference once earned.
-watch: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
-	@$(LESSON_ENV) harness/lesson/watch.sh
-reset:
-	@$(LESSON_ENV) harness/lesson/reset.sh
-solution:
-	@$(LESSON_ENV) harness/lesson/solution.sh
-else
-$(LESSON_ACTIONS):
-	@echo "Which lesson? Type it before the goal, for example: make lesson-01 $@" >&2
-	@echo "The lessons are: $(LESSONS)" >&2
-	@exit 2
-endif
-
-# ---- course-wide workflows ------------------------------------------------------------------
 help:
-	@harness/course-map.sh $(LESSONS)
+	@harness/course/course-map.sh --help $(LESSONS)
 
 progress:
-	@harness/course-map.sh --progress $(LESSONS)
+	@harness/course/course-map.sh --progress $(LESSONS)
 
 hint-%:
-	@harness/hint.sh $* $(LESSONS)
+	@harness/course/hint.sh $* $(LESSONS)
 
 server: $(DELAYD)
 	@echo "Ctrl+C stops it."
@@ -187,20 +97,21 @@ plots: $(DEPS_STAMP)
 	@for l in $(LESSONS); do n=$${l%%-*}; \
 	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
 
-# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/grade.sh).
+# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh).
 grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
-	@harness/grade.sh $(SUBMISSIONS)
+	@harness/course/grade.sh $(SUBMISSIONS)
 
 check: $(DEPS_STAMP)
-	@harness/check.sh
+	@harness/course/check.sh
+
+# The metadata scripts read (harness/lib.sh's kit_vars): the course's, and with lesson-NN the
+# lesson's, as shell assignments.
+vars:
+	@printf '%s\n' $(foreach v,$(COURSE_VARS) $(LESSON_VARS),$(call shell_quote,$(v)=$(call shell_quote,$($(v)))))
 
 all: $(ALL_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: help deps all clean check demo grade plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
-
-# `make print-VAR` shows a variable (the self-test reads the harness lists this way).
-print-%:
-	@echo $($*)
+.PHONY: map help deps all clean check demo grade plots progress server vars

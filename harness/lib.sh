@@ -1,35 +1,75 @@
-# Shell helpers shared by the harness scripts (sourced, not run): a private delayd, and running
-# a Criterion test binary with its outcome counted.
+# Shell helpers shared by the harness scripts (sourced, not run): a private delayd, a lesson's
+# metadata, a program's key=value row, and running a Criterion test binary with its outcome
+# counted. Every path comes from the environment (make exports BUILD and KIT_DELAYD), so
+# `make BUILD=dir ...` works for every script.
 
-KIT_DELAYD=${KIT_DELAYD:-build/bin/delayd}
+BUILD=${BUILD:-build}
+KIT_DELAYD=${KIT_DELAYD:-$BUILD/bin/delayd}
 KIT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kit.XXXXXX")
 SERVER_PID=
 SERVER_URL=
 
-kit_cleanup() {
+# kit_stop_server: stop the server kit_start_server started, if any.
+kit_stop_server() {
   if [ -n "$SERVER_PID" ]; then
     kill "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=
   fi
+}
+
+kit_cleanup() {
+  kit_stop_server
   rm -rf "$KIT_TMP"
 }
 trap kit_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# kit_start_server [delayd flags...]: start a private server on a free port; sets SERVER_URL.
+# kit_start_server [delayd flags...]: start a private delayd on a free port of 127.0.0.1 and wait
+# (up to 5 s) until it says where it listens. Sets SERVER_URL and SERVER_PID; kit_cleanup (on
+# exit) stops it. The server's output is in $KIT_TMP/server.out and server.err.
 kit_start_server() {
   "$KIT_DELAYD" --host 127.0.0.1 --port 0 "$@" >"$KIT_TMP/server.out" 2>"$KIT_TMP/server.err" &
   SERVER_PID=$!
+  SERVER_URL=
   for _ in $(seq 100); do
-    SERVER_URL=$(grep -o 'http://[0-9.:]*' "$KIT_TMP/server.out" 2>/dev/null | head -n 1)
+    SERVER_URL=$(sed -n '1s|^delayd listening on \(http://[0-9.]*:[0-9]*\).*|\1|p' "$KIT_TMP/server.out" 2>/dev/null)
     [ -n "$SERVER_URL" ] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.05
   done
-  echo "kit: the test server ($KIT_DELAYD) did not start:" >&2
-  cat "$KIT_TMP/server.err" >&2
+  echo "[server-not-started] the test server $KIT_DELAYD did not say where it listens within 5 s;" \
+       "its output follows. Was it built (make $KIT_DELAYD)?" >&2
+  cat "$KIT_TMP/server.out" "$KIT_TMP/server.err" >&2
+  kit_stop_server
   return 1
+}
+
+# kit_field KEY ROW: print the value of KEY in a program's row of key=value pairs ("mode=conc
+# n=8 wall_s=0.2 ..."); returns 1, printing nothing, when the row has no KEY.
+kit_field() {
+  local pair pairs
+  read -r -a pairs <<<"$2"
+  for pair in "${pairs[@]}"; do
+    if [ "${pair%%=*}" = "$1" ]; then
+      printf '%s\n' "${pair#*=}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# kit_vars [NN] [make variables...]: load the course's metadata (BUILD, DELAYD, LESSONS,
+# HARNESS_TESTS, ...) and, given a lesson number, that lesson's (TITLE, EXERCISE, TEST_BIN,
+# POINTS, ...) into this shell, from `make vars` (harness/README.md lists them).
+kit_vars() {
+  local out goal=()
+  if [ $# -gt 0 ] && [[ $1 != *=* ]]; then
+    goal=("lesson-$1")
+    shift
+  fi
+  out=$(make -s --no-print-directory "${goal[@]}" "$@" vars) || return 1
+  eval "$out"
 }
 
 # kit_run_tests BIN LOG [criterion flags...]: run a test binary with an overall time limit,
@@ -52,6 +92,16 @@ kit_run_tests() {
   fi
   TIMEDOUT=$(grep -ac 'Timed out' "$log")
   return $rc
+}
+
+# kit_verdicts FORMAT TAP [TESTS]: each test's verdict from a Criterion TAP report, worded by
+# harness/lesson/tap.awk (FORMAT tsv: STATUS, SUITE::TEST and the diagnostic, tab-separated;
+# report: the lines `make lesson-NN test` prints). TESTS (suite::test names, blank-separated)
+# adds the tests the report lacks, as crashes.
+kit_verdicts() {
+  local tap=$2
+  [ -f "$tap" ] || tap=/dev/null
+  awk -v format="$1" -v tests="${3:-}" -f harness/lesson/tap.awk "$tap"
 }
 
 # kit_machine: one line naming the machine, for the headers of result files.

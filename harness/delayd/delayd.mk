@@ -10,11 +10,12 @@ DELAYD_TOBJS := $(patsubst $(DELAYD_DIR)/tests/%.c,$(BUILD)/delayd/tests.d/%.o,$
 DELAYD_TEST  := $(BUILD)/delayd/tests
 
 # Recursive (=) so pkg-config runs only when a recipe needs it, after the deps are installed.
-DELAYD_CFLAGS  = $(CFLAGS_BASE) $(OPT_FLAGS) -pthread $(shell pkg-config --cflags libmicrohttpd jansson)
-DELAYD_LIBS    = $(shell pkg-config --libs libmicrohttpd jansson) -pthread
-DELAYD_TCFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(KIT_INC) -I$(DELAYD_DIR) -pthread \
-                 $(shell pkg-config --cflags criterion libcurl jansson)
-DELAYD_TLIBS   = $(shell pkg-config --libs criterion libcurl jansson) -pthread
+# The user's flags come last: in OPT_FLAGS and SAN_FLAGS (compile), LDFLAGS and LDLIBS (link).
+DELAYD_CFLAGS  = $(CFLAGS_BASE) -pthread $(shell $(PKG_CONFIG) --cflags libmicrohttpd jansson) $(OPT_FLAGS)
+DELAYD_LIBS    = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs libmicrohttpd jansson) -pthread $(LDLIBS)
+DELAYD_TCFLAGS = $(CFLAGS_BASE) $(KIT_INC) -I$(DELAYD_DIR) -pthread \
+                 $(shell $(PKG_CONFIG) --cflags criterion libcurl jansson) $(SAN_FLAGS)
+DELAYD_TLIBS   = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs criterion libcurl jansson) -pthread $(LDLIBS)
 
 $(BUILD)/delayd/%.o: $(DELAYD_DIR)/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -1,21 +1,24 @@
 # kit: the helpers every lesson's tests and programs link (harness/kit/kit.h).
-# Recursive (=) so pkg-config runs when a recipe needs it, after harness/deps.sh has run.
-KIT_CFLAGS = $(CFLAGS_BASE) $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
-KIT_LIBS   = $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+# Recursive (=) so pkg-config runs when a recipe needs it, after the dependencies are installed.
+# KIT_LIBS is in every link of the kit, so it carries the user's LDFLAGS and LDLIBS.
+KIT_CFLAGS = $(CFLAGS_BASE) $(shell $(PKG_CONFIG) --cflags libcurl jansson 2>/dev/null)
+KIT_LIBS   = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs libcurl jansson 2>/dev/null) $(LDLIBS)
 
 $(BUILD)/kit/san/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(KIT_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<  (san)")
+	$(Q)$(CC) $(KIT_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/kit/opt/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(KIT_CFLAGS) $(OPT_FLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<  (opt)")
+	$(Q)$(CC) $(KIT_CFLAGS) $(OPT_FLAGS) -c $< -o $@
 
 $(KIT_SAN_LIB): $(BUILD)/kit/san/kit.o
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(KIT_OPT_LIB): $(BUILD)/kit/opt/kit.o
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 ALL_TARGETS += $(KIT_SAN_LIB) $(KIT_OPT_LIB)
 -include $(BUILD)/kit/san/kit.d $(BUILD)/kit/opt/kit.d

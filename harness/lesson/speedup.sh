@@ -9,8 +9,7 @@ read -r -a modes <<<"$BENCH_MODES"
 read -r -a args <<<"$SPEEDUP_ARGS"
 a=$("$PROG" --url "$SERVER_URL" --mode "${modes[0]}" "${args[@]}" 2>/dev/null)
 b=$("$PROG" --url "$SERVER_URL" --mode "${modes[-1]}" "${args[@]}" 2>/dev/null)
-awk -v a="$a" -v b="$b" -v m1="${modes[0]}" -v m2="${modes[-1]}" -v args="$SPEEDUP_ARGS" '
-  function get(row, k,   n, f, i, kv) { n = split(row, f, " "); for (i = 1; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == k) return kv[2] } return "" }
-  BEGIN { wa = get(a, "wall_s"); wb = get(b, "wall_s"); ta = get(a, "theory_s"); tb = get(b, "theory_s")
-          if (wa == "" || wb == "" || wb == 0 || tb == 0) exit
+wa=$(kit_field wall_s "$a") wb=$(kit_field wall_s "$b") ta=$(kit_field theory_s "$a") tb=$(kit_field theory_s "$b")
+awk -v wa="$wa" -v wb="$wb" -v ta="$ta" -v tb="$tb" -v m1="${modes[0]}" -v m2="${modes[-1]}" -v args="$SPEEDUP_ARGS" '
+  BEGIN { if (wa == "" || wb == "" || wb == 0 || tb == 0) exit
           printf "Speedup (%s): %s %.3f s, %s %.3f s: %.1fx (ideal %.1fx).\n", args, m1, wa, m2, wb, wa / wb, ta / tb }'

@@ -1,20 +1,10 @@
-# Lesson 03 metadata, read by the top Makefile (see harness/README.md).
-TITLE        := Tasks
-EXERCISE     := downloads.c job.c
-GIVEN        := sequential.c job_base.c
-MAIN         := main.c
-TESTS        := tests/test_downloads.c tests/test_job.c
-USES_AIO     := 1
-LDWRAP       := aio_yield
-RUN_ARGS     := --mode tasks --n 10 --delay 100
-BENCH_MODES  := await tasks
-BENCH_X      := n
-BENCH_POINTS := 1 2 4 8 16 32 64
-BENCH_ARGS   := --delay 100
-BENCH_REPEAT := 3
-SPEEDUP_ARGS := --n 16 --delay 100
-PLOT_TITLE   := Lesson 03: N downloads of 100 ms, awaited one by one vs spawned as tasks
-PLOT_XLABEL  := downloads (N)
-PLOT_YLABEL  := wall time (s)
-PLOT_LOGX    := 1
-PLOT_LOGY    := 1
+# Lesson 03: only what differs from the defaults (harness/README.md, "lesson.mk").
+TITLE       := Tasks
+EXERCISE    := downloads.c job.c
+GIVEN       := sequential.c job_base.c
+USES_AIO    := 1
+LDWRAP      := aio_yield
+BENCH_MODES := await tasks
+BENCH_ARGS  := --delay 100
+PLOT_TITLE  := Lesson 03: N downloads of 100 ms, awaited one by one vs spawned as tasks
+PLOT_XLABEL := downloads (N)

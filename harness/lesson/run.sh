@@ -10,12 +10,12 @@ echo "running: $PROG --url $SERVER_URL $*"
 row=$("$PROG" --url "$SERVER_URL" "$@")
 rc=$?
 if [ $rc -ne 0 ] || [ -z "$row" ]; then
-  echo "the lesson program failed (exit $rc)${row:+; it printed: $row}" >&2
+  echo "[program-failed] the lesson program ended with exit $rc${row:+ and printed: $row}; it should print one row of key=value pairs. Its messages are above." >&2
   exit 1
 fi
 echo "$row"
-awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-     END { printf "took %.3f s of wall time and %.3f s of CPU; theory says %.3f s", v["wall_s"], v["cpu_s"], v["theory_s"];
-           if ("peak" in v) printf "; the server saw at most %s requests in flight at once", v["peak"];
-           print "." }' <<<"$row"
+peak=$(kit_field peak "$row")
+LC_ALL=C printf 'took %.3f s of wall time and %.3f s of CPU; theory says %.3f s%s.\n' \
+  "$(kit_field wall_s "$row")" "$(kit_field cpu_s "$row")" "$(kit_field theory_s "$row")" \
+  "${peak:+; the server saw at most $peak requests in flight at once}"
 echo "next: make lesson-$LESSON bench   (the whole sweep, timed, and its chart)"

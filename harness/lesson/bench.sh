@@ -10,7 +10,7 @@ read -r -a modes <<<"$BENCH_MODES"
 read -r -a points <<<"$BENCH_POINTS"
 read -r -a fixed <<<"$BENCH_ARGS"
 repeat=${BENCH_REPEAT:-3}
-csv=${BENCH_CSV:-plots/data/lesson-$LESSON.csv}
+csv=$BENCH_CSV
 mkdir -p "$(dirname "$csv")"
 
 # median_min_max: read numbers, one a line; print "median min max".
@@ -21,16 +21,11 @@ median_min_max() {
     printf "%.4f %.4f %.4f\n", m, v[1], v[NR] }'
 }
 
-# field KEY ROW: the value of KEY in a key=value row.
-field() {
-  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
-}
-
 kit_start_server || exit 1
 {
   echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point, median min max"
   echo "# machine: $(kit_machine)"
-  echo "# compiler: $(${CC:-gcc} --version | head -n 1)"
+  echo "# compiler: $(${CC:-cc} --version | head -n 1)"
   echo "# commit: $(kit_commit)"
   echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "# fixed: ${BENCH_ARGS}"
@@ -44,15 +39,15 @@ for x in "${points[@]}"; do
   for ((r = 1; r <= repeat; r++)); do
     for mode in "${modes[@]}"; do   # modes interleaved, so a noisy moment hits them alike
       row=$("$PROG" --url "$SERVER_URL" --mode "$mode" "--$BENCH_X" "$x" "${fixed[@]}" 2>"$KIT_TMP/err")
-      if [ $? -ne 0 ] || [ -z "$(field wall_s "$row")" ]; then
+      if [ $? -ne 0 ] || ! kit_field wall_s "$row" >/dev/null; then
         echo "  $mode $BENCH_X=$x run $r failed: $(tail -n 2 "$KIT_TMP/err" | tr '\n' ' ')" >&2
         failures=$((failures + 1))
         continue
       fi
-      walls[$mode]+="$(field wall_s "$row")"$'\n'
-      cpus[$mode]+="$(field cpu_s "$row")"$'\n'
-      peaks[$mode]+="$(field peak "$row")"$'\n'
-      theory[$mode]=$(field theory_s "$row")
+      walls[$mode]+="$(kit_field wall_s "$row")"$'\n'
+      cpus[$mode]+="$(kit_field cpu_s "$row")"$'\n'
+      peaks[$mode]+="$(kit_field peak "$row")"$'\n'
+      theory[$mode]=$(kit_field theory_s "$row")
     done
   done
   for mode in "${modes[@]}"; do
@@ -69,7 +64,7 @@ done
 kit_cleanup
 trap - EXIT
 
-harness/bench/table.sh "$csv"
+harness/lesson/table.sh "$csv"
 echo "data: $csv"
 [ $failures -eq 0 ] || echo "$failures run(s) failed; their points are missing from the data." >&2
-BENCH_CSV=$csv harness/plot/plot.sh
+BENCH_CSV=$csv harness/lesson/plot.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Self-test of the lesson timing harness (bench.sh, table.sh, plot.sh), run by `make check`.
+# Self-test of the lesson pipeline's timing half (bench.sh, table.sh, plot.sh), run by `make check`.
 # A stand-in lesson program answers instantly with made-up timings, and fails on purpose at one
 # point, so the test is quick and proves that a failed run is reported and the rest is kept.
 set -uo pipefail
@@ -21,7 +21,7 @@ fail() { echo "[bench-selftest] $*" >&2; exit 1; }
 
 LESSON=00 TITLE="self-test" VARIANT=solution PROG="$out/prog" BENCH_MODES="a b" BENCH_X=n \
   BENCH_POINTS="1 2 3 4" BENCH_ARGS="--delay 100" BENCH_REPEAT=3 BENCH_CSV="$out/data.csv" \
-  BENCH_PNG="$out/chart.png" PLOT_LOGX=1 PLOT_LOGY=1 harness/bench/bench.sh >"$out/log" 2>&1 \
+  BENCH_PNG="$out/chart.png" PLOT_LOGX=1 PLOT_LOGY=1 harness/lesson/bench.sh >"$out/log" 2>&1 \
   || { cat "$out/log"; fail "bench.sh failed"; }
 
 csv=$out/data.csv

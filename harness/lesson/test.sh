@@ -4,7 +4,8 @@
 # The test that failed first last time runs first, alone, and its verdict is shown as soon as
 # it is known; the others then run in parallel. ONLY=suite/test (or a glob) runs just those.
 # VIEW=watch prints watch mode's screen: the progress line, the first failure in full, the other
-# failures by name. The full output is kept in a log.
+# failures by name. The full output is kept in a log. The lesson's variables come from
+# harness/lesson/lesson.mk, in the environment.
 set -uo pipefail
 . harness/lib.sh
 . harness/lesson/progress.sh
@@ -19,8 +20,9 @@ failing_cache=$logdir/failing
 seen=$KIT_TMP/seen
 : >"$seen"
 trace() { if [ -n "${KIT_TRACE:-}" ]; then echo "$1 $(date +%s.%N)" >>"$KIT_TRACE"; fi; }
-render() { awk -v lesson="$LESSON" -v logfile="$log" -v seen="$seen" -f harness/lesson/render.awk "$@"; }
-records() { awk -v full=1 -f harness/tap.awk "$@"; }
+# render TAP... [awk variables]: the report lines (harness/lesson/tap.awk words every verdict).
+render() { local t=$1; shift; awk -v format=report -v lesson="$LESSON" -v logfile="$log" -v seen="$seen" "$@" -f harness/lesson/tap.awk "$t"; }
+records() { awk -v format=full -f harness/lesson/tap.awk "$@"; }
 
 # ONLY may be written as Criterion's filter (suite/test, a glob), as TAP names it (suite::test)
 # or as this runner prints it ("suite: test name").
@@ -40,7 +42,7 @@ if [ "$VIEW" = full ]; then
 fi
 
 # The sanitizer's report in a log of one test: its error line, the frames in the kit's or the
-# student's code, its summary; lines joined by \037 for render.awk.
+# student's code, its summary; lines joined by \037 for tap.awk.
 crash_excerpt() {
   grep -a -E '^==[0-9]+==ERROR|^SUMMARY: |runtime error:|^ +#[0-9]+ .* in .* (lessons|solutions|/tmp|\.\./)?[^ ]*\.c:[0-9]+' "$1" \
     | grep -a -v -E 'libsanitizer|criterion|libc_start|sysdeps/' | head -n 8 | sed 's/^ *//' | paste -s -d $'\037'
@@ -68,16 +70,12 @@ if [ -n "$first" ]; then
     rec=$(records "$tap.1" | grep -v '^skip')
     if [ "${rec%%$'\t'*}" != pass ]; then
       crash=$(crash_excerpt "$log.1")
-      if [ "$VIEW" = full ]; then
-        render -v view=one -v crash="$crash" <<<"$rec"
-      else
-        printf '%s\n' "$rec" | render -v view=one -v crash="$crash" -v seen=/dev/null
-        echo "(it failed last time, so it ran first; running the other tests...)"
-      fi
+      render "$tap.1" -v view=one -v crash="$crash"
+      [ "$VIEW" = full ] || echo "(it failed last time, so it ran first; running the other tests...)"
       shown_full=1
       trace first-failure
     elif [ "$VIEW" = full ]; then
-      render -v view=one <<<"$rec"
+      render "$tap.1" -v view=one
     fi
   fi
 fi
@@ -101,7 +99,7 @@ fi
 
 if [ "$VIEW" = full ]; then
   if [ -s "$tap.2" ]; then
-    records "$tap.2" | render -v view=full -v shownfull=$shown_full
+    render "$tap.2" -v shownfull=$shown_full
   fi
   [ "$shown_full" -eq 1 ] || { [ "$failed" -gt 0 ] && trace first-failure; }
 else
@@ -113,7 +111,8 @@ else
   trace verdict
   if [ "$failed" -gt 0 ] && [ "$synthesis" -eq 1 ]; then
     echo
-    records "$tap" | render -v view=watch -v crash="$crash" -v seen=/dev/null
+    : >"$seen"
+    render "$tap" -v view=watch -v crash="$crash"
     [ "$shown_full" -eq 1 ] || trace first-failure
   fi
 fi

@@ -25,7 +25,7 @@ int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *res
 C
 printf 'int fetch_sequential(void) { return nope }\n' >"$class/subs/broken/01-sync-vs-async/fetch.c"
 
-GRADES=$grades GRADE_LESSONS=01 harness/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
+GRADES=$grades GRADE_LESSONS=01 harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
 expect() {   # expect STUDENT SCORE
   grep -qx "$1,$2,$2" "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
   local s=${2%%/*}

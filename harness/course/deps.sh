@@ -15,6 +15,8 @@ packages=(
   patch                 # applies the known-mistake patches in make check
   python3-aiohttp       # the asyncio side of make benchmark
 )
+# CC=clang (make check CC=clang, the CI's second compiler): clang, only when asked for.
+case ${CC:-} in *clang*) command -v "${CC%% *}" >/dev/null 2>&1 || packages+=(clang) ;; esac
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

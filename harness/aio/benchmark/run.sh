@@ -6,13 +6,14 @@ set -u
 
 usage() {
     cat <<'EOF'
-usage: harness/benchmark/run.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
-                                [--bin DIR] [--delayd PATH]
+usage: harness/aio/benchmark/run.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
+                                    [--bin DIR] [--delayd PATH] [--python PATH]
   --quick    tiny sizes and one run each (the self-test; numbers mean nothing)
   --only     run these benchmarks only; other rows of an existing CSV are kept
   --out      where benchmark.png/.svg and data/benchmark.csv go (default: plots)
-  --bin      where bench_aio and bench_curl were built (default: build/benchmark)
-  --delayd   the server binary (default: build/bin/delayd)
+  --bin      where bench_aio and bench_curl were built (default: $BUILD/benchmark)
+  --delayd   the server binary (default: $BUILD/bin/delayd)
+  --python   the interpreter for the asyncio side, with aiohttp (default: /usr/bin/python3)
 EOF
 }
 
@@ -20,8 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 quick=0
 only=""
 out=plots
-bin=build/benchmark
-delayd=build/bin/delayd
+bin=${BUILD:-build}/benchmark
+delayd=${BUILD:-build}/bin/delayd
 python=/usr/bin/python3 # Debian's python3: the pyenv one first in PATH has no aiohttp
 
 while [ $# -gt 0 ]; do
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:-}; shift ;;
     --bin) bin=${2:-}; shift ;;
     --delayd) delayd=${2:-}; shift ;;
+    --python) python=${2:-}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -137,35 +139,15 @@ fi
 # 1,000 concurrent connections need ~2,000 descriptors between client and server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-# ---- the server: one delayd for the whole run, stopped on any exit --------------------------
+# ---- the server: one delayd for the whole run, stopped on any exit (harness/lib.sh) ----------
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/benchmark.XXXXXX")
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+KIT_DELAYD=$delayd
+. "$here/../../lib.sh"
 trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
-
-"$delayd" --host 127.0.0.1 --port 0 >"$work/delayd.out" 2>"$work/delayd.err" &
-server_pid=$!
-base=""
-for _ in $(seq 50); do
-    base=$(sed -n '1s|^delayd listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' \
-        "$work/delayd.out" 2>/dev/null)
-    [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$base" ]; then
-    echo "run.sh: delayd did not say where it listens within 5 s:" >&2
-    cat "$work/delayd.out" "$work/delayd.err" >&2
-    exit 1
-fi
+work=$KIT_TMP
+kit_start_server || exit 1
+server_pid=$SERVER_PID
+base=$SERVER_URL
 
 # The server's own counts, "peak=P connections=C", from /stats (JSON read loosely).
 server_counts() {
@@ -211,7 +193,7 @@ run_once() {
     esac
     echo "$2 $row" >>"$log"
     cat "$work/err" >>"$log"
-    value=$(echo "$row" | sed -n 's/.* value=\([^ ]*\).*/\1/p')
+    value=$(kit_field value "$row")
     if [ "$rc" != 0 ] || [ -z "$value" ]; then
         if [ "$rc" = 124 ]; then
             failed[$key]="timed out after $limit s"
@@ -221,9 +203,9 @@ run_once() {
         return 1
     fi
     runs[$key]="${runs[$key]:-} $value"
-    unit[$key]=$(echo "$row" | sed -n 's/.* unit=\([^ ]*\).*/\1/p')
+    unit[$key]=$(kit_field unit "$row")
     # sleep_10k_100ms also reports its first, cold round (fresh stacks); kept as a note.
-    cold=$(echo "$row" | sed -n 's/.* cold_ms=\([^ ]*\).*/\1/p')
+    cold=$(kit_field cold_ms "$row")
     if [ -n "$cold" ]; then
         cold_runs[$key]="${cold_runs[$key]:-} $cold"
     fi
@@ -286,11 +268,11 @@ done
 csv=$out/data/benchmark.csv
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Only the code being measured matters: the runtime, the server and this folder.
-if [ -n "$(git status --porcelain -- harness/aio harness/delayd harness/benchmark 2>/dev/null)" ]; then
-    commit="$commit (with uncommitted changes in harness/aio, delayd or benchmark)"
+if [ -n "$(git status --porcelain -- harness/aio harness/delayd 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes in harness/aio or harness/delayd)"
 fi
 {
-    echo "# aio runtime vs asyncio/aiohttp: harness/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
+    echo "# aio runtime vs asyncio/aiohttp: harness/aio/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
     echo "# machine: $(uname -srmo)"
     echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), cores: $(nproc)"
     echo "# compiler: $(${CC:-cc} --version | head -n 1)"

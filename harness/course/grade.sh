@@ -18,21 +18,24 @@ if [ -n "$subs" ] && [ ! -d "$subs" ]; then
   exit 2
 fi
 rm -rf "$out" && mkdir -p "$out"
-lessons=$(m print-LESSONS)
+kit_vars || exit 1
+lessons=$LESSONS
 if [ -n "${GRADE_LESSONS:-}" ]; then   # e.g. GRADE_LESSONS="01 03": grade only these
   lessons=$(for name in $lessons; do [[ " $GRADE_LESSONS " == *" ${name%%-*} "* ]] && echo "$name"; done)
 fi
 echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
 
 # Build each lesson's solution once: its test list is the list a submission is graded on.
-declare -A tests_of points_of
+declare -A tests_of points_of exercise_of
 for name in $lessons; do
   n=${name%%-*}
-  m lesson-$n build-tests SOLUTION=1 >/dev/null 2>&1 || { echo "lesson $n's solution does not build: run make check" >&2; exit 1; }
-  tests_of[$n]=$("$(m lesson-$n print-TEST_BIN SOLUTION=1)" --list 2>&1 |
+  m lesson-$n build-tests SOLUTION=1 >/dev/null 2>&1 || { echo "[solution-broken] lesson $n's reference solution does not build, so there is nothing to grade against; run make check to see why." >&2; exit 1; }
+  kit_vars "$n" SOLUTION=1
+  tests_of[$n]=$("$TEST_BIN" --list 2>&1 |
                  awk '/^[^ ├└│].*: [0-9]+ tests?$/ { suite = $1; sub(/:$/, "", suite); next }
                       /^[├└]/ { t = $0; sub(/^[^ ]+ /, "", t); print suite "::" t }')
-  points_of[$n]=$(m lesson-$n print-POINTS)
+  points_of[$n]=$POINTS
+  exercise_of[$n]=$EXERCISE
 done
 
 points_for() {   # points_for NN SUITE::TEST
@@ -45,7 +48,7 @@ points_for() {   # points_for NN SUITE::TEST
 lesson_dir() {   # lesson_dir ROOT NAME
   local root=$1 name=$2 n=${2%%-*} cand f
   for cand in "$root/lessons/$name" "$root/$name"; do
-    for f in $(m lesson-$n print-EXERCISE); do
+    for f in ${exercise_of[$n]}; do
       [ -f "$cand/$f" ] && { echo "$cand"; return; }
     done
   done
@@ -58,7 +61,7 @@ json() {
 }
 
 grade_one() {   # grade_one STUDENT ROOT
-  local student=$1 root=$2 name n dir log tap bin total=0 max=0 status diag p line
+  local student=$1 root=$2 name n dir log tap total=0 max=0 status diag p line
   local -A result message
   local tests_json=() row=("$student")
   mkdir -p "$out/$student"
@@ -74,20 +77,19 @@ grade_one() {   # grade_one STUDENT ROOT
       line=$(grep -m1 -E 'error:' "$log")
       for t in ${tests_of[$n]}; do result[$t]=no-build; message[$t]="the code does not compile: ${line:-see $log}"; done
     else
-      bin=$(m lesson-$n print-TEST_BIN ${dir:+FROM="$dir"})
-      kit_run_tests "$bin" "$log" --tap="$tap"
+      kit_vars "$n" ${dir:+FROM="$dir"}
+      rm -f "$tap"
+      kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
       while IFS=$'\t' read -r status t diag; do
         result[$t]=$status
         message[$t]=$diag
-      done < <(awk -f harness/tap.awk "$tap" 2>/dev/null)
+      done < <(kit_verdicts tsv "$tap" "${tests_of[$n]//$'\n'/ }")
     fi
     local got=0 of=0
     for t in ${tests_of[$n]}; do
       p=$(points_for "$n" "$t")
-      status=${result[$t]:-crash}
-      diag=${message[$t]:-}
-      [ "$status" = crash ] && [ -z "$diag" ] && diag="the test process died (a crash, a sanitizer error or exit()); see $log"
-      [ "$status" = timeout ] && diag="it did not finish in time (a deadlock, or a loop that never ends)"
+      status=${result[$t]}
+      diag=${message[$t]}
       earned=0; [ "$status" = pass ] && earned=$p
       got=$((got + earned)); of=$((of + p))
       printf '%s,%s,%s,%s,%s,%s,"%s"\n' "$student" "$n" "$t" "$status" "$earned" "$p" "${diag//\"/\"\"}" >>"$out/class.csv"

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `make` (the course map), `make progress` and `make help`: the lessons, how each went for this
+# student, and what to type next; with --help, every goal of the kit as well.
+set -uo pipefail
+. harness/lib.sh
+. harness/lesson/progress.sh
+mode=map
+case ${1:-} in --progress | --help) mode=${1#--}; shift ;; esac
+
+status_of() {   # status_of NN: the student's files now, against the last full `make lesson-NN test`
+  local n=$1 tested passed
+  case $(progress_state "$n") in
+    none) echo "not tried yet" ;;
+    pass) echo "passed ($(progress_when "$n"))" ;;
+    changed) echo "changed since it passed, run make lesson-$n test" ;;
+    fail)
+      tested=$(progress_get "$n" tested); passed=$(progress_get "$n" passed)
+      echo "$passed of $(plural "${tested:-0}" test) pass (last tried $(progress_when "$n"))" ;;
+  esac
+}
+
+echo "Async I/O, taught in C"
+echo
+printf '  %-4s %-28s %s\n' "" "lesson" "your status"
+next=
+done_count=0
+for name in "$@"; do
+  n=${name%%-*}
+  title=$(kit_vars "$n" && echo "$TITLE")
+  status=$(status_of "$n")
+  printf '  %-4s %-28s %s\n' "$n" "$title" "$status"
+  case $status in passed*) done_count=$((done_count + 1)) ;; *) [ -n "$next" ] || next=$n ;; esac
+done
+if [ "$mode" != progress ]; then
+  echo "  (coming: 04 gather, 05 semaphores, 06 timeouts, 07 cancellation, 08 queues,"
+  echo "   09 blocking pitfalls, 10+ locks, an HTTP client with retries, a crawler, a URL checker)"
+fi
+echo
+echo "$done_count of $# lessons pass."
+if [ -n "$next" ]; then
+  echo "Next: read lessons/$(printf '%s\n' "$@" | grep "^$next-")/README.md, then: make lesson-$next watch"
+  echo "      (it tests again at every save; make hint-$next for a hint)"
+fi
+if [ "$mode" = map ]; then
+  cat <<'MORE'
+
+Also:  make demo          sequential vs concurrent downloads, timed and charted (no internet)
+       make lesson-NN run | bench | plot     one run | a timed sweep | its chart
+       make grade [SUBMISSIONS=dir]          points per lesson and test, for you or a class
+       make help          every goal: building, checking, the server, the benchmark
+MORE
+elif [ "$mode" = help ]; then
+  cat <<'MORE'
+
+One lesson (add SOLUTION=1 for the reference solution, FROM=dir for files from elsewhere):
+  make lesson-NN                what the lesson is and what to type
+  make lesson-NN test           build (warnings are errors, ASan + UBSan) and run the tests
+  make lesson-NN test ONLY=suite/test   one test (or a glob, in quotes: ONLY='suite/*')
+  make lesson-NN watch          test again at every save: progress line, first failure in full
+  make lesson-NN reset          your exercise files back to the skeleton (yours kept in backups/)
+  make lesson-NN solution       the reference and a diff with yours, once your files pass
+  make lesson-NN run [ARGS=..]  the lesson program once, against a private server
+  make lesson-NN bench          a timed sweep (3 runs a point, medians), then the chart
+  make lesson-NN plot           redraw the chart from the last bench
+  make lesson-NN build          build the tests and the program without running them
+  make lesson-NN vars           the lesson's metadata as shell assignments (for scripts)
+The course:
+  make                          the course map
+  make progress                 which lessons pass
+  make hint-NN                  the next hint, gentlest first
+  make grade [SUBMISSIONS=dir]  points per lesson and test, for you or a class
+  make demo                     sequential vs concurrent downloads, timed and charted
+  make plots                    every lesson's bench and chart, from the reference solutions
+  make server [PORT=8080]       the bundled test server, in the foreground
+Building and maintaining:
+  make all                      build the harness: kit, delayd, the aio runtime, the benchmark
+  make check                    the kit's self-test (every solution passes, every skeleton and
+                                known mistake fails); its last line is `N passed, N failed`
+  make benchmark [ONLY=name]    the aio runtime against Python asyncio, on this machine
+  make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
+  make check-aio-valgrind       the runtime under valgrind
+  make compile_commands.json    the compilation database for clangd (make writes it anyway)
+  make deps                     install what the kit needs (apt-get)
+  make clean                    remove the build folder
+Settings (on the command line or in the environment):
+  CC=clang   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS (added after the kit's own)   PKG_CONFIG
+  BUILD=dir  (where everything is built; default build)   PYTHON (the benchmark's asyncio side)
+  V=1        (whole command lines)
+MORE
+fi

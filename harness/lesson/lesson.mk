@@ -1,0 +1,157 @@
+# The lesson pipeline: `make lesson-NN GOAL` (or LESSON=NN) builds one lesson from its
+# lessons/NN-topic/lesson.mk, tests it, runs it, benches and charts it. Included by the top
+# Makefile; harness/README.md documents every variable and its default.
+
+LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
+ifneq ($(LESSON_GOAL),)
+LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
+endif
+LESSON_ACTIONS := test run bench plot build build-tests watch reset solution
+LESSON_SCRIPTS := harness/lesson
+
+ifneq ($(LESSON),)
+LESSON_NAME := $(firstword $(filter $(LESSON)-%,$(LESSONS)))
+ifeq ($(LESSON_NAME),)
+$(error [no-such-lesson] there is no lesson $(LESSON); the lessons are: $(LESSONS))
+endif
+LESSON_DIR := lessons/$(LESSON_NAME)
+
+# ---- the defaults; a lesson.mk states only what differs ---------------------------------------
+TITLE        :=
+EXERCISE     :=
+GIVEN        :=
+MAIN         := main.c
+TESTS        := $(patsubst $(LESSON_DIR)/%,%,$(sort $(wildcard $(LESSON_DIR)/tests/*.c)))
+PKGS         :=
+USES_AIO     :=
+LDWRAP       :=
+POINTS       :=
+BENCH_MODES  :=
+BENCH_X      := n
+BENCH_POINTS := 1 2 4 8 16 32 64
+BENCH_ARGS   :=
+BENCH_REPEAT := 3
+RUN_POINT    := 10
+SPEEDUP_POINT := 16
+PLOT_XLABEL  :=
+PLOT_YLABEL  := wall time (s)
+PLOT_LOGX    := 1
+PLOT_LOGY    := 1
+RUN_ARGS     :=
+SPEEDUP_ARGS :=
+PLOT_TITLE   :=
+include $(LESSON_DIR)/lesson.mk
+# Derived after the lesson's own values: `run` runs the last mode at RUN_POINT, a passing `test`
+# compares the first and last modes at SPEEDUP_POINT.
+RUN_ARGS     := $(or $(RUN_ARGS),--mode $(lastword $(BENCH_MODES)) --$(BENCH_X) $(RUN_POINT) $(BENCH_ARGS))
+SPEEDUP_ARGS := $(or $(SPEEDUP_ARGS),--$(BENCH_X) $(SPEEDUP_POINT) $(BENCH_ARGS))
+PLOT_TITLE   := $(or $(PLOT_TITLE),Lesson $(LESSON): $(TITLE))
+PLOT_XLABEL  := $(or $(PLOT_XLABEL),$(BENCH_X))
+BENCH_CSV    ?= plots/data/lesson-$(LESSON).csv
+BENCH_PNG    ?= plots/lesson-$(LESSON).png
+$(foreach v,TITLE EXERCISE BENCH_MODES,$(if $($(v)),,$(error [lesson-mk-incomplete] $(LESSON_DIR)/lesson.mk sets no $(v); every lesson needs one (harness/README.md, "lesson.mk"))))
+
+# ---- where the exercise files come from: FROM first, then the solution or the student's copy --
+ifeq ($(SOLUTION),1)
+SRC_DIR := solutions/$(LESSON_NAME)
+VARIANT := solution
+else
+SRC_DIR := $(LESSON_DIR)
+VARIANT := student
+endif
+ifneq ($(FROM),)
+ifeq ($(wildcard $(FROM)/.),)
+$(error [from-not-a-folder] FROM=$(FROM) is not a folder; give the folder that holds your copies of $(EXERCISE))
+endif
+VARIANT := $(VARIANT)-from$(subst /,_,$(abspath $(FROM)))
+endif
+VDIR := $(BUILD)/$(LESSON_NAME)/$(VARIANT)
+exercise_path = $(firstword $(wildcard $(if $(FROM),$(FROM)/$(1)) $(SRC_DIR)/$(1)) $(SRC_DIR)/$(1))
+# Where each exercise file is taken from (what watch watches and the progress digest covers).
+EXERCISE_PATHS = $(foreach f,$(EXERCISE),$(call exercise_path,$(f)))
+
+# The given files and tests do not change with FROM, so a FROM build reuses the objects of the
+# variant beneath it (which makes checking a dozen mistakes quick), unless FROM brings headers.
+SHARED_DIR := $(BUILD)/$(LESSON_NAME)/$(if $(filter 1,$(SOLUTION)),solution,student)
+SHARED_INC := -I$(SRC_DIR) -I$(LESSON_DIR)
+ifneq ($(and $(FROM),$(wildcard $(FROM)/*.h)),)
+SHARED_DIR := $(VDIR)
+SHARED_INC := -I$(FROM) $(SHARED_INC)
+endif
+EXERCISE_INC := $(if $(FROM),-I$(FROM)) -I$(SRC_DIR) -I$(LESSON_DIR)
+
+# ---- compiling and linking ----------------------------------------------------------------------
+LESSON_PKG_CFLAGS = $(if $(PKGS),$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
+LESSON_PKG_LIBS = $(if $(PKGS),$(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))
+LESSON_CFLAGS = $(CFLAGS_BASE) $(KIT_INC) $(if $(USES_AIO),$(AIO_INC)) $(LESSON_PKG_CFLAGS)
+LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
+LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)
+LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pthread
+lesson_flags = $(if $(filter san,$(1)),$(SAN_FLAGS),$(OPT_FLAGS))
+
+# lesson_compile(DIR, FLAVOUR, INCLUDES, SOURCE-NAME, SOURCE-PATH): one object's rule.
+define lesson_compile
+$(1)/$(2)/$(basename $(4)).o: $(5) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	@$(if $(Q),echo "  CC    $$<  ($(2))")
+	$(Q)$$(CC) $(3) $$(LESSON_CFLAGS) $$(call lesson_flags,$(2)) -c $$< -o $$@ || { echo "$$< does not compile \
+	(warnings count as errors here). Fix the first message above, then run make again." >&2; exit 1; }
+endef
+$(foreach f,$(EXERCISE),$(foreach fl,san opt,$(eval $(call lesson_compile,$(VDIR),$(fl),$(EXERCISE_INC),$(f),$(call exercise_path,$(f))))))
+$(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(foreach fl,san opt,$(eval $(call lesson_compile,$(SHARED_DIR),$(fl),$(SHARED_INC),$(f),$(LESSON_DIR)/$(f)))))
+-include $(shell find $(VDIR) $(SHARED_DIR) -name '*.d' 2>/dev/null)
+
+lesson_objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2)))) \
+              $(addprefix $(SHARED_DIR)/$(1)/,$(addsuffix .o,$(basename $(3))))
+TEST_BIN := $(VDIR)/san/test-runner
+PROG := $(VDIR)/opt/prog
+
+$(TEST_BIN): $(call lesson_objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(SAN_FLAGS) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) -lcriterion $(LESSON_LDLIBS)
+
+$(PROG): $(call lesson_objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(OPT_FLAGS) $^ -o $@ $(LESSON_LDLIBS)
+
+# ---- the lesson's metadata, for scripts: in their environment, and as `make lesson-NN vars` ---
+LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKGS USES_AIO \
+    LDWRAP POINTS VARIANT SRC_DIR FROM TEST_BIN PROG RUN_ARGS SPEEDUP_ARGS BENCH_MODES BENCH_X \
+    BENCH_POINTS BENCH_ARGS BENCH_REPEAT BENCH_CSV BENCH_PNG PLOT_TITLE PLOT_XLABEL \
+    PLOT_YLABEL PLOT_LOGX PLOT_LOGY EXERCISE_PATHS ONLY AT
+LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
+
+$(LESSON_GOAL):
+	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/course/lesson-info.sh)
+
+build: $(TEST_BIN) $(PROG) $(DELAYD)
+build-tests: $(TEST_BIN) $(DELAYD)
+test: $(TEST_BIN) $(PROG) $(DELAYD)
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/test.sh
+run: $(PROG) $(DELAYD)
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/run.sh $(RUN_ARGS) $(ARGS)
+bench: $(PROG) $(DELAYD)
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/bench.sh
+plot: $(DEPS_STAMP)
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/plot.sh
+# The work loop: test again at every save, the skeleton back, the reference once it is earned.
+watch: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/watch.sh
+reset:
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/reset.sh
+solution:
+	@$(LESSON_ENV) $(LESSON_SCRIPTS)/solution.sh
+else
+LESSON_VARS :=
+$(LESSON_ACTIONS):
+	@echo "[no-lesson] make $@ needs a lesson: type it before the goal, for example make lesson-01 $@" >&2
+	@echo "The lessons are: $(LESSONS)" >&2
+	@exit 2
+endif
+
+# The pipeline's own self-test: bench, table and charts from a stand-in program.
+check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
+	@$(LESSON_SCRIPTS)/selftest.sh
+HARNESS_CHECK_TARGETS += check-lesson-bench
+
+.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench

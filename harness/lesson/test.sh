@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make lesson-NN test`, and each round of `make lesson-NN watch`: run a lesson's tests against
 # private servers and print, for each test, whether it passed and, when not, the diagnostic.
-# The test that failed first last time runs first, alone, and its verdict is shown as soon as
-# it is known; the others then run in parallel. ONLY=suite/test (or a glob) runs just those.
+# The test that failed first last time runs alone, beside the others in parallel, and its
+# verdict is shown as soon as it is known. ONLY=suite/test (or a glob) runs just those.
 # VIEW=watch prints watch mode's screen: the progress line, the first failure in full, the other
 # failures by name. The full output is kept in a log. The lesson's variables come from
 # harness/lesson/lesson.mk, in the environment.
@@ -49,29 +49,59 @@ crash_excerpt() {
 }
 
 tested=0; passing=0; synthesis=1; rc=0
-add_run() {   # add_run RC: fold one kit_run_tests into the totals
-  [ "$1" -ne 0 ] && rc=$1
-  [ "$SYNTHESIS" -eq 1 ] || synthesis=0
-  tested=$((tested + TESTED)); passing=$((passing + PASSING))
+# run_bg N [criterion flags...]: kit_run_tests in the background, into $log.N and $tap.N; its
+# exit code and counts land in $KIT_TMP/run.N. collect N waits for it and adds them up.
+bg_pids=()
+run_bg() {
+  local n=$1
+  shift
+  ( trap - EXIT INT TERM
+    kit_run_tests "$TEST_BIN" "$log.$n" --tap="$tap.$n" "$@"
+    echo "$? $SYNTHESIS $TESTED $PASSING" >"$KIT_TMP/run.$n" ) &
+  bg_pids[$n]=$!
 }
+collect() {
+  local r s t p
+  wait "${bg_pids[$1]}"
+  read -r r s t p <"$KIT_TMP/run.$1" || { r=1; s=0; t=0; p=0; }
+  [ "$r" -ne 0 ] && rc=$r
+  [ "$s" -eq 1 ] || synthesis=0
+  tested=$((tested + t)); passing=$((passing + p))
+  TESTED=$t
+}
+# Ctrl+C: the runs in the background do not see it (timeout gives them a process group of
+# their own): stop them (their timeout, which passes the signal on), then leave.
+on_interrupt() {
+  local p
+  for p in "${bg_pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
+  exit 130
+}
+trap on_interrupt INT TERM
 
 first=
 if [ -z "$only" ] && [ -s "$failing_cache" ]; then read -r first _ <"$failing_cache"; fi
 rm -f "$log".* "$tap".*
 shown_full=0
 crash=
+filter=()
+if [ -n "$only" ]; then filter=(--filter="$only")
+elif [ -n "$first" ]; then filter=(--filter="!($first)")
+fi
+# The test that failed first last time runs alone (1), beside the others in parallel (2); its
+# verdict goes on screen as soon as it is known.
+[ -n "$first" ] && run_bg 1 --filter="$first" --jobs=1
+run_bg 2 "${filter[@]}" --jobs="$JOBS"
 if [ -n "$first" ]; then
-  # Phase 1: the test that failed first last time, alone; its verdict goes on screen at once.
-  kit_run_tests "$TEST_BIN" "$log.1" --tap="$tap.1" --filter="$first" --jobs=1
-  add_run $?
+  collect 1
   if [ "$TESTED" -eq 0 ]; then
-    first=   # that test is gone (renamed): run them all
+    # That test is gone (renamed): the others were all of them.
+    :
   else
     rec=$(records "$tap.1" | grep -v '^skip')
     if [ "${rec%%$'\t'*}" != pass ]; then
       crash=$(crash_excerpt "$log.1")
       render "$tap.1" -v view=one -v crash="$crash"
-      [ "$VIEW" = full ] || echo "(it failed last time, so it ran first; running the other tests...)"
+      [ "$VIEW" = full ] || echo "(it failed last time, so it ran first; the other tests are running...)"
       shown_full=1
       trace first-failure
     elif [ "$VIEW" = full ]; then
@@ -79,13 +109,7 @@ if [ -n "$first" ]; then
     fi
   fi
 fi
-filter=()
-if [ -n "$only" ]; then filter=(--filter="$only")
-elif [ -n "$first" ]; then filter=(--filter="!($first)")
-fi
-# Phase 2: the others (or ONLY's), in parallel.
-kit_run_tests "$TEST_BIN" "$log.2" --tap="$tap.2" "${filter[@]}" --jobs="$JOBS"
-add_run $?
+collect 2
 cat "$log".[12] >"$log" 2>/dev/null
 cat "$tap".[12] >"$tap" 2>/dev/null
 rm -f "$log".[12]

@@ -85,7 +85,7 @@ while :; do
     trace verdict
   else
     trace built
-    if VIEW=watch WATCH_HEADER="$header" harness/run-tests.sh; then
+    if VIEW=watch WATCH_HEADER="$header" harness/lesson/test.sh; then
       if [ -z "${ONLY:-}" ]; then
         m build >/dev/null 2>&1 && harness/lesson/speedup.sh
         echo "next: make lesson-$LESSON bench (time the whole sweep)$([ "$VARIANT" = student ] && echo "; make lesson-$LESSON solution (the reference beside yours)")"

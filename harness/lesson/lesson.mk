@@ -157,4 +157,14 @@ check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
 	@$(LESSON_SCRIPTS)/selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-bench
 
-.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench
+# The student's work loop (ONLY, watch, reset, solution, progress), in a scratch copy of the kit.
+check-lesson-loop: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
+	@$(LESSON_SCRIPTS)/loop-selftest.sh
+HARNESS_CHECK_TARGETS += check-lesson-loop
+
+# How long a student waits from a save to the verdict, in watch mode and with make test
+# (BENCH_LESSONS="01 03", ROUNDS=3). A measure, not a test.
+feedback-bench: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
+	@$(LESSON_SCRIPTS)/feedback-bench.sh
+
+.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench check-lesson-loop feedback-bench

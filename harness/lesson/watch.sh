@@ -95,6 +95,7 @@ while :; do
   [ "$round" -eq "$rounds" ] && exit 0
   echo
   echo "Waiting for a save ($how)..."
+  trace waiting
   wait_change "$seen"
   trace saved
   changed=

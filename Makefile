@@ -56,6 +56,16 @@ shell_quote = '$(subst ','\'',$(1))'
 shell_assignments = $(foreach v,$(1),$(v)=$(call shell_quote,$($(v))))
 COURSE_VARS := BUILD DELAYD CC LESSONS HARNESS_TESTS HARNESS_CHECK_TARGETS
 
+# The compilation database (compile_commands.json, for clangd): every compile rule lists its
+# sources with $(call compdb,FILES,COMMAND), COMMAND being the rule's own command line without
+# `-c file -o object` (write $$ for a $: it is expanded when the database is written).
+COMPDB_FILES :=
+# Goals that write the database depend on $(COMPDB) (empty in the makes that list the entries).
+COMPDB := $(if $(COMPDB_LISTING),,compile_commands.json)
+compdb = $(foreach f,$(1),$(eval COMPDB_FILES += $(f))$(eval COMPDB_CMD_$(f) = $(2) -c $(f)))
+json_string = "$(subst ",\",$(subst \,\\,$(1)))"
+compdb_entry = {"directory": $(call json_string,$(CURDIR))$(comma) "file": $(call json_string,$(1))$(comma) "command": $(call json_string,$(strip $(COMPDB_CMD_$(1))))}
+
 # ---- dependencies: installed once a compiler, then remembered in a stamp ----------------------
 $(DEPS_STAMP): harness/course/deps.sh
 	@CC='$(CC)' harness/course/deps.sh
@@ -68,11 +78,37 @@ deps: $(DEPS_STAMP)
 -include harness/aio/benchmark/benchmark.mk
 include harness/lesson/lesson.mk
 
+# aio.mk's sources in the database, with the flags of its sanitized library and tests.
+$(call compdb,$(wildcard harness/aio/*.c),$$(CC) $$(AIO_CFLAGS) $$(SAN_FLAGS))
+$(call compdb,$(filter-out %/vgcheck.c,$(wildcard harness/aio/tests/*.c)),$$(CC) $$(AIO_TEST_CFLAGS))
+$(call compdb,harness/aio/tests/vgcheck.c,$$(CC) $$(CFLAGS_BASE) $$(OPT_FLAGS) $$(AIO_INC) $$(KIT_INC))
+
+# ---- compile_commands.json: the harness, then each lesson as the student builds it, then the
+# solutions' exercise files; written again when a fragment, a folder or the compiler changes.
+# The compiler and flags it was written with (whatever BUILD), so a change writes it again.
+COMPDB_CONFIG := .compile_commands.config
+ifneq ($(file < $(COMPDB_CONFIG)),$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CONFIG))
+$(file > $(COMPDB_CONFIG),$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CONFIG))
+endif
+COMPDB_MAKE = $(MAKE) -s --no-print-directory COMPDB_LISTING=1 SOLUTION= FROM=
+compile_commands.json: $(MAKEFILE_LIST) $(COMPDB_CONFIG) $(wildcard lessons/*/lesson.mk harness/*/ \
+                       harness/*/tests/ lessons/*/ lessons/*/tests/ solutions/*/ $(DEPS_STAMP))
+	@set -o pipefail; { $(COMPDB_MAKE) compdb-entries && \
+	   for l in $(LESSONS); do n=$${l%%-*}; \
+	     $(COMPDB_MAKE) lesson-$$n compdb-entries && \
+	     $(COMPDB_MAKE) lesson-$$n compdb-entries SOLUTION=1 || exit 1; \
+	   done; } | awk 'BEGIN { print "[" } \
+	     { f = $$0; sub(/.*"file": "/, "", f); sub(/".*/, "", f); if (f in seen) next; seen[f] = 1 } \
+	     n++ { print prev "," } { prev = $$0 } END { if (n) print prev; print "]" }' >$@.$$$$.tmp && \
+	 mv -f $@.$$$$.tmp $@
+compdb-entries:
+	@printf '%s\n' $(foreach f,$(COMPDB_FILES),$(call shell_quote,$(call compdb_entry,$(f))))
+
 # ---- course-wide goals --------------------------------------------------------------------------
-map:
+map: $(COMPDB)
 	@harness/course/course-map.sh $(LESSONS)
 
-help:
+help: $(COMPDB)
 	@harness/course/course-map.sh --help $(LESSONS)
 
 progress:
@@ -109,9 +145,9 @@ check: $(DEPS_STAMP)
 vars:
 	@printf '%s\n' $(foreach v,$(COURSE_VARS) $(LESSON_VARS),$(call shell_quote,$(v)=$(call shell_quote,$($(v)))))
 
-all: $(ALL_TARGETS)
+all: $(ALL_TARGETS) $(COMPDB)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check demo grade plots progress server vars
+.PHONY: map help deps all clean check demo grade plots progress server vars compdb-entries

@@ -20,6 +20,7 @@ DELAYD_TLIBS   = $(LDFLAGS) $(shell $(PKG_CONFIG) --libs criterion libcurl janss
 $(BUILD)/delayd/%.o: $(DELAYD_DIR)/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(DELAYD_CFLAGS) -c $< -o $@
+$(call compdb,$(DELAYD_SRCS),$$(CC) $$(DELAYD_CFLAGS))
 
 $(DELAYD): $(DELAYD_OBJS)
 	@mkdir -p $(@D)
@@ -29,6 +30,7 @@ $(DELAYD): $(DELAYD_OBJS)
 $(BUILD)/delayd/tests.d/%.o: $(DELAYD_DIR)/tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(DELAYD_TCFLAGS) -c $< -o $@
+$(call compdb,$(DELAYD_TSRCS),$$(CC) $$(DELAYD_TCFLAGS))
 
 $(BUILD)/delayd/tests.d/content.o: $(DELAYD_DIR)/content.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@ $(BUILD)/kit/san/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<  (san)")
 	$(Q)$(CC) $(KIT_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(call compdb,harness/kit/kit.c,$$(CC) $$(KIT_CFLAGS) $$(SAN_FLAGS))
 
 $(BUILD)/kit/opt/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -87,18 +87,21 @@ LESSON_CFLAGS = $(CFLAGS_BASE) $(KIT_INC) $(if $(USES_AIO),$(AIO_INC)) $(LESSON_
 LESSON_AIO_SAN := $(if $(USES_AIO),$(BUILD)/aio/san/libaio.a)
 LESSON_AIO_OPT := $(if $(USES_AIO),$(BUILD)/aio/opt/libaio.a)
 LESSON_LDLIBS = $(LESSON_PKG_LIBS) $(KIT_LIBS) $(if $(USES_AIO),$(AIO_LIBS)) -pthread
-lesson_flags = $(if $(filter san,$(1)),$(SAN_FLAGS),$(OPT_FLAGS))
+# lesson_cc(FLAVOUR, INCLUDES): the compiler's command line, without the source and object.
+lesson_cc = $(CC) $(2) $(LESSON_CFLAGS) $(if $(filter san,$(1)),$(SAN_FLAGS),$(OPT_FLAGS))
 # The link is most of a rebuild after a save: gold or lld where there is one does it in a
 # fraction of the time (0.05-0.15 s instead of 0.3-0.6 s for a test binary). LESSON_LD= for ld.
 LESSON_LD ?= $(if $(wildcard /usr/bin/ld.gold),-fuse-ld=gold,$(if $(wildcard /usr/bin/ld.lld),-fuse-ld=lld))
 
-# lesson_compile(DIR, FLAVOUR, INCLUDES, SOURCE-NAME, SOURCE-PATH): one object's rule.
+# lesson_compile(DIR, FLAVOUR, INCLUDES, SOURCE-NAME, SOURCE-PATH): one object's rule, and the
+# sanitized one's entry in compile_commands.json.
 define lesson_compile
 $(1)/$(2)/$(basename $(4)).o: $(5) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	@$(if $(Q),echo "  CC    $$<  ($(2))")
-	$(Q)$$(CC) $(3) $$(LESSON_CFLAGS) $$(call lesson_flags,$(2)) -c $$< -o $$@ || { echo "$$< does not compile \
+	$(Q)$$(call lesson_cc,$(2),$(3)) -c $$< -o $$@ || { echo "$$< does not compile \
 	(warnings count as errors here). Fix the first message above, then run make again." >&2; exit 1; }
+$(if $(filter san,$(2)),$$(call compdb,$(5),$$$$(call lesson_cc,$(2),$(3))))
 endef
 $(foreach f,$(EXERCISE),$(foreach fl,san opt,$(eval $(call lesson_compile,$(VDIR),$(fl),$(EXERCISE_INC),$(f),$(call exercise_path,$(f))))))
 $(foreach f,$(GIVEN) $(MAIN) $(TESTS),$(foreach fl,san opt,$(eval $(call lesson_compile,$(SHARED_DIR),$(fl),$(SHARED_INC),$(f),$(LESSON_DIR)/$(f)))))
@@ -124,7 +127,7 @@ LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKG
     PLOT_YLABEL PLOT_LOGX PLOT_LOGY EXERCISE_PATHS ONLY AT
 LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
 
-$(LESSON_GOAL):
+$(LESSON_GOAL): $(COMPDB)
 	@$(if $(filter-out $(LESSON_GOAL),$(MAKECMDGOALS)),:,$(LESSON_ENV) harness/course/lesson-info.sh)
 
 build: $(TEST_BIN) $(PROG) $(DELAYD)

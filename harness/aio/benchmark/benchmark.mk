@@ -23,6 +23,8 @@ $(BENCHMARK_BUILD)/bench_epoll: $(BENCHMARK_DIR)/bench_epoll.c $(KIT_OPT_LIB) | 
 	$(CC) $(CFLAGS_BASE) $(OPT_FLAGS) $(KIT_INC) $< -o $@ $(KIT_OPT_LIB) $(KIT_LIBS)
 
 -include $(BENCHMARK_BINS:=.d)
+$(call compdb,$(BENCHMARK_DIR)/bench_aio.c,$$(CC) $$(CFLAGS_BASE) $$(OPT_FLAGS) $$(KIT_INC) $$(AIO_INC))
+$(call compdb,$(BENCHMARK_DIR)/bench_curl.c $(BENCHMARK_DIR)/bench_epoll.c,$$(CC) $$(CFLAGS_BASE) $$(OPT_FLAGS) $$(KIT_INC))
 
 # ONLY=name[,name] runs some of the benchmarks; the CSV keeps the other rows.
 benchmark: $(BENCHMARK_BINS) $(DELAYD)

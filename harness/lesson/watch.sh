@@ -18,7 +18,9 @@ tty=0; [ -t 1 ] && tty=1
 # The sub-make sees the same variables as this one (SOLUTION, FROM, ONLY...), without -j's jobserver.
 MAKEFLAGS=$(sed -E 's/(^| )--jobserver-[a-z]+=[^ ]*//g; s/(^| )-j[0-9]*( |$)/ /g' <<<"${MAKEFLAGS:-}")
 export MAKEFLAGS
-m() { make -s --no-print-directory "lesson-$LESSON" "$@"; }
+# COMPDB_LISTING=1: no compile_commands.json on each round (the make that started watch wrote it;
+# an editor's swap file in the lesson's folder would otherwise have it rewritten at every save).
+m() { make -s --no-print-directory COMPDB_LISTING=1 "lesson-$LESSON" "$@"; }
 trace() { if [ -n "${KIT_TRACE:-}" ]; then echo "$1 $(date +%s.%N)" >>"$KIT_TRACE"; fi; }
 
 inw_pid=
@@ -81,7 +83,7 @@ while :; do
     [ "$tty" -eq 1 ] && printf '\033[H\033[2J\033[3J%s' "$header"
     echo "Progress: does not compile yet (warnings count as errors here). The compiler said:"
     echo
-    grep -v -E '^ *(CC|LINK) ' <<<"$out" | head -n 40
+    grep -v -E '^ *(CC|LINK) |^make(\[[0-9]+\])?: \*\*\*' <<<"$out" | sed 's/then run make again\./then save again./' | head -n 40
     trace verdict
   else
     trace built

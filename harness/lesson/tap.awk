@@ -14,7 +14,7 @@
 #                  failures only, the first in full and the others by name
 #     seen=FILE    diagnostics shown by an earlier call ("TEST<tab>KEY" lines; the ones shown
 #                  now are added), shownfull=1 when that call showed a failure in full
-#     lesson=NN logfile=FILE  for the sentences; crash=TEXT: the sanitizer's report (lines
+#     lesson=NN logfile=FILE also=" FROM=dir"  for the sentences; crash=TEXT: the sanitizer's report (lines
 #                  joined by \037) for the first failure if it crashed
 #   tests="a::b c::d"  the tests that should be in the report; any missing is a crash (the
 #                  runner died before it could report them)
@@ -83,7 +83,7 @@ function report(status, name, msg, more, where,   key, n, m, i, limit, k, c, fil
     if (where != "")
       emit("        (" (status == "crash" ? "the last check that passed is at " : "the check is at ") where ")")
     filter = name; sub(/::/, "/", filter)
-    emit("        (this test alone: make lesson-" lesson " test ONLY=" filter ")")
+    emit("        (this test alone: make lesson-" lesson " test ONLY=" filter also ")")
   }
   shown = 1
 }

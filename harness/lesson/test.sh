@@ -21,7 +21,11 @@ seen=$KIT_TMP/seen
 : >"$seen"
 trace() { if [ -n "${KIT_TRACE:-}" ]; then echo "$1 $(date +%s.%N)" >>"$KIT_TRACE"; fi; }
 # render TAP... [awk variables]: the report lines (harness/lesson/tap.awk words every verdict).
-render() { local t=$1; shift; awk -v format=report -v lesson="$LESSON" -v logfile="$log" -v seen="$seen" "$@" -f harness/lesson/tap.awk "$t"; }
+# The goal's other variables, for the command that runs one test alone.
+also=
+case $VARIANT in solution*) also=" SOLUTION=1" ;; esac
+[ -n "${FROM:-}" ] && also="$also FROM=$FROM"
+render() { local t=$1; shift; awk -v format=report -v lesson="$LESSON" -v also="$also" -v logfile="$log" -v seen="$seen" "$@" -f harness/lesson/tap.awk "$t"; }
 records() { awk -v format=full -f harness/lesson/tap.awk "$@"; }
 
 # ONLY may be written as Criterion's filter (suite/test, a glob), as TAP names it (suite::test)
@@ -150,16 +154,18 @@ fi
 
 # Remember what failed (the first of them runs first next time) and, for the student's own
 # files, the verdict with a digest of the files it is about (make progress, make solution).
-if [ -z "$only" ] && [ "$synthesis" -eq 1 ]; then
-  records "$tap" | awk -F'\t' '$1 != "pass" && $1 != "skip" { n = $2; sub(/::/, "/", n); printf "%s ", n } END { print "" }' >"$failing_cache"
+if [ -z "$only" ]; then
+  if [ "$synthesis" -eq 1 ]; then
+    records "$tap" | awk -F'\t' '$1 != "pass" && $1 != "skip" { n = $2; sub(/::/, "/", n); printf "%s ", n } END { print "" }' >"$failing_cache"
+  fi
   if [ "$VARIANT" = student ]; then
     stale=
     for p in "${exercise_paths[@]}"; do [ "$p" -nt "$TEST_BIN" ] && stale="$stale ${p##*/}"; done
     if [ -n "$stale" ]; then
       echo "(${stale# } changed while the tests ran: this verdict is for the version before, and is not recorded.)"
     else
-      result=fail; [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && result=pass
-      progress_record "$LESSON" "$result" "$tested" "$passing" "$(cat "$failing_cache")" "${exercise_paths[@]}"
+      result=fail; [ "$synthesis" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && result=pass
+      progress_record "$LESSON" "$result" "$tested" "$passing" "$(cat "$failing_cache" 2>/dev/null)" "${exercise_paths[@]}"
     fi
   fi
 fi

@@ -79,6 +79,7 @@ Building and maintaining:
   make benchmark [ONLY=name]    the aio runtime against Python asyncio, on this machine
   make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
   make check-aio-valgrind       the runtime under valgrind
+  make check-lesson-bench       the lesson pipeline's bench, table and charts, from a stand-in program
   make compile_commands.json    the compilation database for clangd (make writes it anyway)
   make deps                     install what the kit needs (apt-get)
   make clean                    remove the build folder

@@ -99,7 +99,7 @@ define lesson_compile
 $(1)/$(2)/$(basename $(4)).o: $(5) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	@$(if $(Q),echo "  CC    $$<  ($(2))")
-	$(Q)$$(call lesson_cc,$(2),$(3)) -c $$< -o $$@ || { echo "$$< does not compile \
+	$(Q)$$(call lesson_cc,$(2),$(3)) -c $$< -o $$@ || { echo "[does-not-compile] $$< does not compile \
 	(warnings count as errors here). Fix the first message above, then run make again." >&2; exit 1; }
 $(if $(filter san,$(2)),$$(call compdb,$(5),$$$$(call lesson_cc,$(2),$(3))))
 endef

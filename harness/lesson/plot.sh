@@ -6,7 +6,7 @@ png=$BENCH_PNG
 svg=${png%.png}.svg
 
 if [ ! -s "$csv" ]; then
-  echo "No data yet: $csv is missing. Run: make lesson-$LESSON bench" >&2
+  echo "[no-bench-data] $csv is missing: there is nothing to chart yet. Run make lesson-$LESSON bench first (it draws the chart too)." >&2
   exit 1
 fi
 mkdir -p "$(dirname "$png")"

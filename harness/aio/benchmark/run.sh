@@ -132,7 +132,7 @@ for f in "$bin/bench_aio" "$bin/bench_curl" "$bin/bench_epoll" "$delayd"; do
     fi
 done
 if ! "$python" -c 'import aiohttp' 2>/dev/null; then
-    echo "run.sh: $python cannot import aiohttp; install python3-aiohttp" >&2
+    echo "[python-no-aiohttp] $python cannot import aiohttp, which the asyncio side needs. Install python3-aiohttp, or name an interpreter that has it: make benchmark PYTHON=/path/to/python3" >&2
     exit 2
 fi
 

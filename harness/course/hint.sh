@@ -23,5 +23,5 @@ echo $((i + 1)) >"$counter"
 if [ $((i + 1)) -lt ${#hints[@]} ]; then
   echo "(make hint-$n again for the next one)"
 else
-  echo "(that was the last hint; solutions/$name/ has the reference when you are done)"
+  echo "(that was the last hint; make lesson-$n solution shows the reference once your files pass)"
 fi

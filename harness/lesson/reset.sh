@@ -45,7 +45,7 @@ for i in "${!paths[@]}"; do
   cmp -s "$tmp/$i" "$p" || differ+=("$i")
 done
 if [ "${#differ[@]}" -eq 0 ]; then
-  echo "Lesson $LESSON's ${names[*]} are already as shipped at $short: nothing to reset."
+  echo "Lesson $LESSON's ${names[*]} $([ "${#names[@]}" -eq 1 ] && echo is || echo are) already as shipped at $short: nothing to reset."
   exit 0
 fi
 

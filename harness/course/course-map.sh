@@ -3,16 +3,19 @@
 # student, and what to type next; with --help, every goal of the kit as well.
 set -uo pipefail
 . harness/lib.sh
+. harness/lesson/progress.sh
 mode=map
 case ${1:-} in --progress | --help) mode=${1#--}; shift ;; esac
 
-status_of() {   # status_of NN: what the last `make lesson-NN test` on the student's files said
-  local f=$BUILD/progress/$1
-  [ -f "$f" ] || { echo "not tried yet"; return; }
-  read -r result when <"$f"
-  case $result in
-    pass) echo "passed ($(date -d "@$when" '+%b %d %H:%M' 2>/dev/null))" ;;
-    *) echo "not passing yet (last tried $(date -d "@$when" '+%b %d %H:%M' 2>/dev/null))" ;;
+status_of() {   # status_of NN: the student's files now, against the last full `make lesson-NN test`
+  local n=$1 tested passed
+  case $(progress_state "$n") in
+    none) echo "not tried yet" ;;
+    pass) echo "passed ($(progress_when "$n"))" ;;
+    changed) echo "changed since it passed, run make lesson-$n test" ;;
+    fail)
+      tested=$(progress_get "$n" tested); passed=$(progress_get "$n" passed)
+      echo "$passed of $(plural "${tested:-0}" test) pass (last tried $(progress_when "$n"))" ;;
   esac
 }
 
@@ -35,8 +38,8 @@ fi
 echo
 echo "$done_count of $# lessons pass."
 if [ -n "$next" ]; then
-  echo "Next: read lessons/$(printf '%s\n' "$@" | grep "^$next-")/README.md, then: make lesson-$next test"
-  echo "      (make hint-$next for a hint; make lesson-$next test SOLUTION=1 runs the reference)"
+  echo "Next: read lessons/$(printf '%s\n' "$@" | grep "^$next-")/README.md, then: make lesson-$next watch"
+  echo "      (it tests again at every save; make hint-$next for a hint)"
 fi
 if [ "$mode" = map ]; then
   cat <<'MORE'
@@ -52,6 +55,10 @@ elif [ "$mode" = help ]; then
 One lesson (add SOLUTION=1 for the reference solution, FROM=dir for files from elsewhere):
   make lesson-NN                what the lesson is and what to type
   make lesson-NN test           build (warnings are errors, ASan + UBSan) and run the tests
+  make lesson-NN test ONLY=suite/test   one test (or a glob, in quotes: ONLY='suite/*')
+  make lesson-NN watch          test again at every save: progress line, first failure in full
+  make lesson-NN reset          your exercise files back to the skeleton (yours kept in backups/)
+  make lesson-NN solution       the reference and a diff with yours, once your files pass
   make lesson-NN run [ARGS=..]  the lesson program once, against a private server
   make lesson-NN bench          a timed sweep (3 runs a point, medians), then the chart
   make lesson-NN plot           redraw the chart from the last bench

@@ -15,14 +15,25 @@ packages=(
   patch                 # applies the known-mistake patches in make check
   python3-aiohttp       # the asyncio side of make benchmark
 )
+# Optional: the kit works without them, a little less well. Installed with the others, or alone
+# when root (or sudo without a password) can; otherwise a note, and make goes on.
+optional=(
+  inotify-tools         # inotifywait: make lesson-NN watch reacts at once to a save (else it polls)
+)
 # CC=clang (make check CC=clang, the CI's second compiler): clang, only when asked for.
 case ${CC:-} in *clang*) command -v "${CC%% *}" >/dev/null 2>&1 || packages+=(clang) ;; esac
 
 missing=()
+opt_missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$p")
+    fi
+  done
+  for p in "${optional[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      opt_missing+=("$p")
     fi
   done
 else
@@ -38,7 +49,23 @@ else
   fi
   exit 0
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ ${#opt_missing[@]} -eq 0 ] && exit 0
+  note="kit: optional: ${opt_missing[*]} (make lesson-NN watch reacts at once to a save with it; without, it checks once a second)."
+  if [ "$(id -u)" -eq 0 ]; then sudo=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo)
+  else echo "$note To add it: sudo apt-get install ${opt_missing[*]}" >&2; exit 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if { "${sudo[@]}" apt-get install -y --no-install-recommends "${opt_missing[@]}" >/dev/null 2>&1 ||
+       { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y --no-install-recommends "${opt_missing[@]}" >/dev/null; }; } 2>/dev/null; then
+    echo "kit: installed ${opt_missing[*]} (optional)"
+  else
+    echo "$note Its install failed; make goes on without it." >&2
+  fi
+  exit 0
+fi
+missing+=("${opt_missing[@]}")
 
 install=(apt-get install -y --no-install-recommends "${missing[@]}")
 echo "kit: installing ${missing[*]}"

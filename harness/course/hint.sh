@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make hint-NN`: show the next hint of a lesson's ladder, gentlest first.
 set -uo pipefail
-BUILD=${BUILD:-build}
+. harness/lesson/progress.sh
 n=$1; shift
 name=$(printf '%s\n' "$@" | grep "^$n-" | head -n 1)
 if [ -z "$name" ]; then
@@ -10,8 +10,9 @@ if [ -z "$name" ]; then
 fi
 hints=(lessons/"$name"/hints/*.md)
 [ -e "${hints[0]}" ] || { echo "Lesson $n has no hints."; exit 0; }
-mkdir -p "$BUILD/progress"
-counter=$BUILD/progress/hints-$n
+# The counter lives with the progress, outside the build folder: make clean keeps it.
+mkdir -p "$KIT_PROGRESS"
+counter=$KIT_PROGRESS/hints-$n
 seen=$(cat "$counter" 2>/dev/null || echo 0)
 i=$(( seen < ${#hints[@]} ? seen : ${#hints[@]} - 1 ))
 echo "Hint $((i + 1)) of ${#hints[@]} for lesson $n:"
@@ -22,5 +23,5 @@ echo $((i + 1)) >"$counter"
 if [ $((i + 1)) -lt ${#hints[@]} ]; then
   echo "(make hint-$n again for the next one)"
 else
-  echo "(that was the last hint; solutions/$name/ has the reference when you are done)"
+  echo "(that was the last hint; make lesson-$n solution shows the reference once your files pass)"
 fi

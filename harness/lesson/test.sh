@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# `make lesson-NN test`: run a lesson's tests against private servers and print, for each test,
-# whether it passed and, when not, the diagnostic. The full output is kept in a log. The lesson's
-# variables come from harness/lesson/lesson.mk, in the environment.
+# `make lesson-NN test`, and each round of `make lesson-NN watch`: run a lesson's tests against
+# private servers and print, for each test, whether it passed and, when not, the diagnostic.
+# The test that failed first last time runs alone, beside the others in parallel, and its
+# verdict is shown as soon as it is known. ONLY=suite/test (or a glob) runs just those.
+# VIEW=watch prints watch mode's screen: the progress line, the first failure in full, the other
+# failures by name. The full output is kept in a log. The lesson's variables come from
+# harness/lesson/lesson.mk, in the environment.
 set -uo pipefail
 . harness/lib.sh
+. harness/lesson/progress.sh
+
+VIEW=${VIEW:-full}
+JOBS=${KIT_JOBS:-4}
+read -r -a exercise_paths <<<"${EXERCISE_PATHS:-}"
+logdir=$(dirname "$TEST_BIN")
+log=$logdir/test.log
+tap=$logdir/test.tap
+failing_cache=$logdir/failing
+seen=$KIT_TMP/seen
+: >"$seen"
+trace() { if [ -n "${KIT_TRACE:-}" ]; then echo "$1 $(date +%s.%N)" >>"$KIT_TRACE"; fi; }
+# render TAP... [awk variables]: the report lines (harness/lesson/tap.awk words every verdict).
+# The goal's other variables, for the command that runs one test alone.
+also=
+case $VARIANT in solution*) also=" SOLUTION=1" ;; esac
+[ -n "${FROM:-}" ] && also="$also FROM=$FROM"
+render() { local t=$1; shift; awk -v format=report -v lesson="$LESSON" -v also="$also" -v logfile="$log" -v seen="$seen" "$@" -f harness/lesson/tap.awk "$t"; }
+records() { awk -v format=full -f harness/lesson/tap.awk "$@"; }
+
+# ONLY may be written as Criterion's filter (suite/test, a glob), as TAP names it (suite::test)
+# or as this runner prints it ("suite: test name").
+only=${ONLY:-}
+if [ -n "$only" ]; then
+  only=${only//::/\/}; only=${only//: /\/}; only=${only// /_}
+fi
 
 case $VARIANT in
   student) what="your files in lessons/$LESSON_NAME/" ;;
@@ -11,49 +41,160 @@ case $VARIANT in
   solution-from*) what="the files in $FROM (any missing there from the reference solution)" ;;
   *) what="the files in $FROM (any missing there from your lessons/$LESSON_NAME/)" ;;
 esac
-logdir=$(dirname "$TEST_BIN")
-log=$logdir/test.log
-tap=$logdir/test.tap
-rm -f "$tap"
-echo "lesson $LESSON ($TITLE): testing $what"
-kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
-rc=$?
+if [ "$VIEW" = full ]; then
+  echo "lesson $LESSON ($TITLE): testing $what${only:+, only the tests matching $only}"
+fi
 
-kit_verdicts report "$tap"
-sanitizer=$(grep -a -m1 -E '^SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|runtime error:' "$log")
-[ -n "$sanitizer" ] && echo "The sanitizers reported (first of them): ${sanitizer#SUMMARY: }"
-
-# The course map's status of the student's own files.
-record() {
-  [ "$VARIANT" = student ] || return 0
-  mkdir -p "$BUILD/progress" && echo "$1 $(date +%s)" >"$BUILD/progress/$LESSON"
+# The sanitizer's report in a log of one test: its error line, the frames in the kit's or the
+# student's code, its summary; lines joined by \037 for tap.awk.
+crash_excerpt() {
+  awk '/^==[0-9]+==ERROR|runtime error:/ && !err { err = 1; print; next }
+       err == 1 && /^ +#[0-9]+ / { frames = 1; if ($0 !~ /libsanitizer|criterion|libc_start|sysdeps\/|_start /) print; next }
+       err == 1 && /^ *$/ && frames { err = 2 }
+       /^SUMMARY: / { print; exit }' "$1" | head -n 8 | sed 's/^ *//' | paste -s -d $'\037'
 }
 
-passed=$PASSING
-failed=$((TESTED - PASSING))
-if [ "$SYNTHESIS" -ne 1 ]; then
+tested=0; passing=0; synthesis=1; rc=0
+# run_bg N [criterion flags...]: kit_run_tests in the background, into $log.N and $tap.N; its
+# exit code and counts land in $KIT_TMP/run.N. collect N waits for it and adds them up.
+bg_pids=()
+run_bg() {
+  local n=$1
+  shift
+  ( trap - EXIT INT TERM
+    kit_run_tests "$TEST_BIN" "$log.$n" --tap="$tap.$n" "$@"
+    echo "$? $SYNTHESIS $TESTED $PASSING" >"$KIT_TMP/run.$n" ) &
+  bg_pids[$n]=$!
+}
+collect() {
+  local r s t p
+  wait "${bg_pids[$1]}"
+  read -r r s t p <"$KIT_TMP/run.$1" || { r=1; s=0; t=0; p=0; }
+  [ "$r" -ne 0 ] && rc=$r
+  [ "$s" -eq 1 ] || synthesis=0
+  tested=$((tested + t)); passing=$((passing + p))
+  TESTED=$t
+}
+# Ctrl+C: the runs in the background do not see it (timeout gives them a process group of
+# their own): stop them (their timeout, which passes the signal on), then leave.
+on_interrupt() {
+  local p
+  for p in "${bg_pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null; done
+  exit 130
+}
+trap on_interrupt INT TERM
+
+first=
+if [ -z "$only" ] && [ -s "$failing_cache" ]; then read -r first _ <"$failing_cache"; fi
+rm -f "$log".* "$tap".*
+shown_full=0
+crash=
+filter=()
+if [ -n "$only" ]; then filter=(--filter="$only")
+elif [ -n "$first" ]; then filter=(--filter="!($first)")
+fi
+# The test that failed first last time runs alone (1), beside the others in parallel (2); its
+# verdict goes on screen as soon as it is known.
+[ -n "$first" ] && run_bg 1 --filter="$first" --jobs=1
+run_bg 2 "${filter[@]}" --jobs="$JOBS"
+if [ -n "$first" ]; then
+  collect 1
+  if [ "$TESTED" -eq 0 ]; then
+    # That test is gone (renamed): the others were all of them.
+    :
+  else
+    rec=$(records "$tap.1" | grep -v '^skip')
+    if [ "${rec%%$'\t'*}" != pass ]; then
+      crash=$(crash_excerpt "$log.1")
+      render "$tap.1" -v view=one -v crash="$crash"
+      [ "$VIEW" = full ] || echo "(it failed last time, so it ran first; the other tests are running...)"
+      shown_full=1
+      trace first-failure
+    elif [ "$VIEW" = full ]; then
+      render "$tap.1" -v view=one
+    else
+      name=$(cut -f2 <<<"$rec"); name=${name/::/: }
+      echo "${name//_/ } passes now (it failed last time); the other tests are running..."
+    fi
+  fi
+fi
+collect 2
+cat "$log".[12] >"$log" 2>/dev/null
+cat "$tap".[12] >"$tap" 2>/dev/null
+rm -f "$log".[12]
+failed=$((tested - passing))
+
+if [ -n "$only" ] && [ "$tested" -eq 0 ] && [ "$synthesis" -eq 1 ]; then
+  echo "ONLY=$ONLY matches none of lesson $LESSON's tests. They are (ONLY takes a name or a glob, in quotes):"
+  "$TEST_BIN" --list 2>/dev/null | awk '/^[^ │├└]/ { sub(/:.*/, ""); s = $0; next } { sub(/^[│├└─ ]+/, ""); print "  " s "/" $0 }'
+  exit 1
+fi
+
+if [ "$VIEW" = full ]; then
+  if [ -s "$tap.2" ]; then
+    render "$tap.2" -v shownfull=$shown_full
+  fi
+  [ "$shown_full" -eq 1 ] || { [ "$failed" -gt 0 ] && trace first-failure; }
+else
+  # Watch: clear and redraw the screen now that the whole verdict is known.
+  [ -t 1 ] && printf '\033[H\033[2J\033[3J%s' "${WATCH_HEADER:-}"
+  bar=$(awk -v p="$passing" -v t="$tested" 'BEGIN { w = 30; k = t ? int(w * p / t + 0.5) : 0
+          s = ""; for (i = 0; i < w; i++) s = s (i < k ? "#" : "."); print s }')
+  echo "Progress: [$bar] $passing of $(plural "$tested" test) pass${only:+ (only $only)}"
+  trace verdict
+  if [ "$failed" -gt 0 ] && [ "$synthesis" -eq 1 ]; then
+    echo
+    : >"$seen"
+    render "$tap" -v view=watch -v crash="$crash"
+    [ "$shown_full" -eq 1 ] || trace first-failure
+  fi
+fi
+
+sanitizer=$(grep -a -m1 -E '^SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|runtime error:' "$log")
+if [ -n "$sanitizer" ] && [ "$VIEW" = full ]; then
+  echo "The sanitizers reported (the first report in $log): ${sanitizer#SUMMARY: }"
+fi
+
+# Remember what failed (the first of them runs first next time) and, for the student's own
+# files, the verdict with a digest of the files it is about (make progress, make solution).
+if [ -z "$only" ]; then
+  if [ "$synthesis" -eq 1 ]; then
+    records "$tap" | awk -F'\t' '$1 != "pass" && $1 != "skip" { n = $2; sub(/::/, "/", n); printf "%s ", n } END { print "" }' >"$failing_cache"
+  fi
+  if [ "$VARIANT" = student ]; then
+    stale=
+    for p in "${exercise_paths[@]}"; do [ "$p" -nt "$TEST_BIN" ] && stale="$stale ${p##*/}"; done
+    if [ -n "$stale" ]; then
+      echo "(${stale# } changed while the tests ran: this verdict is for the version before, and is not recorded.)"
+    else
+      result=fail; [ "$synthesis" -eq 1 ] && [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] && result=pass
+      progress_record "$LESSON" "$result" "$tested" "$passing" "$(cat "$failing_cache" 2>/dev/null)" "${exercise_paths[@]}"
+    fi
+  fi
+fi
+
+if [ "$synthesis" -ne 1 ]; then
   echo "The test run itself did not finish (exit $rc). The full output is in $log:" >&2
   tail -n 20 "$log" >&2
-  record fail
   exit 1
 fi
 if [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]; then
-  echo "All $TESTED tests passed."
-  record pass
-  if [ -n "${SPEEDUP_ARGS:-}" ] && [ -n "${BENCH_MODES:-}" ] && kit_start_server; then
-    read -r -a modes <<<"$BENCH_MODES"
-    read -r -a args <<<"$SPEEDUP_ARGS"
-    a=$("$PROG" --url "$SERVER_URL" --mode "${modes[0]}" "${args[@]}" 2>/dev/null)
-    b=$("$PROG" --url "$SERVER_URL" --mode "${modes[-1]}" "${args[@]}" 2>/dev/null)
-    wa=$(kit_field wall_s "$a") wb=$(kit_field wall_s "$b") ta=$(kit_field theory_s "$a") tb=$(kit_field theory_s "$b")
-    awk -v wa="$wa" -v wb="$wb" -v ta="$ta" -v tb="$tb" -v m1="${modes[0]}" -v m2="${modes[-1]}" -v args="$SPEEDUP_ARGS" '
-      BEGIN { if (wa == "" || wb == "" || wb == 0 || tb == 0) exit
-              printf "Speedup (%s): %s %.3f s, %s %.3f s: %.1fx (ideal %.1fx).\n", args, m1, wa, m2, wb, wa / wb, ta / tb }'
-    echo "next: make lesson-$LESSON bench   (time the whole sweep and chart it)"
+  if [ "$VIEW" = full ]; then
+    if [ -n "$only" ]; then
+      echo "$(plural "$tested" test) run, all passed (only those matching $only; run without ONLY for the lesson's verdict)."
+    else
+      echo "All $tested tests passed."
+      trace verdict
+      harness/lesson/speedup.sh
+      echo "next: make lesson-$LESSON bench   (time the whole sweep and chart it)"
+      [ "$VARIANT" = student ] && echo "      make lesson-$LESSON solution   (the reference solution beside yours)"
+    fi
   fi
   exit 0
 fi
-echo "$passed of $TESTED tests passed, $failed failed. Full output: $log"
-record fail
-echo "Stuck? make hint-$LESSON shows the next hint; lessons/$LESSON_NAME/README.md lists the common mistakes."
+if [ "$VIEW" = full ]; then
+  echo "$passing of $(plural "$tested" test) passed, $failed failed${only:+ (only those matching $only)}. Full output: $log"
+  trace verdict
+  echo "Stuck? make hint-$LESSON shows the next hint; lessons/$LESSON_NAME/README.md lists the common mistakes."
+fi
 exit 1

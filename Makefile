@@ -185,12 +185,16 @@ grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 check: $(DEPS_STAMP)
 	@harness/check.sh
 
+# Mutation sweep of the reference solutions: make mutants LESSON=NN (every lesson without LESSON).
+mutants: $(DEPS_STAMP)
+	@harness/course/mutants.sh $(LESSON)
+
 all: $(ALL_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: help deps all clean check demo grade plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
+.PHONY: help deps all clean check mutants demo grade plots progress server $(LESSON_ACTIONS) $(LESSON_GOAL)
 
 # `make print-VAR` shows a variable (the self-test reads the harness lists this way).
 print-%:

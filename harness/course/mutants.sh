@@ -426,11 +426,10 @@ cleanup() {
     kill $(ps -o pid= --ppid "$xpid") "$xpid" 2>/dev/null
     wait "$xpid" 2>/dev/null
   fi
-  for d in "$ROOT"/*/work; do
-    [ -d "$d" ] || continue
-    rm -rf "$d"
+  # Only this sweep's lessons: another sweep may be running on other lessons.
+  for d in "${lessons[@]}"; do
+    rm -rf "$ROOT/$d/work" build/*/solution-from_*_build_mutants_"$d"_work_* 2>/dev/null
   done
-  rm -rf build/*/solution-from_*_build_mutants_* 2>/dev/null
   kit_cleanup
 }
 trap cleanup EXIT

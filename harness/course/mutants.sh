@@ -402,6 +402,7 @@ fi
 # ---- the sweep --------------------------------------------------------------------------------
 fmt_time() { local s=${1%.*}; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 pct() { awk -v k="$1" -v d="$2" 'BEGIN { if (d > 0) printf "%.1f", 100 * k / d; else printf "n/a" }'; }
+plural() { [ "$1" -eq 1 ] && echo "$1 $2" || echo "$1 ${2}s"; }
 
 lessons=()
 all=$(m print-LESSONS)
@@ -469,6 +470,8 @@ for n in "${lessons[@]}"; do
         killed-by:) killedby[$id]=$rest ;;
         *) echo "[bad-mark] $marks: '$id $kind $rest': the second word must be 'equivalent:' or 'killed-by:'" >&2 ;;
       esac
+      op=$(cut -d: -f3 <<<"$id")
+      grep -qw -- "$op" <<<"$OPS" || continue    # an operator this sweep does not apply
       cut -f2 "$dir/gen/index.tsv" | grep -qxF -- "$id" ||
         echo "[stale-mark] $marks names $id, which is no mutant of the current solution (has the line moved?)" >&2
     done <"$marks"
@@ -490,7 +493,7 @@ for n in "${lessons[@]}"; do
   done <"$dir/sample.txt"
   total=$(wc -l <"$dir/sample.txt")
   torun=$(wc -l <"$dir/run.txt")
-  echo "lesson $n ($name): $total mutants of $(wc -l <"$dir/all.txt") (operators: $OPS), $torun to run, $JOBS at a time; one took ${secs}s alone"
+  echo "lesson $n ($name): $(plural "$total" mutant) of $(wc -l <"$dir/all.txt") (operators: $OPS), $torun to run, $JOBS at a time; one took ${secs}s alone"
 
   # Run them, $JOBS at a time; a progress line every tenth on stderr.
   step=$(( torun / 10 )); [ "$step" -gt 0 ] || step=1
@@ -548,11 +551,12 @@ for n in "${lessons[@]}"; do
   done <"$dir/gen/index.tsv"
   secs_all=$(( $(date +%s) - t0 ))
   if [ ${#survivors[@]} -gt 0 ]; then
-    echo "lesson $n: ${#survivors[@]} surviving mutants (full diffs in $dir/survivors.txt):"
+    [ ${#survivors[@]} -eq 1 ] && word=mutant || word=mutants
+    echo "lesson $n: ${#survivors[@]} surviving $word (full diffs in $dir/survivors.txt):"
     printf '%s\n' "${survivors[@]}"
   fi
   score=$(pct "$k" $((total - s - e)))
-  echo "lesson $n: $torun mutants built and tested in $(fmt_time "$secs_all"); results in $dir/results.tsv"
+  echo "lesson $n: $(plural "$torun" mutant) built and tested in $(fmt_time "$secs_all"); results in $dir/results.tsv"
   echo "lesson $n: $k killed of $total ($s stillborn, $e equivalent): score $score%"
   if [ "$score" != n/a ] && awk -v p="$score" -v min="$MIN" 'BEGIN { exit !(p < min) }'; then low=1; fi
   tot_k=$((tot_k + k)) tot_m=$((tot_m + total)) tot_s=$((tot_s + s)) tot_e=$((tot_e + e))

@@ -140,6 +140,10 @@ grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
 
+# Mutation sweep of the reference solutions: make mutants LESSON=NN (every lesson without LESSON).
+mutants: $(DEPS_STAMP)
+	@harness/course/mutants.sh $(LESSON)
+
 # The metadata scripts read (harness/lib.sh's kit_vars): the course's, and with lesson-NN the
 # lesson's, as shell assignments.
 vars:
@@ -150,4 +154,5 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check demo grade plots progress server vars compdb-entries
+.PHONY: map help deps all clean check mutants demo grade plots progress server vars compdb-entries
+

@@ -449,6 +449,17 @@ static void expect_results(const struct plan *p, const struct run *r)
                       p->url[i]);
         }
     }
+    /* Answers never fetched in a call where something failed: the failure stopped the rest.
+     * Checked on the successful answers first, so an HTTP error left empty is not mistaken for
+     * this (and this not for [http-error], whichever transfer happened to finish first). */
+    for (size_t i = 0; any_failure && i < p->n; i++) {
+        cr_assert(p->kind[i] != OK || p->status[i] >= 400 || r->results[i].status != 0 ||
+                  r->results[i].body != NULL,
+                  "[error-isolation] %s: results[%zu] (%s) is empty (status 0, no body), "
+                  "though the server answered it: the fetch stopped before that transfer "
+                  "finished. One failed transfer must not stop the others; keep going until "
+                  "no transfer is running.", r->name, i, p->url[i]);
+    }
     /* An HTTP error is an answer: its status and body come back like any other. */
     for (size_t i = 0; i < p->n; i++) {
         cr_assert(p->kind[i] != OK || p->status[i] < 400 || r->results[i].status != 0 ||
@@ -457,14 +468,6 @@ static void expect_results(const struct plan *p, const struct run *r)
                   "error is an answer, not a failed transfer. Record its status and body like "
                   "any other (CURLOPT_FAILONERROR would turn it into a failure).", r->name, i,
                   p->url[i], p->status[i]);
-    }
-    /* Answers never fetched in a call where something failed: the failure stopped the rest. */
-    for (size_t i = 0; any_failure && i < p->n; i++) {
-        cr_assert(p->kind[i] != OK || r->results[i].status != 0 || r->results[i].body != NULL,
-                  "[error-isolation] %s: results[%zu] (%s) is empty (status 0, no body), "
-                  "though the server answered it: the fetch stopped before that transfer "
-                  "finished. One failed transfer must not stop the others; keep going until "
-                  "no transfer is running.", r->name, i, p->url[i]);
     }
     /* Answers whose body arrived but whose status was never recorded. */
     for (size_t i = 0; i < p->n; i++) {

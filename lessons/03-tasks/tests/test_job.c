@@ -583,14 +583,16 @@ static void expect_two(const struct two *t)
     cr_assert_eq(t->hasty.rc, -ETIMEDOUT, "[join-deadline] of two joiners, the one with a "
                  "60 ms deadline returned %s; expected -ETIMEDOUT (the job takes 250 ms).",
                  kit_errname(t->hasty.rc));
-    cr_assert_eq(t->hasty_on_list, 0, "[stale-waiter] a joiner whose deadline passed (it "
-                 "joined %s, of two) left its waiter on j->waiters. Take your own node off "
-                 "the list (job_waiter_remove) before you return.", order);
+    /* The other joiner first: a join that unlinks the head instead of its own node both
+     * loses the other and leaves its own; the cause is the removal, not a forgotten one. */
     cr_assert_eq(t->patient_on_list, 1, "[removed-other-waiter] when the joiner with a 60 ms "
                  "deadline gave up (it joined %s, of two), the other joiner's waiter was no "
                  "longer on j->waiters (%d on the list). Remove your own node, wherever it is "
                  "on the list, not the head: job_waiter_remove(j, &self).", order,
                  t->patient_on_list);
+    cr_assert_eq(t->hasty_on_list, 0, "[stale-waiter] a joiner whose deadline passed (it "
+                 "joined %s, of two) left its waiter on j->waiters. Take your own node off "
+                 "the list (job_waiter_remove) before you return.", order);
     cr_assert(t->patient.rc == 0 && t->patient.result == 13, "[lost-wakeup] the joiner that "
               "waited on got %s with result %d after the other one gave up; expected 0 and 13.",
               kit_errname(t->patient.rc), t->patient.result);

@@ -152,6 +152,7 @@ struct after_finish {
     int done_before_join;
     int close_rc;
     long waits;
+    int left_on_list; /* j->waiters was not empty once job_join had returned */
 };
 
 static int after_finish_main(void *arg)
@@ -167,6 +168,7 @@ static int after_finish_main(void *arg)
     counted_reset();
     join_and_note(&t->seen);
     t->waits = counted_waits();
+    t->left_on_list = j.waiters != NULL;
     forget_stale_waiters(&j);
     t->close_rc = job_close(&j);
     return 0;
@@ -191,6 +193,10 @@ Test(job, join_after_the_job_finished)
     cr_assert_eq(t.waits, 0, "[join-after-done] job_join waited (%ld %s) for a job that had "
                  "already finished; when j->done is set there is nothing to wait for.",
                  t.waits, kit_plural(t.waits, "time", "times"));
+    cr_assert(!t.left_on_list, "[stale-waiter] job_join of a job that had already finished "
+              "returned with its waiter still on j->waiters: a node in a frame that is gone. "
+              "Push yourself only when you are going to wait, or take the node off before "
+              "you return.");
     cr_assert_eq(t.close_rc, 0, "[runtime] job_close() returned %s.", kit_errname(t.close_rc));
     kit_expect_no_leaks("job_join");
 }

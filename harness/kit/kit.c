@@ -183,26 +183,38 @@ int kit_get(const char *url, long *status, char **body, size_t *len)
 
 /* ---- the server's counts ------------------------------------------------------------ */
 
-/* GET BASE/stats and parse it; the caller owns the returned object (json_decref). */
-static json_t *fetch_stats(const char *base)
+/* GET BASE/stats and parse it; the caller owns the returned object (json_decref). quiet
+ * leaves out the messages (a server that is not delayd has no /stats, and that is no error);
+ * *reached, when given, says whether the server answered HTTP at all. */
+static json_t *get_stats(const char *base, int quiet, int *reached)
 {
     char url[KIT_URL_MAX];
     char *body = NULL;
     long status = 0;
     json_t *root;
     json_error_t err;
+    int answered;
 
     snprintf(url, sizeof url, "%s/stats", base);
-    if (kit_get(url, &status, &body, NULL) != 0 || status != 200) {
-        fprintf(stderr, "kit: GET %s failed (status %ld)\n", url, status);
+    answered = kit_get(url, &status, &body, NULL) == 0;
+    if (reached != NULL)
+        *reached = answered;
+    if (!answered || status != 200) {
+        if (!quiet)
+            fprintf(stderr, "kit: GET %s failed (status %ld)\n", url, status);
         free(body);
         return NULL;
     }
     root = json_loads(body, 0, &err);
-    if (root == NULL)
+    if (root == NULL && !quiet)
         fprintf(stderr, "kit: %s is not JSON: %s\n", url, err.text);
     free(body);
     return root;
+}
+
+static json_t *fetch_stats(const char *base)
+{
+    return get_stats(base, 0, NULL);
 }
 
 static long number(json_t *obj, const char *key)
@@ -457,23 +469,19 @@ void kit_parse_options_urls(int argc, char **argv, const char *const *modes, int
 
 int kit_server_kind(const char *base)
 {
-    char url[KIT_URL_MAX];
-    char *body = NULL;
-    long status = 0;
+    int reached, delayd;
     json_t *root;
-    int delayd;
 
     /* /stats first: a GET that changes nothing on any server. Only a server whose /stats
      * looks like delayd's (a "peak" count) is sent /reset. */
-    snprintf(url, sizeof url, "%s/stats", base);
-    if (kit_get(url, &status, &body, NULL) != 0) {
-        fprintf(stderr, "cannot reach the server at %s (no HTTP answer from %s)\n", base, url);
+    root = get_stats(base, 1, &reached);
+    if (!reached) {
+        fprintf(stderr, "cannot reach the server at %s (no HTTP answer from %s/stats)\n", base,
+                base);
         return -1;
     }
-    root = status == 200 ? json_loads(body, 0, NULL) : NULL;
     delayd = root != NULL && json_is_integer(json_object_get(root, "peak"));
     json_decref(root);
-    free(body);
     if (!delayd || kit_stats_reset(base) != 0)
         return KIT_SERVER_OTHER;
     return KIT_SERVER_DELAYD;

@@ -70,10 +70,22 @@ int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __real_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask);
 int __real_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout);
 
+long fail_polls; /* the next N calls of poll(), ppoll() or epoll_wait() fail with ENOMEM */
+
+/* A failure on demand, logged like a real call. */
+static int failed_call(long k)
+{
+    fail_polls--;
+    errno = ENOMEM;
+    return log_result(k, -1);
+}
+
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     long k = log_call(timeout);
 
+    if (fail_polls > 0)
+        return failed_call(k);
     return log_result(k, __real_poll(fds, n, timeout));
 }
 
@@ -83,6 +95,8 @@ int __wrap_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const s
                                     (t->tv_nsec + 999999) / 1000000);
     long k = log_call(ms);
 
+    if (fail_polls > 0)
+        return failed_call(k);
     return log_result(k, __real_ppoll(fds, n, t, mask));
 }
 
@@ -90,6 +104,8 @@ int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout
 {
     long k = log_call(timeout);
 
+    if (fail_polls > 0)
+        return failed_call(k);
     return log_result(k, __real_epoll_wait(epfd, events, max, timeout));
 }
 

@@ -72,6 +72,27 @@ Test(run, returns_once_the_last_timer_has_fired)
     kit_expect_no_leaks(PARENT_CODE);
 }
 
+extern long fail_polls; /* support.c: the next N calls of poll() (or its kin) fail */
+
+Test(run, a_failed_poll_is_returned_not_retried)
+{
+    struct run_report r;
+
+    add_timer(200, on_timer);
+    fail_polls = 1;
+    run_loop(&loop, RUN_LIMIT_S, &r);
+    fail_polls = 0;
+    cr_assert(r.finished, "[poll-error] poll() failed with ENOMEM and loop_run did not return "
+              "within %.1f s: only EINTR is retried; any other error ends loop_run with the "
+              "negative errno (loop.h).", RUN_LIMIT_S);
+    cr_assert_eq(r.rc, -ENOMEM, "[poll-error] poll() failed with ENOMEM and loop_run returned "
+                 "%s; expected -ENOMEM at once: only EINTR is retried, any other error is "
+                 "returned as a negative errno (loop.h).", kit_errname(r.rc));
+    cr_assert_eq(mk->rec.n, 0, "[poll-error] the 200 ms timer fired after poll() had failed; "
+                 "loop_run should have returned at the failure.");
+    kit_expect_no_leaks(PARENT_CODE);
+}
+
 static void on_readable(struct loop *l, int fd, int revents, void *arg)
 {
     struct marks *m = arg;

@@ -76,11 +76,13 @@ kit_vars() {
 # output to LOG. Sets TESTED PASSING FAILING CRASHING TIMEDOUT and SYNTHESIS (1 when Criterion
 # printed its summary, i.e. the runner itself ended cleanly). Returns the binary's exit code.
 kit_run_tests() {
-  local bin=$1 log=$2 rc line
+  local bin=$1 log=$2 rc line tag
   shift 2
-  KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+  tag=$$.$BASHPID.$RANDOM.$RANDOM
+  KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
     timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1
   rc=$?
+  kit_reap "$tag"
   line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
   SYNTHESIS=0; TESTED=0; PASSING=0; FAILING=0; CRASHING=0
   if [ -n "$line" ]; then
@@ -92,6 +94,19 @@ kit_run_tests() {
   fi
   TIMEDOUT=$(grep -ac 'Timed out' "$log")
   return $rc
+}
+
+# kit_reap TAG: kill what is left of a run whose environment carried KIT_RUN_TAG=TAG. Criterion's
+# workers live in process groups of their own, so when `timeout` stops a runner they survive
+# it, reparented to init, and some spin; the tag they inherited still finds them (one grep over
+# /proc, Linux only; elsewhere it finds nothing).
+kit_reap() {
+  local f pid
+  for f in $(grep -lzx "KIT_RUN_TAG=$1" /proc/[0-9]*/environ 2>/dev/null); do
+    pid=${f#/proc/}; pid=${pid%/environ}
+    kill -KILL "$pid" 2>/dev/null
+  done
+  return 0
 }
 
 # kit_verdicts FORMAT TAP [TESTS]: each test's verdict from a Criterion TAP report, worded by

@@ -40,25 +40,36 @@ else
   tail -n 20 "$logs/build.log"
 fi
 
-# ---- 2. the harness's own tests -----------------------------------------------------------------
-for bin in $harness_tests; do
-  name=${bin#"$BUILD"/}
-  expect_all_pass "harness: $name" "$bin" "$logs/${name//\//_}.log"
-done
-for target in $HARNESS_CHECK_TARGETS; do
-  log=$logs/$target.log
-  if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
-done
+# ---- 2. the harness's own tests, beside the lessons --------------------------------------------
+check_harness() {
+  local bin name target log
+  passed=0; failed=0
+  for bin in $harness_tests; do
+    name=${bin#"$BUILD"/}
+    expect_all_pass "harness: $name" "$bin" "$logs/${name//\//_}.log"
+  done
+  for target in $HARNESS_CHECK_TARGETS; do
+    log=$logs/$target.log
+    if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
+  done
 
-if harness/course/grade-selftest.sh >"$logs/grade-selftest.log" 2>&1; then
-  pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent)"
-else
-  fail "harness: the grader self-test (see $logs/grade-selftest.log)"
-  tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'
-fi
+  if harness/course/grade-selftest.sh >"$logs/grade-selftest.log" 2>&1; then
+    pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent)"
+  else
+    fail "harness: the grader self-test (see $logs/grade-selftest.log)"
+    tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'
+  fi
+  echo "$passed $failed" >"$logs/harness/counts"
+}
 
-# ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected ------------
-for name in $LESSONS; do
+# ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected -----------
+# check_lesson NAME: one lesson's checks, its lines on stdout, "PASSED FAILED" in its counts file.
+# The harness's tests and the lessons run side by side (CHECK_JOBS at a time, default 3): each
+# builds its own variants, and the tests witness with counts, not with the clock, so the load of
+# a neighbour changes no verdict. Their reports are printed in order, each when it is whole.
+check_lesson() {
+  local name=$1 n dir patch mistake want copy bin rc got t0 secs
+  passed=0; failed=0
   n=${name%%-*}
   dir=$logs/$name
   mkdir -p "$dir"
@@ -119,6 +130,29 @@ for name in $LESSONS; do
       fail "lesson $n: mistake $mistake is rejected, but not with [$want] (saw: ${got:-no diagnostic})"
     fi
   done
+  echo "$passed $failed" >"$logs/$name/counts"
+}
+
+unit_pids=()
+for unit in harness $LESSONS; do
+  mkdir -p "$logs/$unit"
+  while [ "$(jobs -rp | wc -l)" -ge "${CHECK_JOBS:-3}" ]; do wait -n; done
+  if [ "$unit" = harness ]; then
+    ( check_harness >"$logs/$unit/report" 2>&1 ) &
+  else
+    ( check_lesson "$unit" >"$logs/$unit/report" 2>&1 ) &
+  fi
+  unit_pids+=($!)
+done
+i=0
+for unit in harness $LESSONS; do
+  wait "${unit_pids[$i]}"; i=$((i + 1))
+  cat "$logs/$unit/report"
+  if read -r p f <"$logs/$unit/counts" 2>/dev/null; then
+    passed=$((passed + p)); failed=$((failed + f))
+  else
+    fail "$unit: its checks ended before they counted (see $logs/$unit/report)"
+  fi
 done
 
 echo "make check took $(( $(date +%s) - start )) s; logs in $logs/"

@@ -45,6 +45,31 @@ kit_start_server() {
   return 1
 }
 
+# kit_target: where a lesson program sends its requests, for `run` and `bench`. URL=BASE (a
+# server of your own) is used as it is; otherwise a private delayd is started. URLS=FILE (one URL
+# a line) is passed as --urls, for the programs that take it (their --help says). Sets
+# TARGET_ARGS (the program's arguments naming it) and prints one line saying which server it is.
+kit_target() {
+  local prog=$1
+  if [ -n "${URLS:-}" ]; then
+    [ -r "$URLS" ] || { echo "[urls-file] URLS=$URLS: no such file (or not readable); give a file with one URL a line." >&2; return 1; }
+    "$prog" --help 2>/dev/null | grep -q -- '--urls' || {
+      echo "[urls-unsupported] lesson $LESSON's program does not take a list of URLs (see $prog --help); use URL=BASE instead." >&2; return 1; }
+    TARGET_ARGS=(--urls "$(realpath "$URLS")")
+    echo "server: the URLs listed in $URLS (yours; the server's peak is unknown)"
+    return 0
+  fi
+  if [ -n "${URL:-}" ]; then
+    case $URL in http://*|https://*) ;; *) echo "[url] URL=$URL should start with http:// or https://" >&2; return 1 ;; esac
+    TARGET_ARGS=(--url "$URL")
+    echo "server: $URL (yours: its peak is reported only if it is a delayd)"
+    return 0
+  fi
+  kit_start_server || return 1
+  TARGET_ARGS=(--url "$SERVER_URL")
+  echo "server: $SERVER_URL (the kit's delayd, private to this run)"
+}
+
 # kit_field KEY ROW: print the value of KEY in a program's row of key=value pairs ("mode=conc
 # n=8 wall_s=0.2 ..."); returns 1, printing nothing, when the row has no KEY.
 kit_field() {

@@ -60,6 +60,7 @@ One lesson (add SOLUTION=1 for the reference solution, FROM=dir for files from e
   make lesson-NN reset          your exercise files back to the skeleton (yours kept in backups/)
   make lesson-NN solution       the reference and a diff with yours, once your files pass
   make lesson-NN run [ARGS=..]  the lesson program once, against a private server
+                                (URL=http://host:port/path or URLS=file: your server instead)
   make lesson-NN bench          a timed sweep (3 runs a point, medians), then the chart
   make lesson-NN plot           redraw the chart from the last bench
   make lesson-NN build          build the tests and the program without running them

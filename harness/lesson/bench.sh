@@ -21,7 +21,7 @@ median_min_max() {
     printf "%.4f %.4f %.4f\n", m, v[1], v[NR] }'
 }
 
-kit_start_server || exit 1
+kit_target "$PROG" || exit 1
 {
   echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point, median min max"
   echo "# machine: $(kit_machine)"
@@ -29,6 +29,8 @@ kit_start_server || exit 1
   echo "# commit: $(kit_commit)"
   echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "# fixed: ${BENCH_ARGS}"
+  if [ -n "${URLS:-}" ]; then echo "# server: the URLs in $URLS"
+  else echo "# server: ${URL:-delayd, private to this run}"; fi
   echo "mode,$BENCH_X,runs,wall_median_s,wall_min_s,wall_max_s,cpu_median_s,peak_median,theory_s"
 } >"$csv"
 
@@ -38,7 +40,7 @@ for x in "${points[@]}"; do
   declare -A walls=() cpus=() peaks=() theory=()
   for ((r = 1; r <= repeat; r++)); do
     for mode in "${modes[@]}"; do   # modes interleaved, so a noisy moment hits them alike
-      row=$("$PROG" --url "$SERVER_URL" --mode "$mode" "--$BENCH_X" "$x" "${fixed[@]}" 2>"$KIT_TMP/err")
+      row=$("$PROG" "${TARGET_ARGS[@]}" --mode "$mode" "--$BENCH_X" "$x" "${fixed[@]}" 2>"$KIT_TMP/err")
       if [ $? -ne 0 ] || ! kit_field wall_s "$row" >/dev/null; then
         echo "  $mode $BENCH_X=$x run $r failed: $(tail -n 2 "$KIT_TMP/err" | tr '\n' ' ')" >&2
         failures=$((failures + 1))
@@ -54,7 +56,9 @@ for x in "${points[@]}"; do
     [ -n "${walls[$mode]:-}" ] || { echo "# $mode $BENCH_X=$x: no successful run" >>"$csv"; continue; }
     read -r wmed wmin wmax < <(printf '%s' "${walls[$mode]}" | median_min_max)
     read -r cmed _ _ < <(printf '%s' "${cpus[$mode]}" | median_min_max)
-    read -r pmed _ _ < <(printf '%s' "${peaks[$mode]}" | grep . | median_min_max)
+    # A server other than delayd cannot say its peak: the rows say "unknown", and so does the CSV.
+    read -r pmed _ _ < <(printf '%s' "${peaks[$mode]}" | grep -E '^[0-9.]+$' | median_min_max)
+    [ "$pmed" = nan ] && pmed=unknown
     runs=$(printf '%s' "${walls[$mode]}" | grep -c .)
     echo "$mode,$x,$runs,$wmed,$wmin,$wmax,$cmed,${pmed%.*},${theory[$mode]}" >>"$csv"
   done

@@ -1,7 +1,8 @@
 /* Lesson 03, given: the lesson program. Runs N downloads on the aio runtime and prints one
  * row (see harness/README.md): awaited one after another, spawned as tasks and joined, or run
- * as jobs joined with your job_join(). The downloads are BASE/delay/D?tag=i, or the URLs of
- * --urls FILE (repeated in order up to --n). Any HTTP server will do: with the kit's delayd
+ * as jobs joined with your job_join(). The downloads are BASE/delay/D?tag=i against delayd,
+ * BASE itself n times against any other server, or the URLs of --urls FILE (repeated in order
+ * up to --n). Any HTTP server will do: with the kit's delayd
  * the row ends `server=delayd peak=N` (the most requests it had in flight at once); with any
  * other server, or with --urls, `server=other peak=unknown`. */
 #include "downloads.h"
@@ -110,21 +111,25 @@ int main(int argc, char **argv)
 
     if (urls == NULL || d == NULL)
         goto out;
-    for (long i = 0; i < o.n; i++) {
-        if (o.urls != NULL)
-            urls[i] = strdup(o.urls[i]);
-        else if (asprintf(&urls[i], "%s/delay/%ld?tag=%ld", o.url, o.delay_ms, i) < 0)
-            urls[i] = NULL;
-        if (urls[i] == NULL)
-            goto out;
-        d[i].url = urls[i];
-    }
     /* Only delayd can say how many requests it had in flight (its counts are reset here); a
      * list of URLs may point anywhere, so its peak is not known. */
     if (o.urls == NULL) {
         kind = kit_server_kind(o.url);
         if (kind < 0)
             goto out;
+    }
+    /* Against delayd, /delay/MS tagged with the download's number; against any other server,
+     * the URL itself, n times. */
+    for (long i = 0; i < o.n; i++) {
+        if (o.urls != NULL)
+            urls[i] = strdup(o.urls[i]);
+        else if (kind != KIT_SERVER_DELAYD)
+            urls[i] = strdup(o.url);
+        else if (asprintf(&urls[i], "%s/delay/%ld?tag=%ld", o.url, o.delay_ms, i) < 0)
+            urls[i] = NULL;
+        if (urls[i] == NULL)
+            goto out;
+        d[i].url = urls[i];
     }
     rc = aio_run(program_main, &p);
     if (rc < 0 || p.rc == -ENOSYS) {
@@ -133,7 +138,7 @@ int main(int argc, char **argv)
     }
     if (kind == KIT_SERVER_DELAYD && kit_stats_get(o.url, &stats) == 0)
         snprintf(peak, sizeof peak, "%ld", stats.peak);
-    if (o.urls == NULL)
+    if (kind == KIT_SERVER_DELAYD)
         snprintf(theory, sizeof theory, "%.4f",
                  (strcmp(o.mode, "await") == 0 ? (double)o.n : 1.0) * (double)o.delay_ms /
                      1000.0);

@@ -26,7 +26,6 @@
 
 /* ---- counting libcurl calls and fixed sleeps (the binary is linked with --wrap) --------- */
 
-KIT_COUNT_CALLS(CURLMcode, curl_multi_perform, (CURLM *m, int *running), (m, running))
 KIT_COUNT_CALLS(CURLMcode, curl_multi_socket_action, (CURLM *m, curl_socket_t s, int ev,
                 int *running), (m, s, ev, running))
 KIT_COUNT_CALLS(CURLMcode, curl_multi_poll, (CURLM *m, struct curl_waitfd *fds, unsigned n,
@@ -78,11 +77,41 @@ static void follow(const void *p)
         *h = (struct handle){ p, H_LIVE, NULL };
 }
 
+/* Failures made on purpose (out of memory, a multi handle that breaks): the n-th call, counted
+ * from the start of the fetch, fails instead of reaching libcurl. 0 means never. */
+static struct {
+    long easy_init, multi_init, perform; /* which call fails */
+    long easy_calls, multi_calls, perform_calls;
+    long null_drives; /* curl_multi_perform() calls on a NULL multi handle */
+} inject;
+
+CURLMcode __real_curl_multi_perform(CURLM *m, int *running);
+CURLMcode __wrap_curl_multi_perform(CURLM *m, int *running);
+long kit_calls_curl_multi_perform;
+CURLMcode __wrap_curl_multi_perform(CURLM *m, int *running)
+{
+    kit_calls_curl_multi_perform++;
+    if (tracking && ++inject.perform_calls == inject.perform)
+        return CURLM_OUT_OF_MEMORY;
+    /* A loop that goes on without a multi handle never ends: say so now, not at the timeout. */
+    if (tracking && m == NULL && ++inject.null_drives >= 100)
+        cr_assert_fail("[null-multi] fetch_concurrent called curl_multi_perform(NULL, ...) %ld "
+                       "times: it went on after curl_multi_init() returned NULL (out of memory), "
+                       "and without a multi handle no transfer ever ends. Check what "
+                       "curl_multi_init() returns; clean up and return -ENOMEM.",
+                       inject.null_drives);
+    return __real_curl_multi_perform(m, running);
+}
+
 CURL *__real_curl_easy_init(void);
 CURL *__wrap_curl_easy_init(void);
 CURL *__wrap_curl_easy_init(void)
 {
-    CURL *e = __real_curl_easy_init();
+    CURL *e;
+
+    if (tracking && ++inject.easy_calls == inject.easy_init)
+        return NULL;
+    e = __real_curl_easy_init();
 
     if (tracking && e != NULL) {
         ct.easy_made++;
@@ -111,7 +140,11 @@ CURLM *__real_curl_multi_init(void);
 CURLM *__wrap_curl_multi_init(void);
 CURLM *__wrap_curl_multi_init(void)
 {
-    CURLM *m = __real_curl_multi_init();
+    CURLM *m;
+
+    if (tracking && ++inject.multi_calls == inject.multi_init)
+        return NULL;
+    m = __real_curl_multi_init();
 
     if (tracking && m != NULL) {
         ct.multi_made++;
@@ -256,6 +289,7 @@ struct plan {
     long status[PLAN_MAX];
     enum kind kind[PLAN_MAX];
     int signals; /* 1: a signal arrives every 20 ms while the call runs */
+    int failing; /* 1: a failure is injected, so an error code may be the right answer */
 };
 
 struct run {
@@ -312,6 +346,7 @@ static void setup(void)
 static void teardown(void)
 {
     tracking = 0;
+    memset(&inject, 0, sizeof inject);
     kit_cleanup();
     curl_global_cleanup();
     kit_server_stop();
@@ -378,6 +413,7 @@ static struct run *run_fetch(const struct plan *p, int concurrent)
     cr_assert_eq(kit_stats_reset(base), 0, "[server] the test server did not answer /reset");
 
     memset(&ct, 0, sizeof ct);
+    inject.easy_calls = inject.multi_calls = inject.perform_calls = inject.null_drives = 0;
     n_handles = 0;
     kit_calls_curl_multi_perform = kit_calls_curl_multi_socket_action = 0;
     kit_calls_curl_multi_poll = kit_calls_curl_multi_wait = 0;
@@ -403,6 +439,8 @@ static struct run *run_fetch(const struct plan *p, int concurrent)
     r->sleeps = sleeps();
 
     kit_expect_done(r->rc, r->name, "fetch.c");
+    if (p->failing)
+        return r;
     cr_assert(r->rc == 0 || r->signals == 0, "[eintr] %s returned %s while a signal arrived "
               "every 20 ms (%ld %s during the call). A wait that a signal interrupts (EINTR) "
               "is not an error: wait again.", r->name, kit_errname(r->rc), r->signals,
@@ -797,5 +835,119 @@ Test(concurrent, returns_when_the_last_answer_arrives)
               "which returns as soon as a socket or libcurl's timer needs attention.", r->wall,
               theory);
     expect_peak(r, 9);
+    kit_expect_no_leaks(r->name);
+}
+
+/* ---- when libcurl cannot help: failures made on purpose --------------------------------- */
+
+/* The server's count of requests since the fetch began. */
+static long server_requests(void)
+{
+    struct kit_stats st;
+
+    cr_assert_eq(kit_stats_get(base, &st), 0, "[server] the test server did not answer /stats");
+    return st.requests;
+}
+
+Test(sequential, out_of_memory_is_an_error)
+{
+    struct plan *p = new_plan();
+    struct run *r;
+
+    for (int i = 0; i < 5; i++)
+        add_delay(p, 0, i % 2);
+    p->failing = 1;
+    inject.easy_init = 1; /* the first curl_easy_init() finds no memory */
+    r = run_fetch(p, 0);
+    cr_assert_eq(r->rc, -ENOMEM, "[out-of-memory] fetch_sequential returned %s when "
+                 "curl_easy_init() returned NULL (out of memory); it should return -ENOMEM: "
+                 "without a handle nothing can be fetched, and the caller must be told.",
+                 kit_errname(r->rc));
+    expect_tidy(r);
+    cr_assert_eq(server_requests(), 0, "[out-of-memory] the server saw %ld requests although "
+                 "fetch_sequential had no handle to send them with.", server_requests());
+    kit_expect_no_leaks(r->name);
+}
+
+Test(concurrent, no_multi_handle_is_an_error)
+{
+    struct plan *p = new_plan();
+    struct run *r;
+
+    for (int i = 0; i < 7; i++)
+        add_delay(p, 0, i % 3);
+    p->failing = 1;
+    inject.multi_init = 1; /* curl_multi_init() finds no memory */
+    r = run_fetch(p, 1);
+    cr_assert_eq(r->rc, -ENOMEM, "[out-of-memory] fetch_concurrent returned %s when "
+                 "curl_multi_init() returned NULL (out of memory); it should clean up what it "
+                 "made and return -ENOMEM.", kit_errname(r->rc));
+    expect_tidy(r);
+    kit_expect_no_leaks(r->name);
+}
+
+Test(concurrent, an_easy_handle_that_cannot_be_made)
+{
+    struct plan *p = new_plan();
+    struct run *r;
+    const size_t n = 7, bad = 3;
+
+    for (size_t i = 0; i < n; i++)
+        add_delay(p, 50, (int)(i % 2));
+    p->failing = 1;
+    inject.easy_init = (long)bad + 1; /* the 4th curl_easy_init() of 7 finds no memory */
+    r = run_fetch(p, 1);
+    expect_tidy(r);
+    if (r->rc != 0) {
+        cr_assert_eq(r->rc, -ENOMEM, "[init-failure] fetch_concurrent returned %s when the "
+                     "4th of 7 curl_easy_init() calls returned NULL; give up with -ENOMEM (out "
+                     "of memory) after cleaning up, or fetch the other 6 and return 0.",
+                     kit_errname(r->rc));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const struct fetch_result *res = &r->results[i];
+
+            if (i == bad) {
+                cr_assert(res->status == 0 && res->body == NULL, "[init-failure] "
+                          "fetch_concurrent returned 0 and results[3] has status %ld although "
+                          "its easy handle could not be made (curl_easy_init() returned NULL): "
+                          "it should be left failed (status 0, body NULL), or the call should "
+                          "return -ENOMEM.", res->status);
+                continue;
+            }
+            cr_assert(res->status == 200 && res->body != NULL && strcmp(res->body, p->body[i]) == 0,
+                      "[init-failure] fetch_concurrent returned 0, but results[%zu] (status "
+                      "%ld) is not urls[%zu]'s answer after the 4th curl_easy_init() of 7 "
+                      "failed: return -ENOMEM when you give up, or fetch every other URL.",
+                      i, res->status, i);
+        }
+    }
+    kit_expect_no_leaks(r->name);
+}
+
+Test(concurrent, a_multi_handle_that_breaks)
+{
+    struct plan *p = new_plan();
+    struct run *r;
+    const size_t n = 9;
+
+    for (size_t i = 0; i < n; i++)
+        add_delay(p, 100, (int)(i % 4));
+    p->failing = 1;
+    inject.perform = 2; /* the second curl_multi_perform() fails: CURLM_OUT_OF_MEMORY */
+    r = run_fetch(p, 1);
+    expect_tidy(r);
+    if (r->rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const struct fetch_result *res = &r->results[i];
+
+            cr_assert(res->status == 200 && res->body != NULL && strcmp(res->body, p->body[i]) == 0,
+                      "[perform-failure] fetch_concurrent returned 0, but results[%zu] (status "
+                      "%ld) is not urls[%zu]'s answer after curl_multi_perform() failed "
+                      "(CURLM_OUT_OF_MEMORY): when driving the transfers fails, clean up and "
+                      "return a negative errno such as -EIO, so the caller does not take the "
+                      "missing answers for finished ones.", i, res->status, i);
+        }
+    }
     kit_expect_no_leaks(r->name);
 }

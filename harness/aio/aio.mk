@@ -4,8 +4,8 @@
 
 AIO_DIR   := harness/aio
 # Recursive (=): pkg-config runs when a recipe needs it, after the deps are installed.
-AIO_LIBS   = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -pthread
-AIO_CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+AIO_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl) -pthread
+AIO_CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 AIO_INC   := -I$(AIO_DIR)
 
 ifeq ($(shell uname -s),Linux)
@@ -80,7 +80,7 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 AIO_CORE_TESTS := test_tasks test_io test_debug
 AIO_HTTP_TESTS := test_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
-                  $(shell pkg-config --cflags criterion 2>/dev/null)
+                  $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)
 aio_test_objs = $(patsubst %,$(BUILD)/aio/tests.d/%.o,$(1))
 

@@ -17,6 +17,7 @@
 
 #define WATCHDOG_MS 2500        /* past the batch's deadline: the run is stuck */
 #define REFUSED_URL "http://127.0.0.1:1/refused"   /* nothing listens on port 1 */
+#define BAD_URL "nosuch://127.0.0.1/unsupported"   /* curl refuses it: -EINVAL */
 #define SLOW_RATIO 2.0          /* the batch may take this much of its theory time... */
 #define SLOW_PAD_S 0.15         /* ... plus this */
 #define FAST_RATIO 0.85         /* and never less than this of it */
@@ -346,14 +347,17 @@ Test(capped3, uneven_delays)
 
 Test(capped3, failures_release)
 {
-    /* 3 fetches refused (as many as the cap), scattered; 10 others of 50 ms. */
+    /* 3 fetches fail (as many as the cap), scattered, with two different errors; 10 others
+     * of 50 ms. */
     enum { N = 13, K = 3 };
-    static const int refused[N] = { [2] = 1, [5] = 1, [6] = 1 };
+    static const int failing[N] = { [2] = EINVAL, [5] = ECONNREFUSED, [6] = ECONNREFUSED };
     struct batch *b = batch_new(N, K);
     size_t good = 0, not_sent = 0, first_stuck = N;
 
     for (size_t i = 0; i < N; i++) {
-        if (refused[i])
+        if (failing[i] == EINVAL)
+            set_url(b, i, BAD_URL);
+        else if (failing[i] != 0)
             set_url(b, i, REFUSED_URL);
         else
             set_limited(b, i, 50);
@@ -362,7 +366,7 @@ Test(capped3, failures_release)
     int rc = run_batch(b);
     kit_expect_done(rc, "fetch_capped", "capped.c");
     for (size_t i = 0; i < N; i++) {
-        if (refused[i])
+        if (failing[i])
             continue;
         if (sent_count(b, i) == 0) {
             not_sent++;
@@ -371,23 +375,27 @@ Test(capped3, failures_release)
         }
         good += b->f[i].rc == 0 && b->f[i].resp.status == 200;
     }
-    cr_assert(!(b->stalled || not_sent > 0), "[permit-leak-error] the fetches to %s "
-              "(f[2], f[5], f[6]) failed with -ECONNREFUSED, and afterwards %zu %s never sent "
+    cr_assert(!(b->stalled || not_sent > 0), "[permit-leak-error] f[2] (%s) failed with "
+              "-EINVAL and f[5], f[6] (%s) with -ECONNREFUSED, and afterwards %zu %s never sent "
               "(the first f[%zu])%s: a fetch that fails must give its permit back. Is the "
-              "release skipped when fetch_one returns an error?", REFUSED_URL, not_sent,
-              kit_plural((long)not_sent, "fetch was", "fetches were"), first_stuck,
+              "release skipped when fetch_one returns an error?", BAD_URL, REFUSED_URL,
+              not_sent, kit_plural((long)not_sent, "fetch was", "fetches were"), first_stuck,
               b->stalled ? " and fetch_capped never returned" : "");
     cr_assert_eq(unjoined_at_return, 0, "[never-joined] after failures, fetch_capped returned "
                  "with %zu tasks never joined.", unjoined_at_return);
-    for (size_t i = 0; i < N; i++)
-        if (refused[i])
-            cr_assert_eq(b->f[i].rc, -ECONNREFUSED, "[slot-rc] f[%zu] (refused) has rc %s; "
-                         "expected -ECONNREFUSED.", i, kit_errname(b->f[i].rc));
-    cr_assert_eq(good, N - 3, "[slot-status] %zu of the 10 good fetches answered 200.", good);
-    cr_assert_eq(rc, -ECONNREFUSED, "[first-error] fetch_capped returned %s; expected the first "
-                 "error in request order, f[2]'s -ECONNREFUSED.", kit_errname(rc));
+    cr_assert(!(inflight_peak > K && sem_inits > 1), "[sem-per-task] with failures: %ld "
+              "requests in flight at once, cap %d, and aio_sem_init() called %ld times.",
+              inflight_peak, K, sem_inits);
     cr_assert(inflight_peak <= K, "[over-limit] with failures: %ld requests in flight at once, "
-              "cap %d.", inflight_peak, K);
+              "cap %d. Is a permit given back twice on the error path?", inflight_peak, K);
+    for (size_t i = 0; i < N; i++)
+        if (failing[i])
+            cr_assert_eq(b->f[i].rc, -failing[i], "[slot-rc] f[%zu] (%s) has rc %s; expected "
+                         "%s.", i, b->url[i], kit_errname(b->f[i].rc), kit_errname(-failing[i]));
+    cr_assert_eq(good, N - 3, "[slot-status] %zu of the 10 good fetches answered 200.", good);
+    cr_assert_eq(rc, -EINVAL, "[first-error] fetch_capped returned %s; expected the first "
+                 "error in request order, f[2]'s -EINVAL (f[5] and f[6] failed with "
+                 "-ECONNREFUSED).", kit_errname(rc));
     cr_assert_eq(kit_stats_status(base, 429), 0, "[got-429] with failures, the server answered "
                  "429.");
     cr_assert(b->wall_s < 0.6, "[too-slow] with 3 quick failures, 10 fetches of 50 ms at 3 at a "

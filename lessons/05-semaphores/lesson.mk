@@ -16,3 +16,4 @@ PLOT_TITLE  := Lesson 05: 13 requests of 100 ms to /limited (server limit 5), at
 PLOT_XLABEL := cap in flight (K)
 PLOT_LOGX   := 0
 PLOT_LOGY   := 0
+PLOT_KEY    := top right

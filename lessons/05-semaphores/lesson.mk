@@ -5,7 +5,7 @@ GIVEN       := fetch_base.c sema_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
                aio_http_get aio_sem_init aio_sem_acquire aio_sem_try_acquire aio_sem_release \
-               sleep usleep nanosleep
+               malloc calloc realloc sleep usleep nanosleep
 BENCH_MODES := unbounded sem mine curl
 BENCH_X     := k
 BENCH_POINTS := 1 2 3 4 5

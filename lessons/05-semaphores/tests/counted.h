@@ -48,6 +48,11 @@ extern double req_start[TRACK_MAX], req_end[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
 extern double watch_start;
 
+/* While alloc_fail_task is set, the alloc_fail_at-th malloc, calloc or realloc that task makes
+ * (counting from 1) fails, and every one after it succeeds again. */
+extern aio_task *alloc_fail_task;
+extern long alloc_fail_at, alloc_calls;
+
 void counted_reset(void);
 
 #endif

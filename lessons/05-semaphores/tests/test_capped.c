@@ -64,6 +64,7 @@ struct batch {
     int returned;
     int stalled;            /* the watchdog had to cancel it */
     double wall_s;
+    long fail_alloc_at;     /* > 0: fetch_capped's k-th allocation fails */
 };
 
 static struct batch *batch_new(size_t n, int k)
@@ -103,7 +104,11 @@ static int runner(void *arg)
     struct batch *b = arg;
     double t0 = kit_wall();
 
+    alloc_calls = 0;
+    alloc_fail_task = b->fail_alloc_at > 0 ? aio_current() : NULL;
+    alloc_fail_at = b->fail_alloc_at;
     b->rc = fetch_capped(b->client, b->f, b->n, b->k, aio_now() + b->deadline_ms);
+    alloc_fail_task = NULL;
     b->wall_s = kit_wall() - t0;
     b->returned = 1;
     return 0;
@@ -475,4 +480,35 @@ Test(capped3, spawn_fails)
     cr_assert_eq(b->rc, -ENOMEM, "[spawn-failed] the 2nd aio_spawn failed and fetch_capped "
                  "returned %s; expected -ENOMEM.", kit_errname(b->rc));
     kit_expect_no_leaks("fetch_capped");
+}
+
+Test(capped3, allocation_fails)
+{
+    /* The 1st, 2nd, 3rd... allocation fetch_capped makes fails, one per run: each run must end
+     * with -ENOMEM (or 0 when it needed fewer allocations, every fetch done), no task left,
+     * nothing leaked. */
+    for (long at = 1; at <= 4; at++) {
+        struct batch *b = batch_new(5, 2);
+        for (size_t i = 0; i < 5; i++)
+            set_limited(b, i, 20);
+        b->fail_alloc_at = at;
+        int rc = run_batch(b);
+        kit_expect_done(rc, "fetch_capped", "capped.c");
+        cr_assert(!b->stalled, "[stall] when allocation %ld failed, fetch_capped never "
+                  "returned.", at);
+        cr_assert_eq(unjoined_at_return, 0, "[never-joined] when allocation %ld failed, "
+                     "fetch_capped returned with %zu tasks never joined.", at,
+                     unjoined_at_return);
+        if (rc == 0) {
+            for (size_t i = 0; i < 5; i++)
+                cr_assert(b->f[i].rc == 0 && b->f[i].resp.status == 200, "[alloc-failed] "
+                          "allocation %ld failed and fetch_capped returned 0, but f[%zu] has rc "
+                          "%s and status %ld.", at, i, kit_errname(b->f[i].rc),
+                          b->f[i].resp.status);
+        } else {
+            cr_assert_eq(rc, -ENOMEM, "[alloc-failed] allocation %ld failed and fetch_capped "
+                         "returned %s; expected -ENOMEM.", at, kit_errname(rc));
+        }
+        kit_expect_no_leaks("fetch_capped (when an allocation fails)");
+    }
 }

@@ -33,93 +33,6 @@ static void teardown(void)
 
 TestSuite(sem, .init = setup, .fini = teardown, .timeout = 15);
 
-static struct sema *S;      /* the semaphore under test (kit_alloc'd) */
-
-/* One task's acquire, and what happened. */
-struct taker {
-    int id;
-    int64_t deadline;
-    int hold_ms;           /* > 0: hold the permit this long, then release; 0: keep it */
-    int rc;
-    aio_task *task;
-};
-
-static int order[64];      /* ids in the order their acquire returned 0 */
-static int norder;
-static int holders, most_holders;
-
-static int take(void *arg)
-{
-    struct taker *t = arg;
-
-    t->rc = sema_acquire(S, t->deadline);
-    if (t->rc != 0)
-        return t->rc;
-    order[norder++] = t->id;
-    holders++;
-    if (holders > most_holders)
-        most_holders = holders;
-    if (t->hold_ms > 0) {
-        __real_aio_sleep(t->hold_ms);
-        holders--;
-        sema_release(S);
-    }
-    return 0;
-}
-
-static struct taker *takers(int n)
-{
-    struct taker *t = kit_alloc_array((size_t)n, sizeof *t);
-
-    for (int i = 0; i < n; i++) {
-        t[i].id = i;
-        t[i].deadline = AIO_NEVER;
-        t[i].rc = NOT_YET;
-    }
-    return t;
-}
-
-/* Let every ready task run until nothing is left to do now (uncounted yields). */
-static void settle(void)
-{
-    for (int i = 0; i < 6; i++)
-        __real_aio_yield();
-}
-
-static void reset_all(int permits)
-{
-    S = kit_alloc(sizeof *S);
-    sema_init(S, permits);
-    norder = holders = most_holders = 0;
-    counted_reset();
-    watching = 1;
-}
-
-/* How many nodes S's queue holds (at most 64 walked: a loop is reported as 65). */
-static size_t queue_len(void)
-{
-    size_t n = 0;
-    for (struct sema_waiter *w = S->head; w != NULL && n <= 64; w = w->next)
-        n++;
-    return n;
-}
-
-static int queue_has(aio_task *t)
-{
-    size_t n = 0;
-    for (struct sema_waiter *w = S->head; w != NULL && n <= 64; w = w->next, n++)
-        if (w->task == t)
-            return 1;
-    return 0;
-}
-
-/* Whatever a wrong answer left on the queue lives in dead frames once the loop ends. */
-static void forget_queue(void)
-{
-    if (S != NULL)
-        S->head = S->tail = NULL;
-}
-
 /* A check inside a task: an assertion there would jump off the task's own stack, so the first
  * failure is written down, every helper task is cancelled, and the task returns; the test
  * function asserts it once the loop has ended. */
@@ -178,6 +91,93 @@ static aio_task *helper(aio_fn fn, void *arg)
     if (nhelpers < 16)
         helpers[nhelpers++] = t;
     return t;
+}
+
+static struct sema *S;      /* the semaphore under test (kit_alloc'd) */
+
+/* One task's acquire, and what happened. */
+struct taker {
+    int id;
+    int64_t deadline;
+    int hold_ms;           /* > 0: hold the permit this long, then release; 0: keep it */
+    int rc;
+    aio_task *task;
+};
+
+static int order[64];      /* ids in the order their acquire returned 0 */
+static int norder;
+static int holders, most_holders;
+
+static int take(void *arg)
+{
+    struct taker *t = arg;
+
+    t->rc = sema_acquire(S, t->deadline);
+    if (t->rc != 0)
+        return t->rc;
+    order[norder++] = t->id;
+    holders++;
+    if (holders > most_holders)
+        most_holders = holders;
+    if (t->hold_ms > 0) {
+        __real_aio_sleep(t->hold_ms);
+        holders--;
+        CHECK_EQ(sema_release(S), 0, "[release-return] sema_release returned nonzero.");
+    }
+    return 0;
+}
+
+static struct taker *takers(int n)
+{
+    struct taker *t = kit_alloc_array((size_t)n, sizeof *t);
+
+    for (int i = 0; i < n; i++) {
+        t[i].id = i;
+        t[i].deadline = AIO_NEVER;
+        t[i].rc = NOT_YET;
+    }
+    return t;
+}
+
+/* Let every ready task run until nothing is left to do now (uncounted yields). */
+static void settle(void)
+{
+    for (int i = 0; i < 6; i++)
+        __real_aio_yield();
+}
+
+static void reset_all(int permits)
+{
+    S = kit_alloc(sizeof *S);
+    sema_init(S, permits);
+    norder = holders = most_holders = 0;
+    counted_reset();
+    watching = 1;
+}
+
+/* How many nodes S's queue holds (at most 64 walked: a loop is reported as 65). */
+static size_t queue_len(void)
+{
+    size_t n = 0;
+    for (struct sema_waiter *w = S->head; w != NULL && n <= 64; w = w->next)
+        n++;
+    return n;
+}
+
+static int queue_has(aio_task *t)
+{
+    size_t n = 0;
+    for (struct sema_waiter *w = S->head; w != NULL && n <= 64; w = w->next, n++)
+        if (w->task == t)
+            return 1;
+    return 0;
+}
+
+/* Whatever a wrong answer left on the queue lives in dead frames once the loop ends. */
+static void forget_queue(void)
+{
+    if (S != NULL)
+        S->head = S->tail = NULL;
 }
 
 /* ---- the cap --------------------------------------------------------------------------- */
@@ -239,6 +239,8 @@ static int fifo_main(void *arg)
         long before = unparks;
         int rc = sema_release(S);
         CHECK_DONE(rc, "sema_release", "sema.c");
+        CHECK_EQ(rc, 0, "[release-return] sema_release with %d tasks waiting returned %d; "
+                 "expected 0.", 7 - r, rc);
         CHECK(unparks - before <= 1, "[wake-all] one sema_release with %d tasks waiting "
                   "called aio_unpark() %ld times: a release wakes exactly one waiter.", 7 - r,
                   unparks - before);

@@ -111,6 +111,12 @@ static int runner(void *arg)
     alloc_fail_task = NULL;
     b->wall_s = kit_wall() - t0;
     b->returned = 1;
+    /* Said at once: its unjoined tasks run next, and may crash on memory it freed. */
+    if (tasks_unjoined() > 0)
+        fprintf(stderr, "[never-joined] fetch_capped returned %s with %zu of its %zu tasks "
+                "never joined (a crash right after this line means they ran on memory "
+                "fetch_capped had already freed).\n", kit_errname(b->rc), tasks_unjoined(),
+                ntasks);
     return 0;
 }
 
@@ -488,8 +494,8 @@ Test(capped3, allocation_fails)
      * with -ENOMEM (or 0 when it needed fewer allocations, every fetch done), no task left,
      * nothing leaked. */
     for (long at = 1; at <= 4; at++) {
-        struct batch *b = batch_new(5, 2);
-        for (size_t i = 0; i < 5; i++)
+        struct batch *b = batch_new(3, 3);
+        for (size_t i = 0; i < 3; i++)
             set_limited(b, i, 20);
         b->fail_alloc_at = at;
         int rc = run_batch(b);
@@ -500,7 +506,7 @@ Test(capped3, allocation_fails)
                      "fetch_capped returned with %zu tasks never joined.", at,
                      unjoined_at_return);
         if (rc == 0) {
-            for (size_t i = 0; i < 5; i++)
+            for (size_t i = 0; i < 3; i++)
                 cr_assert(b->f[i].rc == 0 && b->f[i].resp.status == 200, "[alloc-failed] "
                           "allocation %ld failed and fetch_capped returned 0, but f[%zu] has rc "
                           "%s and status %ld.", at, i, kit_errname(b->f[i].rc),

@@ -373,7 +373,7 @@ Test(capped3, failures_release)
         else
             set_limited(b, i, 50);
     }
-    b->deadline_ms = 1200;
+    b->deadline_ms = 700;
     int rc = run_batch(b);
     kit_expect_done(rc, "fetch_capped", "capped.c");
     for (size_t i = 0; i < N; i++) {

@@ -481,7 +481,7 @@ static int my_batch_main(void *arg)
 
     if (c == NULL)
         return -ENOMEM;
-    m->rc = fetch_with_my_sem(c, m->f, 13, 3, aio_now() + 3000);
+    m->rc = fetch_with_my_sem(c, m->f, 13, 3, aio_now() + 1000);
     aio_http_free(c);
     return 0;
 }

@@ -134,4 +134,56 @@ void aio_http_free(aio_http *c);
 int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t deadline);
 void aio_response_free(struct aio_response *r);
 
+/* libcurl's own cap (CURLMOPT_MAX_TOTAL_CONNECTIONS): at most max connections of c open at
+ * once, 0 for no cap (the default). With HTTP/1.1 that is also the most requests of c in
+ * flight: the others wait inside libcurl, each on its own deadline, for a connection to come
+ * free. It caps this client's transfers only; aio_sem caps any stretch of code. 0, or -EINVAL
+ * (max < 0), -EIO (libcurl refused). */
+int aio_http_set_max_connections(aio_http *c, long max);
+
+/* ---- semaphores (sem.c) ----------------------------------------------------------------- */
+
+/* asyncio.BoundedSemaphore(permits): at most `permits` holders at once; the others wait in a
+ * queue, first come, first served. Typical use caps work in flight (requests to one server):
+ *   aio_sem_acquire(&s, deadline) == 0  ->  do the request  ->  aio_sem_release(&s)
+ * on every path after a successful acquire, errors included. The struct is the caller's
+ * (static, on a stack, inside another struct); nothing in it is allocated, so there is no
+ * destroy. Waiters' queue nodes live in their own stack frames. Use one semaphore from one
+ * loop only. The fields are private: read them through the calls below. */
+struct aio_sem_waiter;
+typedef struct aio_sem {
+    int permits;                        /* free permits now */
+    int max;                            /* the number given to aio_sem_init() */
+    struct aio_sem_waiter *head, *tail; /* tasks waiting in aio_sem_acquire(), oldest first */
+    size_t waiting;                     /* how many */
+} aio_sem;
+
+/* asyncio.BoundedSemaphore(permits). 0, or -EINVAL when permits < 0. */
+int aio_sem_init(aio_sem *s, int permits);
+
+/* await sem.acquire(): take a permit, waiting until one is free. A free permit is taken at
+ * once when nobody is queued (even when the deadline has passed); otherwise the task queues
+ * behind the earlier waiters: permits are handed out in the order the waits began, and a
+ * task arriving later never takes one ahead of a queued waiter. Returns 0 holding a permit,
+ * or -ETIMEDOUT at the deadline, -ECANCELED if the caller is cancelled (also when it is
+ * cancelled on entry, a free permit or not), -EPERM outside a task. On an error the caller
+ * holds nothing and has left the queue, and no permit is lost: one handed to it in the same
+ * loop pass as its timeout or cancellation goes to the next waiter. */
+int aio_sem_acquire(aio_sem *s, int64_t deadline);
+
+/* The same without waiting: 0 with a permit, or -EAGAIN when none is free or tasks queue
+ * for one (taking it would jump the queue). Callable outside a task. */
+int aio_sem_try_acquire(aio_sem *s);
+
+/* sem.release(): give one permit back. If tasks are queued it goes straight to the oldest,
+ * which is woken (exactly one wake-up a release); otherwise the free count grows. Never
+ * waits; callable from any task of the loop, or outside a task. Returns 0, or -EOVERFLOW
+ * (and changes nothing) when that would make more permits than aio_sem_init() gave: a
+ * release without its acquire, as BoundedSemaphore's ValueError. */
+int aio_sem_release(aio_sem *s);
+
+/* Free permits now (0 while tasks queue), and tasks queued in aio_sem_acquire(). */
+int aio_sem_value(const aio_sem *s);
+size_t aio_sem_waiting(const aio_sem *s);
+
 #endif

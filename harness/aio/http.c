@@ -75,6 +75,7 @@ struct aio_http {
     size_t npaused;
     uint64_t budget_iter;               /* the loop iteration budget_left belongs to */
     size_t budget_left;
+    long max_total;                     /* CURLMOPT_MAX_TOTAL_CONNECTIONS, 0: no cap */
 };
 
 static pthread_once_t aio__curl_once = PTHREAD_ONCE_INIT;
@@ -351,6 +352,19 @@ aio_http *aio_http_new(void)
     return c;
 }
 
+/* libcurl's own cap: at most max connections open at once; the transfers beyond wait inside
+ * curl for one to come free (their deadlines run meanwhile). */
+int aio_http_set_max_connections(aio_http *c, long max)
+{
+    if (max < 0)
+        return -EINVAL;
+    c->max_total = max;
+    if (c->multi != NULL &&
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max) != CURLM_OK)
+        return -EIO;
+    return 0;
+}
+
 static void aio__http_loop_end(struct aio__loop *L, struct aio__hook *h);
 
 /* Tie c to loop L on first use: make the multi handle and register for the loop's end. */
@@ -379,6 +393,8 @@ static int aio__http_bind(aio_http *c, struct aio__loop *L)
         rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     if (rc == CURLM_OK)
         rc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)AIO__HTTP_MAXCONNECTS);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, c->max_total);
     if (rc != CURLM_OK) {
         fprintf(stderr, "aio: [http-curl-failed] curl_multi_setopt() failed: %s (CURLMcode "
                 "%d); this libcurl cannot drive the client\n", curl_multi_strerror(rc),

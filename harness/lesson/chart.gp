@@ -1,12 +1,12 @@
 # A lesson's chart: median wall time of each mode against the swept parameter, min-max bars,
 # and the theory as a dashed line in the same colour. Variables come from plot.sh:
-# data, modes, out_png, out_svg, title, xlabel, ylabel, logx, logy, note.
+# data, modes, out_png, out_svg, title, xlabel, ylabel, logx, logy, key, note.
 
 set datafile separator ','
 set title title
 set xlabel xlabel
 set ylabel ylabel
-set key top left box opaque
+eval sprintf('set key %s box opaque', key)   # where the lines are not: PLOT_KEY
 set grid xtics ytics mytics lc rgb '#dddddd'
 if (logx) set logscale x 2
 if (logy) set logscale y 10

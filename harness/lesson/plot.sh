@@ -24,7 +24,7 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }   # a gnuplot string literal
 gnuplot -e "data=$(q "$data"); modes=$(q "$modes"); out_png=$(q "$png"); out_svg=$(q "$svg");
             title=$(q "${PLOT_TITLE:-lesson $LESSON}"); xlabel=$(q "${PLOT_XLABEL:-x}");
             ylabel=$(q "${PLOT_YLABEL:-seconds}"); logx=${PLOT_LOGX:-0}; logy=${PLOT_LOGY:-0};
-            note=$(q "$note")" harness/lesson/chart.gp
+            key=$(q "${PLOT_KEY:-top left}"); note=$(q "$note")" harness/lesson/chart.gp
 # The same chart, small, in the terminal: measured medians only.
 gnuplot -e "set datafile separator ','; set terminal dumb size 79,22; set key top left;
             $( [ "${PLOT_LOGX:-0}" = 1 ] && echo 'set logscale x 2;' ) $( [ "${PLOT_LOGY:-0}" = 1 ] && echo 'set logscale y 10;' )

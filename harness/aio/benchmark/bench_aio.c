@@ -139,6 +139,56 @@ static int bench_spawn_join(void *arg)
     return 0;
 }
 
+/* ---- sem_handoff: two tasks pass one permit back and forth -------------------------------- */
+
+struct handoff {
+    aio_sem sem;
+    long rounds;
+};
+
+/* Take the only permit, let the other task queue for it, give it back: every release hands the
+ * permit straight to the task waiting in aio_sem_acquire(). */
+static int permit_passer(void *arg)
+{
+    struct handoff *h = arg;
+
+    for (long i = 0; i < h->rounds; i++) {
+        int rc = aio_sem_acquire(&h->sem, AIO_NEVER);
+        if (rc < 0)
+            return rc;
+        rc = aio_yield();
+        aio_sem_release(&h->sem);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ns per hand-over: an acquire that waits, the release that wakes it, and the switch. */
+static int bench_sem_handoff(void *arg)
+{
+    struct bench *b = arg;
+    struct handoff h;
+    aio_task *t[2] = { NULL, NULL };
+
+    for (int pass = 0; pass < 2; pass++) {
+        h.rounds = pass == 0 ? (b->n / 10 < 1000 ? b->n / 10 : 1000) : b->n;
+        aio_sem_init(&h.sem, 1);
+        double t0 = kit_wall();
+        for (int i = 0; i < 2; i++) {
+            t[i] = aio_spawn(permit_passer, &h);
+            if (t[i] == NULL)
+                return cancel_all(t, 2, -errno);
+        }
+        int rc = join_all(t, 2);
+        if (rc < 0)
+            return rc;
+        b->value = (kit_wall() - t0) * 1e9 / (2.0 * (double)h.rounds);
+    }
+    snprintf(b->extra, sizeof b->extra, "tasks=2 handoffs=%ld", 2 * b->n);
+    return 0;
+}
+
 /* ---- sleep_10k_100ms: many tasks sleeping at once -------------------------------------- */
 
 /* Sleep *ms milliseconds. */
@@ -375,6 +425,7 @@ struct entry {
 static const struct entry ENTRIES[] = {
     { "yield_roundtrip", bench_yield, "ns" },
     { "spawn_join", bench_spawn_join, "ns" },
+    { "sem_handoff", bench_sem_handoff, "ns" },
     { "sleep_10k_100ms", bench_sleep, "ms" },
     { "tasks_100k_rss", bench_rss, "MiB" },
     { "http_1000x100ms", bench_http_batch, "ms" },

@@ -49,6 +49,25 @@ async def spawn_join(a):
     return value, f"rounds={a.n}"
 
 
+async def sem_handoff(a):
+    """Two tasks pass the one permit of a Semaphore(1) back and forth: each takes it, yields,
+    gives it back; ns per hand-over."""
+
+    async def passer(sem, rounds):
+        for _ in range(rounds):
+            async with sem:
+                await asyncio.sleep(0)
+
+    for rounds in (min(a.n // 10, 1000), a.n):
+        sem = asyncio.Semaphore(1)
+        t0 = time.perf_counter()
+        tasks = [asyncio.create_task(passer(sem, rounds)) for _ in range(2)]
+        for t in tasks:
+            await t
+        value = (time.perf_counter() - t0) * 1e9 / (2 * rounds)
+    return value, f"tasks=2 handoffs={2 * a.n}"
+
+
 async def sleep_many(a):
     """ms from the first create_task to the last await of n tasks sleeping delay ms, on the
     second round; the first round is reported as cold_ms."""
@@ -149,6 +168,7 @@ async def http_keepalive(a):
 BENCHMARKS = {
     "yield_roundtrip": (yield_roundtrip, "ns"),
     "spawn_join": (spawn_join, "ns"),
+    "sem_handoff": (sem_handoff, "ns"),
     "sleep_10k_100ms": (sleep_many, "ms"),
     "tasks_100k_rss": (tasks_rss, "MiB"),
     "http_1000x100ms": (http_batch, "ms"),

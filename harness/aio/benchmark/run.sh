@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-ALL="yield_roundtrip spawn_join sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
+ALL="yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
 
 # ---- what each benchmark runs, and its goal -------------------------------------------------
 
@@ -51,6 +51,7 @@ bench_args() {
         case $1 in
         yield_roundtrip) echo "--n 20000" ;;
         spawn_join) echo "--n 2000" ;;
+        sem_handoff) echo "--n 2000" ;;
         sleep_10k_100ms) echo "--n 200 --delay 20" ;;
         tasks_100k_rss) echo "--n 2000" ;;
         http_1000x100ms) echo "--n 20 --delay 20" ;;
@@ -63,6 +64,8 @@ bench_args() {
     yield_roundtrip:*) echo "--n 100000" ;;
     spawn_join:aio) echo "--n 500000" ;;
     spawn_join:*) echo "--n 30000" ;;
+    sem_handoff:aio) echo "--n 1000000" ;;
+    sem_handoff:*) echo "--n 30000" ;;
     sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
     tasks_100k_rss:*) echo "--n 100000" ;;
     http_1000x100ms:*) echo "--n 1000 --delay 100" ;;
@@ -74,7 +77,7 @@ bench_args() {
 bench_reps() {
     if [ "$quick" = 1 ]; then echo 1; return; fi
     case $1 in
-    yield_roundtrip | spawn_join) echo 5 ;;
+    yield_roundtrip | spawn_join | sem_handoff) echo 5 ;;
     *) echo 3 ;;
     esac
 }
@@ -94,6 +97,7 @@ bench_goal() {
     case $1 in
     yield_roundtrip) echo "lower 20 100" ;;
     spawn_join) echo "lower 1000 0" ;;
+    sem_handoff) echo "lower 50 100" ;;
     sleep_10k_100ms) echo "lower 105 0" ;;
     tasks_100k_rss) echo "lower 1024 0" ;;
     http_1000x100ms) echo "lower 130 0" ;;
@@ -281,7 +285,7 @@ fi
     echo "# commit: $commit"
     echo "# date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
     echo "# load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another"
+    echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another; sem_handoff: two tasks pass one permit, ns per hand-over"
     for name in $selected; do
         for impl in $(bench_impls "$name"); do
             [ -n "${failed[$name:$impl]:-}" ] && echo "# failed: $name $impl: ${failed[$name:$impl]}"

@@ -1,0 +1,19 @@
+# Lesson 05: only what differs from the defaults (harness/README.md, "lesson.mk").
+TITLE       := Semaphores
+EXERCISE    := capped.c sema.c
+GIVEN       := fetch_base.c sema_base.c
+USES_AIO    := 1
+LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
+               aio_http_get aio_sem_init aio_sem_acquire aio_sem_try_acquire aio_sem_release \
+               malloc calloc realloc sleep usleep nanosleep
+BENCH_MODES := unbounded sem mine curl
+BENCH_X     := k
+BENCH_POINTS := 1 2 3 4 5
+BENCH_ARGS  := --n 13 --delay 100
+RUN_POINT   := 5
+SPEEDUP_POINT := 5
+PLOT_TITLE  := Lesson 05: 13 requests of 100 ms to /limited (server limit 5), at most K in flight
+PLOT_XLABEL := cap in flight (K)
+PLOT_LOGX   := 0
+PLOT_LOGY   := 0
+PLOT_KEY    := top right

@@ -140,6 +140,10 @@ grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
 
+# The runtime, the kit and every solution built for arm64 and tested under qemu-user.
+check-arm64: $(DEPS_STAMP)
+	@harness/course/check-arm64.sh
+
 # Mutation sweep of the reference solutions: make mutants LESSON=NN (every lesson without LESSON).
 mutants: $(DEPS_STAMP)
 	@harness/course/mutants.sh $(LESSON)
@@ -154,5 +158,5 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check mutants demo grade plots progress server vars compdb-entries
+.PHONY: map help deps all clean check check-arm64 mutants demo grade plots progress server vars compdb-entries
 

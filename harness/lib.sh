@@ -100,13 +100,35 @@ kit_vars() {
 # kit_run_tests BIN LOG [criterion flags...]: run a test binary with an overall time limit,
 # output to LOG. Sets TESTED PASSING FAILING CRASHING TIMEDOUT and SYNTHESIS (1 when Criterion
 # printed its summary, i.e. the runner itself ended cleanly). Returns the binary's exit code.
+# With KIT_STOP_AT=TEXT, the run is stopped as soon as TEXT appears in LOG (make check stops a
+# known mistake's run at its diagnostic: the rest of the run could only say more of the same);
+# STOPPED is then 1 and the exit code that of the killed runner.
 kit_run_tests() {
-  local bin=$1 log=$2 rc line tag
+  local bin=$1 log=$2 rc line tag pid
   shift 2
   tag=$$.$BASHPID.$RANDOM.$RANDOM
-  KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-    timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1
-  rc=$?
+  STOPPED=0
+  if [ -z "${KIT_STOP_AT:-}" ]; then
+    KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+      timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1
+    rc=$?
+  else
+    # In the background (which a script's Ctrl+C does not reach: only make check does this).
+    : >"$log"
+    KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+      timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+      if grep -aqF -- "$KIT_STOP_AT" "$log"; then
+        STOPPED=1
+        kit_reap "$tag"
+        break
+      fi
+      sleep 0.1
+    done
+    wait "$pid" 2>/dev/null
+    rc=$?
+  fi
   kit_reap "$tag"
   line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
   SYNTHESIS=0; TESTED=0; PASSING=0; FAILING=0; CRASHING=0

@@ -119,7 +119,7 @@ check_lesson() {
     fi
     kit_vars "$n" SOLUTION=1 FROM="$copy"
     bin=$TEST_BIN
-    kit_run_tests "$bin" "$dir/$mistake.log"
+    KIT_STOP_AT="[$want]" kit_run_tests "$bin" "$dir/$mistake.log"
     rc=$?
     if [ "$rc" -ne 0 ] && grep -aqF "[$want]" "$dir/$mistake.log"; then
       pass "lesson $n: mistake $mistake is rejected with [$want]"

@@ -109,8 +109,9 @@ kit_run_tests() {
   tag=$$.$BASHPID.$RANDOM.$RANDOM
   STOPPED=0
   if [ -z "${KIT_STOP_AT:-}" ]; then
-    KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-      timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1
+    # (The braces keep bash's own "Killed" line, after a runner stopped by timeout, off stderr.)
+    { KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+        timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1; } 2>/dev/null
     rc=$?
   else
     # In the background (which a script's Ctrl+C does not reach: only make check does this).

@@ -18,6 +18,21 @@ TestSuite(debug, .timeout = 20);
 
 /* Run scenario in a child with AIO_DEBUG set to debug (NULL: unset); return its stderr
  * (malloc'd, NUL-terminated) and the child's wait status. */
+/* With the ucontext switch (AIO_SWITCH=ucontext, and every machine but x86-64), ASan warns once
+ * a process that it "doesn't fully support makecontext/swapcontext": the runtime's doing, not a
+ * debug report. Its line is taken out of a child's stderr. */
+static void drop_asan_ucontext_warning(char *buf)
+{
+    char *line;
+    while ((line = strstr(buf, "ASan doesn't fully support makecontext/swapcontext")) != NULL) {
+        while (line > buf && line[-1] != '\n')
+            line--;
+        char *end = strchr(line, '\n');
+        end = end != NULL ? end + 1 : line + strlen(line);
+        memmove(line, end, strlen(end) + 1);
+    }
+}
+
 static char *run_child(aio_fn scenario, const char *debug, int *statusp)
 {
     int fds[2];
@@ -47,6 +62,7 @@ static char *run_child(aio_fn scenario, const char *debug, int *statusp)
     buf[len] = '\0';
     close(fds[0]);
     waitpid(pid, statusp, 0);
+    drop_asan_ucontext_warning(buf);
     return buf;
 }
 
@@ -383,14 +399,20 @@ Test(debug, a_task_of_another_loop_is_stopped)
     }
     close(fds[1]);
     char buf[1024];
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = '\0';
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof buf - 1 && (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
     close(fds[0]);
+    drop_asan_ucontext_warning(buf);
     int status;
     waitpid(pid, &status, 0);
     (void)unpark_from_no_loop;
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "[misuse-not-stopped] "
-              "aio_unpark() from a thread with no loop should abort; stderr:\n%s", buf);
+              "aio_unpark() from a thread with no loop should abort, but the process %s %d; "
+              "stderr:\n%s", WIFSIGNALED(status) ? "died of signal" : "exited with",
+              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), buf);
     cr_assert_not_null(strstr(buf, "aio: [task-of-another-loop] aio_unpark() was given task "
                               "'of loop A', which belongs to a loop while none runs on this "
                               "thread"), "[misuse-report] stderr was:\n%s", buf);

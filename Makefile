@@ -132,6 +132,19 @@ demo: $(DEPS_STAMP)
 plots: $(DEPS_STAMP)
 	@for l in $(LESSONS); do n=$${l%%-*}; \
 	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
+	@harness/course/gallery.sh
+
+# The gallery page alone (plots/index.html) from the benches already run, and its check in
+# headless Chromium (installed when missing).
+gallery: $(DEPS_STAMP)
+	@harness/course/gallery.sh
+gallery-check: $(DEPS_STAMP)
+	@harness/course/gallery-check.sh
+
+# The gallery's self-test: made-up bench data for every lesson, the page built and checked.
+check-gallery: $(DEPS_STAMP)
+	@harness/course/gallery-selftest.sh
+HARNESS_CHECK_TARGETS += check-gallery
 
 # Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh).
 grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
@@ -158,5 +171,5 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check check-arm64 mutants demo grade plots progress server vars compdb-entries
+.PHONY: map help deps all clean check check-arm64 mutants demo grade plots gallery gallery-check check-gallery progress server vars compdb-entries
 

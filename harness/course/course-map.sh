@@ -71,7 +71,9 @@ The course:
   make hint-NN                  the next hint, gentlest first
   make grade [SUBMISSIONS=dir]  points per lesson and test, for you or a class
   make demo                     sequential vs concurrent downloads, timed and charted
-  make plots                    every lesson's bench and chart, from the reference solutions
+  make plots                    every lesson's bench and chart, from the reference solutions,
+                                and the gallery page plots/index.html with a summary chart
+  make gallery-check            open plots/index.html in headless Chromium: every chart loads
   make server [PORT=8080]       the bundled test server, in the foreground
 Building and maintaining:
   make all                      build the harness: kit, delayd, the aio runtime, the benchmark

@@ -9,3 +9,4 @@ BENCH_ARGS  := --delay 50
 RUN_POINT   := 16
 PLOT_TITLE  := Lesson 02: N timers of 50 ms, slept one after another vs waited on by one loop
 PLOT_XLABEL := timers (N)
+PLOT_CAPTION := Sleeping through each timer in turn takes N times 50 ms; one loop waiting on all N timers at once takes 50 ms for any N. The loop line stays flat because the loop sleeps until the earliest deadline instead of spinning.

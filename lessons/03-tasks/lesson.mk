@@ -9,3 +9,4 @@ BENCH_MODES := await tasks
 BENCH_ARGS  := --delay 100
 PLOT_TITLE  := Lesson 03: N downloads of 100 ms, awaited one by one vs spawned as tasks
 PLOT_XLABEL := downloads (N)
+PLOT_CAPTION := Awaiting each download before starting the next costs N times 100 ms; spawning every download as a task first and joining them after costs one delay. Same code inside each task, only the moment of the join moved.

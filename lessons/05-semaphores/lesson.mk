@@ -17,3 +17,4 @@ PLOT_XLABEL := cap in flight (K)
 PLOT_LOGX   := 0
 PLOT_LOGY   := 0
 PLOT_KEY    := top right
+PLOT_CAPTION := 13 requests against a server that answers 429 above 5 in flight. Unbounded is fastest and collects 429s (its peak is over the limit); capped at K, the batch takes ceil(13/K) delays and gets no 429 at all: the runtime's semaphore (sem), the student's own (mine) and libcurl's connection cap (curl) follow the same staircase.

@@ -114,7 +114,9 @@ kit_run_tests() {
         timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1; } 2>/dev/null
     rc=$?
   else
-    # In the background (which a script's Ctrl+C does not reach: only make check does this).
+    # In the background (which a script's Ctrl+C does not reach: only make check does this);
+    # the braces keep bash's job notices ("Aborted", "Killed") off stderr.
+    {
     : >"$log"
     KIT_RUN_TAG=$tag KIT_DELAYD=$KIT_DELAYD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
       timeout --kill-after=5 "${KIT_SUITE_LIMIT:-240}" "$bin" --jobs=2 "$@" >"$log" 2>&1 &
@@ -127,8 +129,9 @@ kit_run_tests() {
       fi
       sleep 0.1
     done
-    wait "$pid" 2>/dev/null
+    wait "$pid"
     rc=$?
+    } 2>/dev/null
   fi
   kit_reap "$tag"
   line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)

@@ -14,16 +14,17 @@ else
 AIO_BACKEND ?= poll
 endif
 
-# The context switch: hand-written assembly on x86-64, ucontext elsewhere or when asked
-# (AIO_SWITCH=ucontext, e.g. to compare them).
+# The context switch: hand-written assembly on x86-64 and arm64 Linux, ucontext elsewhere or
+# when asked (AIO_SWITCH=ucontext, e.g. to compare them). Each .S assembles to nothing on the
+# other architecture, so a cross build (CC=aarch64-linux-gnu-gcc AIO_SWITCH=asm) needs no more.
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
-ifeq ($(shell uname -m),x86_64)
+ifneq ($(filter x86_64 aarch64,$(shell uname -m)),)
 AIO_SWITCH ?= asm
 else
 AIO_SWITCH ?= ucontext
 endif
 ifeq ($(AIO_SWITCH),asm)
-AIO_ASM_SRC := switch_x86_64.S
+AIO_ASM_SRC := switch_x86_64.S switch_aarch64.S
 # AIO_SAVE_FPU=1: the switch also saves the floating-point control words (rounding mode), for
 # tasks that change them. Off by default: nothing in the kit does, and it costs 4 ns a switch.
 ifeq ($(AIO_SAVE_FPU),1)

@@ -47,13 +47,13 @@ static inline int64_t aio__clock_ms(void)
 
 struct aio__loop;
 
-/* ---- the context switch (switch.c, and switch_x86_64.S on x86-64) --------------------- */
+/* ---- the context switch (switch.c, and switch_x86_64.S or switch_aarch64.S) ----------- */
 
 #ifndef AIO_SAVE_FPU
 #define AIO_SAVE_FPU 0      /* 1: the switch also saves MXCSR and the x87 control word */
 #endif
 
-#if defined(__x86_64__) && !defined(AIO_UCONTEXT)
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(AIO_UCONTEXT)
 #define AIO__ASM_SWITCH 1
 /* A saved context is just a stack pointer: everything else was pushed onto that stack. */
 struct aio__ctx {

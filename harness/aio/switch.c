@@ -1,4 +1,4 @@
-/* switch.c: making and switching task contexts: the x86-64 assembly when we have it,
+/* switch.c: making and switching task contexts: the x86-64 or arm64 assembly when we have it,
  * ucontext (slower: it saves the signal mask with a system call) everywhere else. */
 #include "aio_internal.h"
 
@@ -14,6 +14,20 @@ void aio__ctx_trampoline(void);
  * the trampoline as the return address and entry in r12 (and, with AIO_SAVE_FPU=1, the
  * default floating-point control words below the registers). The stack memory stays owned by
  * the caller. */
+#if defined(__aarch64__)
+/* arm64: the frame switch_aarch64.S restores, 160 bytes below the top: x19 = entry, x30 (the
+ * address its ret goes to) = the trampoline, every other saved register 0. */
+void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void))
+{
+    (void)lo;
+    uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;  /* sp once the frame is popped */
+    uint64_t *sp = (uint64_t *)(top - 160);
+    memset(sp, 0, 160);
+    sp[0] = (uint64_t)(uintptr_t)entry;                 /* x19 */
+    sp[11] = (uint64_t)(uintptr_t)aio__ctx_trampoline;  /* x30, at [sp+88] */
+    ctx->sp = sp;
+}
+#else
 void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void))
 {
     (void)lo;
@@ -32,6 +46,7 @@ void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void)
 #endif
     ctx->sp = sp;
 }
+#endif
 
 /* Save the running context into from and continue in to. */
 void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to)

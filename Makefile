@@ -133,9 +133,15 @@ plots: $(DEPS_STAMP)
 	@for l in $(LESSONS); do n=$${l%%-*}; \
 	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
 
-# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh).
-grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
-	@harness/course/grade.sh $(SUBMISSIONS)
+# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh and
+# GRADING.md). SUBMISSIONS and GRADES reach the script through the environment, never through a
+# command line make expands. bubblewrap, the grader's sandbox, is installed once, with its stamp.
+GRADE_DEPS_STAMP := $(BUILD)/.deps-ok-grade
+$(GRADE_DEPS_STAMP): harness/course/deps.sh
+	@CC='$(CC)' KIT_DEPS_GRADE=1 harness/course/deps.sh
+	@mkdir -p $(@D) && touch $@
+grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
+	@harness/course/grade.sh
 
 check: $(DEPS_STAMP)
 	@harness/course/check.sh

@@ -182,7 +182,7 @@ lesson_dir() {   # lesson_dir ROOT NAME
   local root=$1 name=$2 n=${2%%-*} cand f
   for cand in "$root/lessons/$name" "$root/$name"; do
     for f in ${exercise_of[$n]}; do
-      [ -f "$cand/$f" ] && [ ! -L "$cand/$f" ] && { printf '%s\n' "$cand"; return; }
+      { [ -f "$cand/$f" ] || [ -L "$cand/$f" ]; } && { printf '%s\n' "$cand"; return; }
     done
   done
 }

@@ -69,11 +69,18 @@ cleanup_grade() {
 trap 'cleanup_grade; kit_cleanup' EXIT
 
 root_run=0; [ "$(id -u)" -eq 0 ] && root_run=1
-# The command that starts a sandboxed process: limits, then (as root) the sandbox's own user.
-as_box=(prlimit --cpu="$cpu_limit" --fsize="$file_limit" --core=0)
-if [ "$root_run" -eq 1 ]; then
-  as_box+=(--nproc="$nproc" setpriv --reuid="$box_uid" --regid="$box_uid" --clear-groups --)
-fi
+# The command that starts a sandboxed process: limits, then (as root) the sandbox's own user,
+# one a lane (students are graded GRADE_JOBS at a time, each lane as its own user and cgroup, so
+# a lane's process limit counts its own processes only).
+jobs=${GRADE_JOBS:-2}
+case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
+lane_box() {   # lane_box LANE: sets as_box
+  as_box=(prlimit --cpu="$cpu_limit" --fsize="$file_limit" --core=0)
+  if [ "$root_run" -eq 1 ]; then
+    as_box+=(--nproc="$nproc" setpriv --reuid="$(($box_uid + $1))" --regid="$(($box_uid + $1))" --clear-groups --)
+  fi
+}
+lane_box 0
 # bwrap's view of the machine: the system read-only, nothing of the host's home or /tmp.
 sys_binds=(--ro-bind /usr /usr)
 for l in /bin /lib /lib64 /sbin /lib32 /libx32; do
@@ -112,22 +119,28 @@ if [ -n "$why" ]; then
     say "[no-sandbox] note: $why; your own files are graded without a sandbox."
   fi
 fi
-# A cgroup (v1, as root) bounds the sandbox's memory (tmpfs included) and processes.
+# A cgroup (v1, as root) a lane bounds the sandbox's memory (tmpfs included) and processes.
 join_cg=()
-if [ "$sandbox" -eq 1 ] && [ "$root_run" -eq 1 ]; then
+lane_cgroups() {   # lane_cgroups LANE: sets join_cg
+  local ctl c lane_cg=()
+  join_cg=()
+  [ "$sandbox" -eq 1 ] && [ "$root_run" -eq 1 ] || return 0
   for ctl in memory pids; do
-    c=/sys/fs/cgroup/$ctl/kit-grade-$$
+    c=/sys/fs/cgroup/$ctl/kit-grade-$$-$1
     mkdir "$c" 2>/dev/null || continue
-    cg+=("$c")
+    lane_cg+=("$c")
     case $ctl in
       memory) echo "$memory" >"$c/memory.limit_in_bytes" 2>/dev/null ;;
       pids) echo "$nproc" >"$c/pids.max" 2>/dev/null ;;
     esac
   done
-  if [ ${#cg[@]} -gt 0 ]; then
-    join_cg=(bash -c 'for c in "${@:2:$1}"; do echo $$ >"$c/cgroup.procs" || exit 1; done; shift $(($1 + 1)); exec "$@"' join "${#cg[@]}" "${cg[@]}")
+  if [ ${#lane_cg[@]} -gt 0 ]; then
+    join_cg=(bash -c 'for c in "${@:2:$1}"; do echo $$ >"$c/cgroup.procs" || exit 1; done; shift $(($1 + 1)); exec "$@"' join "${#lane_cg[@]}" "${lane_cg[@]}")
   fi
-fi
+}
+for ((lane = 0; lane < jobs; lane++)); do
+  for ctl in memory pids; do cg+=("/sys/fs/cgroup/$ctl/kit-grade-$$-$lane"); done
+done
 
 # ---- a pristine copy of the kit: no solutions, no mistakes, no build ---------------------------
 kit=$work/kit
@@ -274,8 +287,9 @@ check_objects() {
 }
 
 slot=0
-grade_one() {   # grade_one KEY FOLDER ROOT
-  local key=$1 folder=$2 root=$3 name n dir total=0 max=0 status diag p t f job why
+lane=0
+grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/rows/INDEX.*
+  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 status diag p t f job why
   local -A result message
   local tests_json=() row=()
   mkdir -p "$out/$key"
@@ -284,7 +298,7 @@ grade_one() {   # grade_one KEY FOLDER ROOT
     lesson_n=$n lesson_name=$name
     result=() message=()
     slot=$((slot + 1))
-    job=$work/job-$slot
+    job=$work/job-$lane-$slot
     mkdir -p "$job/sub" "$job/vdir"
     if [ -z "$root" ]; then dir=$PWD/lessons/$name; else dir=$(lesson_dir "$root" "$name"); fi
     why=
@@ -301,7 +315,7 @@ grade_one() {   # grade_one KEY FOLDER ROOT
     openssl rand -hex 24 >"$job/nonce" 2>/dev/null || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$job/nonce"
     nonce=$(tr -d '\n' <"$job/nonce")
     : >"$job/build.log"; : >"$job/test.log"; : >"$job/proofs"; : >"$job/tap"
-    [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "$box_uid:$box_uid" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
+    [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "$(($box_uid + $lane)):$(($box_uid + $lane))" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
     chmod 755 "$job" "$job/sub"
     if [ -n "$why" ]; then
       for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[not-handed-in] $why."; done
@@ -349,7 +363,7 @@ grade_one() {   # grade_one KEY FOLDER ROOT
       diag=${message[$t]:-}
       earned=0; [ "$status" = pass ] && earned=$p
       got=$((got + earned)); of=$((of + p))
-      printf '%s,%s,%s,%s,%s,%s,%s\n' "$key" "$n" "$t" "$status" "$earned" "$p" "$(csv "$diag")" >>"$out/class.csv"
+      printf '%s,%s,%s,%s,%s,%s,%s\n' "$key" "$n" "$t" "$status" "$earned" "$p" "$(csv "$diag")" >>"$work/rows/$index.class"
       tests_json+=("{\"name\": $(json "$n $t"), \"score\": $earned, \"max_score\": $p, \"status\": \"$([ "$status" = pass ] && echo passed || echo failed)\", \"output\": $(json "$status${diag:+: $diag}")}")
     done
     row+=("$got/$of")
@@ -363,8 +377,8 @@ grade_one() {   # grade_one KEY FOLDER ROOT
     done
     printf ']}\n'
   } >"$out/$key/results.json"
-  { printf '%s' "$key"; printf ',%s' "${row[@]}"; printf ',%s/%s,%s\n' "$total" "$max" "$(csv "$folder")"; } >>"$out/summary.csv"
-  printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max"; echo
+  { printf '%s' "$key"; printf ',%s' "${row[@]}"; printf ',%s/%s,%s\n' "$total" "$max" "$(csv "$folder")"; } >"$work/rows/$index.summary"
+  printf '%s\n' "$(printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max")"
 }
 
 # build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:
@@ -416,8 +430,9 @@ student_key() {
 { printf 'student'; for name in $lessons; do printf ',%s' "${name%%-*}"; done; echo ",total,folder"; } >"$out/summary.csv"
 printf '%-20s' student; for name in $lessons; do printf ' %9s' "${name%%-*}"; done; printf ' %9s\n' total
 declare -A used
+keys=() folders=() roots=()
 if [ -z "$subs" ]; then
-  grade_one "$(student_key "${USER:-you}")" "${USER:-you}" ""
+  keys=("$(student_key "${USER:-you}")") folders=("${USER:-you}") roots=("")
 else
   for d in "$subs"/*/ "$subs"/.[!.]*/; do
     [ -d "$d" ] && [ ! -L "${d%/}" ] || continue
@@ -428,9 +443,34 @@ else
       exit 1
     fi
     used[$key]=$s
-    grade_one "$key" "$s" "$(cd -- "$d" && pwd)"
+    keys+=("$key") folders+=("$s") roots+=("$(cd -- "$d" && pwd)")
   done
 fi
+mkdir -p "$work/rows"
+# The lanes: lane L grades students L, L + jobs, ...; rows are put back in the class's order.
+[ "${#keys[@]}" -lt "$jobs" ] && jobs=${#keys[@]}
+lane_pids=()
+for ((lane = 0; lane < jobs; lane++)); do
+  (
+    lane_box "$lane"
+    lane_cgroups "$lane"
+    for ((i = lane; i < ${#keys[@]}; i += jobs)); do
+      grade_one "$i" "${keys[$i]}" "${folders[$i]}" "${roots[$i]}"
+    done
+  ) &
+  lane_pids+=($!)
+done
+for p in "${lane_pids[@]}"; do wait "$p"; done
+for ((i = 0; i < ${#keys[@]}; i++)); do
+  if [ -f "$work/rows/$i.summary" ]; then
+    cat "$work/rows/$i.class" >>"$out/class.csv"
+    cat "$work/rows/$i.summary" >>"$out/summary.csv"
+  else
+    say "[grade-lost] ${folders[$i]} was not graded (the grader itself failed); see above."
+    lost=1
+  fi
+done
+[ -z "${lost:-}" ] || exit 1
 
 # The class at a glance: each student's total as a share of the points.
 if [ "$(wc -l <"$out/summary.csv")" -gt 1 ]; then

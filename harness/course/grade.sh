@@ -39,8 +39,8 @@ if [ -n "$subs" ] && [ ! -d "$subs" ]; then
 fi
 # The output folder: never the kit itself or a folder that is not an earlier grades folder.
 case $out in ''|/|.|..|./|../) say "[grades-folder] GRADES=$out would delete more than grades; name a folder of its own."; exit 2 ;; esac
-if [ -e "$out" ] && [ -n "$(ls -A -- "$out" 2>/dev/null)" ] && [ ! -f "$out/summary.csv" ]; then
-  say "[grades-folder] $out exists and is not an earlier grades folder (no summary.csv in it); grades go to a folder of their own."
+if [ -e "$out" ] && [ -n "$(ls -A -- "$out" 2>/dev/null)" ] && [ ! -f "$out/.kit-grades" ] && [ ! -f "$out/summary.csv" ]; then
+  say "[grades-folder] $out exists and is not an earlier grades folder (no .kit-grades in it); grades go to a folder of their own."
   exit 2
 fi
 rm -rf -- "$out" 2>/dev/null
@@ -49,6 +49,7 @@ if ! mkdir -p -- "$out" 2>/dev/null || ! : 2>/dev/null >"$out/.write-test"; then
   exit 2
 fi
 rm -f -- "$out/.write-test"
+echo "made by make grade (harness/course/grade.sh); the next grading replaces this folder" >"$out/.kit-grades"
 out=$(cd -- "$out" && pwd)
 
 kit_vars || exit 1
@@ -91,10 +92,11 @@ for e in /etc/alternatives /etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /e
          /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf /etc/ssl /etc/ca-certificates; do
   [ -e "$e" ] && sys_binds+=(--ro-bind "$e" "$e")
 done
-bwrap_base=(bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL
+bwrap=${KIT_GRADE_BWRAP:-bwrap}
+bwrap_base=("$bwrap" --unshare-all --die-with-parent --new-session --cap-drop ALL
             "${sys_binds[@]}" --proc /proc --dev /dev --tmpfs /tmp)
 sandbox=1
-if ! command -v bwrap >/dev/null 2>&1; then
+if ! command -v "$bwrap" >/dev/null 2>&1; then
   why="bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap; make grade installs it when it can)"
 elif ! why=$("${as_box[@]}" "${bwrap_base[@]}" -- /bin/true 2>&1); then
   why="bwrap cannot create its namespaces here: ${why:-no message} (user namespaces may be disabled: sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)"
@@ -265,14 +267,14 @@ start_code() {
   done < <(readelf -SW "$o" 2>/dev/null | grep -oE '\.(init_array|fini_array|preinit_array|ctors|dtors)[^ ]*' | sort -u)
 }
 
-# check_objects JOB: the exercise objects may not run code before main (constructors, IFUNC
+# check_objects DIR: the exercise objects may not run code before main (constructors, IFUNC
 # resolvers), interpose a library's symbol, or reach into Criterion or the proof. Prints the
 # first problem found.
 check_objects() {
-  local job=$1 f o bad
+  local objdir=$1 f o bad
   for f in ${exercise_of[$lesson_n]}; do
     case $f in *.c) ;; *) continue ;; esac
-    o=$job/vdir/san/${f%.c}.o
+    o=$objdir/san/${f%.c}.o
     [ -f "$o" ] || { echo "$f was not compiled"; return 1; }
     bad=$(start_code "$o")
     [ -n "$bad" ] && { echo "$f has code that runs before main or after it ($bad: a constructor or destructor)"; return 1; }
@@ -324,7 +326,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     elif ! build_lesson "$job" >>"$job/build.log" 2>&1; then
       line=$(grep -a -m1 -E 'error:|\[build-timeout\]' "$job/build.log" | cut -c1-300)
       for t in ${tests_of[$n]}; do result[$t]=no-build; message[$t]="the code does not compile: ${line:-see lesson-$n.build.log}"; done
-    elif ! why=$(check_objects "$job"); then
+    elif ! why=$(check_objects "$(objdir "$job")"); then
       for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[forbidden-code] $why. The grader runs only code the tests call."; done
     else
       run_lesson "$job"
@@ -355,6 +357,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     [ -s "$job/build.log" ] && cap "$job/build.log" "$out/$key/lesson-$n.build.log"
     [ -s "$job/test.log" ] && cap "$job/test.log" "$out/$key/lesson-$n.log"
     [ -s "$job/tap" ] && cap "$job/tap" "$out/$key/lesson-$n.tap"
+    [ "$sandbox" -eq 1 ] || rm -rf "$(objdir "$job")"
     rm -rf "$job"
     local got=0 of=0 earned
     for t in ${tests_of[$n]}; do
@@ -396,6 +399,12 @@ build_lesson() {
   return $rc
 }
 
+# objdir JOB: where make put the submission's objects (its VARIANT folder for FROM).
+objdir() {
+  if [ "$sandbox" -eq 1 ]; then printf '%s\n' "$1/vdir"
+  else printf '%s\n' "$base/$lesson_name/student-from${1//\//_}_sub"; fi
+}
+
 # run_lesson JOB: the tests, with the proof channel: fd 3 (only the runner holds it), the TAP
 # report on fd 4, the log on 1 and 2, each a file outside the sandbox.
 run_lesson() {
@@ -408,10 +417,10 @@ run_lesson() {
     tag=grade.$$.$RANDOM
     KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n \
       ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
-      "$base/${bin#build/}" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
+      "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
     kit_reap "$tag"
     # without the sandbox the base build holds this submission's objects: clear them
-    rm -rf "${base:?}/$lesson_name/student-from_sub"/*
+    rm -rf "$(objdir "$job")"
   fi
 }
 

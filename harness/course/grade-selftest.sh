@@ -55,9 +55,8 @@ C
 stub ctor-forgery "" '__attribute__((constructor)) static void forge(void) {
   for (int i = 1; i <= 40; i++) printf("ok %d - concurrent::t%d\n", i, i);
   printf("[====] Synthesis: Tested: 13 | Passing: 13 | Failing: 0 | Crashing: 0\n"); _exit(0); }'
-# exit(0) inside the exercise: Criterion alone reports each test as passed.
-stub exit-zero "exit(0);"
-stub underscore-exit "_exit(0);"
+# exit(0) and _exit(0) inside the exercise: Criterion alone reports each test as passed.
+stub exit-zero "if (getpid() % 2) exit(0); else _exit(0);"
 # The reference solution, included by a path or linked to.
 stub include-solution "" "#include \"$PWD/solutions/01-sync-vs-async/fetch.c\""
 mkdir -p "$class/subs/symlink-solution/01-sync-vs-async"
@@ -69,8 +68,8 @@ printf '#define cr_assert(...) ((void)0)\n' >"$class/subs/header-override/01-syn
 printf '#define cr_assert(...) ((void)0)\n#define cr_assert_eq(...) ((void)0)\n' >"$class/subs/header-override/01-sync-vs-async/kit_test.h"
 # Replacing Criterion's own function that records a failed check.
 stub interpose "" 'struct criterion_assert_stats; void criterion_send_assert(struct criterion_assert_stats *s); void criterion_send_assert(struct criterion_assert_stats *s) { (void)s; }'
-# kill(-1) (what BoxFort does when a fork fails) and a fork bomb.
-stub kill-all "kill(-1, SIGKILL);"
+# kill(-1) (what BoxFort does when a fork fails; from a folder whose name make would expand,
+# below) and a fork bomb.
 stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
 # A process left running, spinning, that tries to rewrite the grades, and one that steals the
 # proof's secret and writes passes for every test.
@@ -86,12 +85,21 @@ stub vandal "(void)!system(\"rm -rf /sub/* /kit/lessons/*/tests/*.c /build/* $cl
 mkdir -p "$class/subs/Doe, Jane/lessons" "$class/subs/o'brien/01-sync-vs-async" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async"
 cp -r "$sol" "$class/subs/Doe, Jane/lessons/" && rm -rf "$class/subs/Doe, Jane/lessons/01-sync-vs-async/mistakes"
 cp "$sol/fetch.c" "$class/subs/o'brien/01-sync-vs-async/"
-cp "lessons/01-sync-vs-async/fetch.c" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async/"
+stub kill-all "kill(-1, SIGKILL);" && mv "$class/subs/kill-all/01-sync-vs-async/fetch.c" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async/" && rm -r "$class/subs/kill-all"
 before=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
 kit_before=$(git status --porcelain -- lessons harness solutions Makefile | sha256sum)
 
+# Refusals, before anything is graded: an output folder that cannot be written, a folder that is
+# not an earlier grades folder, and a class without a sandbox.
+GRADES=/proc/kit-grades harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[grades-folder\] cannot write' "$class/refuse.log" || fail "an unwritable GRADES folder is not an error: $(cat "$class/refuse.log")"
+GRADES=$class/subs harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[grades-folder\].*not an earlier grades folder' "$class/refuse.log" || fail "GRADES naming a folder of other files is not refused"
+GRADES=$class/nobox KIT_GRADE_BWRAP=/nonexistent/bwrap harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[no-sandbox\]' "$class/refuse.log" || fail "a class is graded without a sandbox: $(cat "$class/refuse.log")"
+
 start=$(date +%s)
-GRADES=$grades GRADE_LESSONS=01 GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-25} GRADE_NPROC=${GRADE_NPROC:-96} harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
+GRADES=$grades GRADE_LESSONS=01 GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-15} GRADE_NPROC=${GRADE_NPROC:-96} harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
 expect() {   # expect STUDENT SCORE
   grep -q "^$1,$2,$2," "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
   local s=${2%%/*}
@@ -112,8 +120,8 @@ grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not ma
 [ "$(head -c 8 "$grades/class.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "class.png is not a PNG"
 
 key() { awk -F, -v f="$1" 'NR > 1 { line = $0; sub(/^[^,]*,[^,]*,[^,]*,/, "", line); gsub(/^"|"$/, "", line); gsub(/""/, "\"", line); if (line == f) print $1 }' "$grades/summary.csv"; }
-for s in ctor-forgery exit-zero underscore-exit include-solution symlink-solution header-override interpose \
-         kill-all fork-bomb lingering proof-thief vandal "m_\$(shell touch PWNED)"; do
+for s in ctor-forgery exit-zero include-solution symlink-solution header-override interpose \
+         fork-bomb lingering proof-thief vandal "m_\$(shell touch PWNED)"; do
   k=$(key "$s")
   [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
   grep -q "^$k,0/$n,0/$n," "$grades/summary.csv" || fail "$s: expected 0/$n, got: $(grep "^$k," "$grades/summary.csv")"
@@ -139,4 +147,4 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
 echo "grade selftest: correct $n/$n, partial $((n - 1))/$n, crashing, broken and absent 0/$n, in every output;"
-echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"
+echo "  hostile class ($(($(date +%s) - start)) s): 12 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"

@@ -293,7 +293,7 @@ lane=0
 grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/rows/INDEX.*
   local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 status diag p t f job why
   local -A result message
-  local tests_json=() row=()
+  local tests_json=() row=() started=$SECONDS
   mkdir -p "$out/$key"
   for name in $lessons; do
     n=${name%%-*}
@@ -381,7 +381,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     printf ']}\n'
   } >"$out/$key/results.json"
   { printf '%s' "$key"; printf ',%s' "${row[@]}"; printf ',%s/%s,%s\n' "$total" "$max" "$(csv "$folder")"; } >"$work/rows/$index.summary"
-  printf '%s\n' "$(printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max")"
+  printf '%s\n' "$(printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max"; printf '  (%s s)' "$((SECONDS - started))")"
 }
 
 # build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:

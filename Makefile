@@ -143,6 +143,10 @@ $(GRADE_DEPS_STAMP): harness/course/deps.sh
 grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 	@harness/course/grade.sh
 
+# The copy students get: no solutions, no mistakes (harness/course/dist-student.sh; DIST=dir).
+dist-student:
+	@harness/course/dist-student.sh
+
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
 
@@ -160,5 +164,6 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check mutants demo grade plots progress server vars compdb-entries
+.PHONY: map help deps all clean check mutants demo grade plots progress server vars compdb-entries \
+        dist-student
 

@@ -73,12 +73,41 @@ stub interpose "" 'struct criterion_assert_stats; void criterion_send_assert(str
 stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
 # A process left running, spinning, that tries to rewrite the grades, and one that steals the
 # proof's secret and writes passes for every test.
-stub lingering "if (fork() == 0) { setsid(); if (fork() == 0) { for (long k = 0;; k++) { FILE *f = fopen(\"$grades/summary.csv\", \"w\"); if (f) { fputs(\"lingering,13/13,13/13\\\\n\", f); fclose(f); } } } _exit(0); }"
+stub lingering "if (fork() == 0) { setsid(); if (fork() == 0) { for (long k = 0;; k++) { FILE *f = fopen(\"$grades/summary.csv\", \"w\"); if (f) { fputs(\"lingering,13/13,13/13\\n\", f); fclose(f); } } } _exit(0); }"
 stub proof-thief "char b[200] = {0}; int c = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = { .sun_family = AF_UNIX };
   const char *d = getenv(\"KIT_PROOF_DIR\"); snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
-  if (connect(c, (struct sockaddr *)&a, sizeof a) == 0 && write(c, \"get\\\\n\", 4) == 4) (void)!read(c, b, sizeof b - 1);
+  if (connect(c, (struct sockaddr *)&a, sizeof a) == 0 && write(c, \"get\\n\", 4) == 4) (void)!read(c, b, sizeof b - 1);
   char p[64]; snprintf(p, sizeof p, \"/proc/%d/fd/3\", getppid()); int fd = open(p, O_WRONLY | O_APPEND);
-  dprintf(fd >= 0 ? fd : 1, \"kit-proof %s runner-end\\\\n\", b); exit(0);"
+  dprintf(fd >= 0 ? fd : 1, \"kit-proof %s runner-end\\n\", b); exit(0);"
+# The same through a clone(CLONE_PARENT) child, a child of the runner too.
+names=$(grep -ho '^Test([a-z_0-9]*, *[a-z_0-9]*' lessons/01-sync-vs-async/tests/*.c | sed 's/^Test(//; s/, */::/; s/.*/"&",/' | tr -d '\n')
+stub clone-thief 'steal();' "#include <sys/syscall.h>
+#include <poll.h>
+#include <sched.h>
+static int ask(const char *req, char *b, size_t size) {
+  int c = socket(AF_UNIX, SOCK_STREAM, 0), k = -1; struct sockaddr_un a = { .sun_family = AF_UNIX };
+  const char *d = getenv(\"KIT_PROOF_DIR\"); snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
+  if (connect(c, (struct sockaddr *)&a, sizeof a) == 0 && write(c, req, strlen(req)) > 0) k = (int)read(c, b, size);
+  close(c); return k; }
+static void steal(void) {
+  static const char *names[] = { $names };
+  char b[200] = {0}, req[600]; int fds[2]; if (pipe(fds) != 0) return;
+  ask(\"get\\n\", b, sizeof b - 1);   /* refused: this worker was served before the test began */
+  struct sockaddr_un a = { .sun_family = AF_UNIX }; const char *d = getenv(\"KIT_PROOF_DIR\");
+  snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
+  if (syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0) == 0) {   /* a child of the runner: raw system calls only */
+    long c = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0), k = 0;
+    if (syscall(SYS_connect, c, &a, sizeof a) == 0 && syscall(SYS_write, c, \"get\\n\", 4) == 4) k = syscall(SYS_read, c, b, 199);
+    if (k > 0) syscall(SYS_write, fds[1], b, k);
+    syscall(SYS_exit, 0); }
+  close(fds[1]); struct pollfd pf = { .fd = fds[0], .events = POLLIN }; int k = 0;
+  if (poll(&pf, 1, 3000) == 1) { k = (int)read(fds[0], b, sizeof b - 1); }
+  if (k < 0) { k = 0; }
+  b[k] = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    snprintf(req, sizeof req, \"proof %s test %s failed=0\\n\", b, names[i]); ask(req, b + 150, 40); }
+  char p[64]; snprintf(p, sizeof p, \"/proc/%d/fd/3\", getppid()); int fd = open(p, O_WRONLY | O_APPEND);
+  dprintf(fd >= 0 ? fd : 1, \"kit-proof %s runner-end\\n\", b); exit(0); }"
 # Vandalism: the other students' folders, the kit's tests, the grades, anything writable.
 stub vandal "(void)!system(\"rm -rf /sub/* /kit/lessons/*/tests/*.c /build/* $class/subs/*/ ../* 2>/dev/null; echo '#error vandal' >> /kit/lessons/01-sync-vs-async/tests/test_fetch.c\");"
 # Folder names that are not plain: each graded under a key of its own; none runs a command.
@@ -121,7 +150,7 @@ grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not ma
 
 key() { awk -F, -v f="$1" 'NR > 1 { line = $0; sub(/^[^,]*,[^,]*,[^,]*,/, "", line); gsub(/^"|"$/, "", line); gsub(/""/, "\"", line); if (line == f) print $1 }' "$grades/summary.csv"; }
 for s in ctor-forgery exit-zero include-solution symlink-solution header-override interpose \
-         fork-bomb lingering proof-thief vandal "m_\$(shell touch PWNED)"; do
+         fork-bomb lingering proof-thief clone-thief vandal "m_\$(shell touch PWNED)"; do
   k=$(key "$s")
   [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
   grep -q "^$k,0/$n,0/$n," "$grades/summary.csv" || fail "$s: expected 0/$n, got: $(grep "^$k," "$grades/summary.csv")"
@@ -135,6 +164,7 @@ done
 grep -q '^ctor-forgery,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "ctor-forgery: not rejected as [forbidden-code]"
 grep -q '^interpose,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "interpose: not rejected as [forbidden-code]"
 grep -q '^exit-zero,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "exit-zero: no test is marked [exited]"
+grep -q '^proof-thief,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "proof-thief: its attack did not run (no test is marked [exited])"
 grep -q '^symlink-solution,01,.*,rejected,0,1,"\[not-handed-in\]' "$grades/class.csv" || fail "symlink-solution: not refused"
 [ ! -e PWNED ] && [ ! -e "$class/PWNED" ] && [ ! -e "$class/subs/PWNED" ] || fail "a folder name ran a command (PWNED exists)"
 after=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
@@ -147,4 +177,4 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
 echo "grade selftest: correct $n/$n, partial $((n - 1))/$n, crashing, broken and absent 0/$n, in every output;"
-echo "  hostile class ($(($(date +%s) - start)) s): 12 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"
+echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"

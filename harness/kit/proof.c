@@ -11,9 +11,9 @@
  *   rejects exercise objects with constructors, IFUNCs or symbols that interpose a library)
  *   makes itself non-dumpable (no sibling can open its memory or descriptors through /proc),
  *   reads the secret, deletes its file, and serves it on a unix socket: once to each process
- *   whose parent it is (SO_PEERCRED), i.e. to each test's worker, which asks in its
- *   constructor, before any test code runs; the student's code in that worker, or in a process
- *   it starts, is refused;
+ *   its own fork() made (SO_PEERCRED, and the parent in /proc), i.e. to each test's worker,
+ *   which asks in its constructor, before any test code runs; the student's code in that
+ *   worker, or in a process it starts (clone(CLONE_PARENT) included), is refused;
  * - when a test's teardown returns (its .init, body and .fini done, after a failed assertion
  *   too), its worker sends "proof SECRET test SUITE::TEST failed=K" (K the failed assertions it
  *   sent) to the runner, which checks the secret and writes "kit-proof NONCE test SUITE::TEST
@@ -26,6 +26,7 @@
 #include <criterion/event.h>
 #include <criterion/hooks.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -86,16 +87,44 @@ static void proof_write(const char *what)
 static int proof_sock = -1;
 static char proof_path[108];
 
+/* The runner's children it has not served yet: the pids its own fork() returned (BoxFort forks
+ * and execs each worker). A process the student's code makes with clone(CLONE_PARENT) is a
+ * child of the runner too, but not one it forked, so it is never served. */
+static pid_t proof_forked[8192];
+static size_t proof_nforked;
+static pthread_mutex_t proof_lock = PTHREAD_MUTEX_INITIALIZER;
+static int proof_runner;
+
 static int proof_served(pid_t pid)
 {
-    static pid_t served[8192];
-    static size_t n;
-    for (size_t i = 0; i < n; i++)
-        if (served[i] == pid)
-            return 1;
-    if (n < sizeof served / sizeof served[0])
-        served[n++] = pid;
-    return 0;
+    int found = 0;
+    pthread_mutex_lock(&proof_lock);
+    for (size_t i = 0; i < proof_nforked; i++)
+        if (proof_forked[i] == pid) {
+            proof_forked[i] = proof_forked[--proof_nforked];
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&proof_lock);
+    return !found;
+}
+
+/* fork() for the whole test binary (it comes before libc's and the sanitizer's, whose fork this
+ * calls): in the runner of a graded run, it notes each child. */
+pid_t fork(void)
+{
+    static pid_t (*next)(void);
+    pid_t pid;
+    if (next == NULL)
+        next = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+    pid = next();
+    if (pid > 0 && proof_runner) {
+        pthread_mutex_lock(&proof_lock);
+        if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0])
+            proof_forked[proof_nforked++] = pid;
+        pthread_mutex_unlock(&proof_lock);
+    }
+    return pid;
 }
 
 static pid_t proof_parent_of(pid_t pid)
@@ -213,6 +242,7 @@ __attribute__((constructor)) static void kit_proof_init(void)
         pthread_t t;
         int in;
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        proof_runner = 1;
         snprintf(path, sizeof path, "%s/nonce", dir);
         in = open(path, O_RDONLY | O_CLOEXEC);
         if (in < 0)

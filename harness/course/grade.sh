@@ -16,7 +16,7 @@
 # grades/KEY/results.json (Gradescope's format), logs, and grades/class.png.
 # Environment: SUBMISSIONS (or $1), GRADES (the output folder), GRADE_LESSONS="01 03",
 # GRADE_BUILD_LIMIT and GRADE_TEST_LIMIT (seconds), GRADE_CPU_LIMIT (CPU seconds a process),
-# GRADE_FILE_LIMIT (bytes a file), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
+# GRADE_FILE_LIMIT (bytes a file), GRADE_TMP_SIZE (bytes of the sandbox's /tmp), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
 # where cgroups can be written), GRADE_UID (the sandbox's user when run as root),
 # KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only).
 set -uo pipefail
@@ -94,7 +94,7 @@ for e in /etc/alternatives /etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /e
 done
 bwrap=${KIT_GRADE_BWRAP:-bwrap}
 bwrap_base=("$bwrap" --unshare-all --die-with-parent --new-session --cap-drop ALL
-            "${sys_binds[@]}" --proc /proc --dev /dev --tmpfs /tmp)
+            "${sys_binds[@]}" --proc /proc --dev /dev --size "${GRADE_TMP_SIZE:-268435456}" --tmpfs /tmp)
 sandbox=1
 if ! command -v "$bwrap" >/dev/null 2>&1; then
   why="bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap; make grade installs it when it can)"
@@ -239,7 +239,7 @@ box() {
     args+=(--bind "$job/vdir" "/build/$lesson_name/student-from_sub")
   else
     args+=(--ro-bind "$job/vdir" "/build/$lesson_name/student-from_sub"
-           --tmpfs /run/kit --file 5 /run/kit/nonce
+           --size 1048576 --tmpfs /run/kit --file 5 /run/kit/nonce
            --setenv KIT_PROOF_DIR /run/kit --setenv KIT_PROOF_FD 3
            --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
   fi

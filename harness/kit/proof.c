@@ -276,7 +276,8 @@ __attribute__((constructor)) static void kit_proof_init(void)
     memset(buf, 0, sizeof buf);
 }
 
-void __real_criterion_send_assert(struct criterion_assert_stats *stats);
+/* weak: a binary linked without the wraps (the kit's own tests) never calls it */
+void __real_criterion_send_assert(struct criterion_assert_stats *stats) __attribute__((weak));
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats);
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
@@ -285,7 +286,8 @@ void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
     __real_criterion_send_assert(stats);
 }
 
-void __real_criterion_internal_test_setup(void);
+/* weak: a binary linked without the wraps (the kit's own tests) never calls it */
+void __real_criterion_internal_test_setup(void) __attribute__((weak));
 void __wrap_criterion_internal_test_setup(void);
 void __wrap_criterion_internal_test_setup(void)
 {
@@ -293,7 +295,8 @@ void __wrap_criterion_internal_test_setup(void)
     __real_criterion_internal_test_setup();
 }
 
-void __real_criterion_internal_test_teardown(void);
+/* weak: a binary linked without the wraps (the kit's own tests) never calls it */
+void __real_criterion_internal_test_teardown(void) __attribute__((weak));
 void __wrap_criterion_internal_test_teardown(void);
 void __wrap_criterion_internal_test_teardown(void)
 {

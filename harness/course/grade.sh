@@ -443,16 +443,19 @@ keys=() folders=() roots=()
 if [ -z "$subs" ]; then
   keys=("$(student_key "${USER:-you}")") folders=("${USER:-you}") roots=("")
 else
+  subs_abs=$(cd -- "$subs" && pwd)
   for d in "$subs"/*/ "$subs"/.[!.]*/; do
     [ -d "$d" ] && [ ! -L "${d%/}" ] || continue
-    s=$(basename -- "$d")
+    s=${d%/}; s=${s##*/}
     key=$(student_key "$s")
-    if [ -n "${used[$key]:-}" ]; then
-      say "[key-collision] $s and ${used[$key]} would share the key $key; not graded twice under one name."
-      exit 1
-    fi
+    # Two names with one key (which needs a digest collision, or a folder named like another's
+    # key): the later gets a number, and both are graded.
+    k=$key; i=2
+    while [ -n "${used[$k]:-}" ]; do k=$key-$i; i=$((i + 1)); done
+    [ "$k" = "$key" ] || say "[key-collision] $s and ${used[$key]} would share the key $key; $s is graded as $k."
+    key=$k
     used[$key]=$s
-    keys+=("$key") folders+=("$s") roots+=("$(cd -- "$d" && pwd)")
+    keys+=("$key") folders+=("$s") roots+=("$subs_abs/$s")
   done
 fi
 mkdir -p "$work/rows"

@@ -146,9 +146,19 @@ check-gallery: $(DEPS_STAMP)
 	@harness/course/gallery-selftest.sh
 HARNESS_CHECK_TARGETS += check-gallery
 
-# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh).
-grade: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
-	@harness/course/grade.sh $(SUBMISSIONS)
+# Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh and
+# GRADING.md). SUBMISSIONS and GRADES reach the script through the environment, never through a
+# command line make expands. bubblewrap, the grader's sandbox, is installed once, with its stamp.
+GRADE_DEPS_STAMP := $(BUILD)/.deps-ok-grade
+$(GRADE_DEPS_STAMP): harness/course/deps.sh
+	@CC='$(CC)' KIT_DEPS_GRADE=1 harness/course/deps.sh
+	@mkdir -p $(@D) && touch $@
+grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
+	@harness/course/grade.sh
+
+# The copy students get: no solutions, no mistakes (harness/course/dist-student.sh; DIST=dir).
+dist-student:
+	@harness/course/dist-student.sh
 
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
@@ -171,5 +181,6 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check check-arm64 mutants demo grade plots gallery gallery-check check-gallery progress server vars compdb-entries
+.PHONY: map help deps all clean check check-arm64 mutants demo grade plots gallery gallery-check \
+        check-gallery progress server vars compdb-entries dist-student
 

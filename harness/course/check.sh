@@ -54,7 +54,7 @@ check_harness() {
   done
 
   if harness/course/grade-selftest.sh >"$logs/grade-selftest.log" 2>&1; then
-    pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent)"
+    pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent) and a hostile class no more than its honest work, harming nothing"
   else
     fail "harness: the grader self-test (see $logs/grade-selftest.log)"
     tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'

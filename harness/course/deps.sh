@@ -20,6 +20,11 @@ packages=(
 optional=(
   inotify-tools         # inotifywait: make lesson-NN watch reacts at once to a save (else it polls)
 )
+# make grade: bubblewrap, the sandbox each submission is built and tested in (the grader refuses
+# to grade a class without it, and says why).
+[ "${KIT_DEPS_GRADE:-}" = 1 ] && optional+=(
+  bubblewrap            # bwrap: make grade's sandbox
+)
 # CC=clang (make check CC=clang, the CI's second compiler): clang, only when asked for.
 case ${CC:-} in *clang*) command -v "${CC%% *}" >/dev/null 2>&1 || packages+=(clang) ;; esac
 
@@ -51,7 +56,7 @@ else
 fi
 if [ ${#missing[@]} -eq 0 ]; then
   [ ${#opt_missing[@]} -eq 0 ] && exit 0
-  note="kit: optional: ${opt_missing[*]} (make lesson-NN watch reacts at once to a save with it; without, it checks once a second)."
+  note="kit: optional: ${opt_missing[*]} (inotify-tools: make lesson-NN watch reacts at once to a save; bubblewrap: make grade's sandbox, without which it grades no class)."
   if [ "$(id -u)" -eq 0 ]; then sudo=()
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo)
   else echo "$note To add it: sudo apt-get install ${opt_missing[*]}" >&2; exit 0

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Self-test of the grader, run by `make check`: a small class made on the spot from lesson 01's
 # solution (correct), a known mistake (partial), a crashing copy, one that does not compile and
-# one that handed nothing in; each must get the score it deserves, in every output file.
+# one that handed nothing in; each must get the score it deserves, in every output file. Then a
+# hostile class (harness/course/GRADING.md lists each attack): each must score no more than its
+# honest work and harm nothing (the kit, the other submissions, the grades, no process left).
 set -uo pipefail
 class=$(mktemp -d "${TMPDIR:-/tmp}/kit-grade-selftest.XXXXXX")
 grades=$class/grades
-trap 'rm -rf "$class"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$class"' EXIT
 fail() { echo "[grade-selftest] $*" >&2; exit 1; }
 
 sol=solutions/01-sync-vs-async
@@ -25,9 +27,110 @@ int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *res
 C
 printf 'int fetch_sequential(void) { return nope }\n' >"$class/subs/broken/01-sync-vs-async/fetch.c"
 
-GRADES=$grades GRADE_LESSONS=01 harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
+
+# ---- the hostile class: each scores no more than its honest work (0 here: its code is the
+# skeleton's stubs) and harms nothing. harness/course/GRADING.md explains each defence.
+stub() {   # stub STUDENT [C declarations and statements run by both functions]
+  mkdir -p "$class/subs/$1/01-sync-vs-async"
+  cat >"$class/subs/$1/01-sync-vs-async/fetch.c" <<C
+#include "fetch.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+${3:-}
+static void attack(void) { $2 }
+int fetch_sequential(const char *const *urls, size_t n, struct fetch_result *results)
+{ (void)urls; (void)n; (void)results; attack(); return -ENOSYS; }
+int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *results)
+{ (void)urls; (void)n; (void)results; attack(); return -ENOSYS; }
+C
+}
+# A constructor that writes a passing report for every test and exits before main.
+stub ctor-forgery "" '__attribute__((constructor)) static void forge(void) {
+  for (int i = 1; i <= 40; i++) printf("ok %d - concurrent::t%d\n", i, i);
+  printf("[====] Synthesis: Tested: 13 | Passing: 13 | Failing: 0 | Crashing: 0\n"); _exit(0); }'
+# exit(0) and _exit(0) inside the exercise: Criterion alone reports each test as passed.
+stub exit-zero "if (getpid() % 2) exit(0); else _exit(0);"
+# The reference solution, included by a path or linked to.
+stub include-solution "" "#include \"$PWD/solutions/01-sync-vs-async/fetch.c\""
+mkdir -p "$class/subs/symlink-solution/01-sync-vs-async"
+ln -s "$PWD/$sol/fetch.c" "$class/subs/symlink-solution/01-sync-vs-async/fetch.c"
+# Headers that replace the assertion macros and the kit's test helpers.
+stub header-override ""
+mkdir -p "$class/subs/header-override/01-sync-vs-async/criterion"
+printf '#define cr_assert(...) ((void)0)\n' >"$class/subs/header-override/01-sync-vs-async/criterion/criterion.h"
+printf '#define cr_assert(...) ((void)0)\n#define cr_assert_eq(...) ((void)0)\n' >"$class/subs/header-override/01-sync-vs-async/kit_test.h"
+# Replacing Criterion's own function that records a failed check.
+stub interpose "" 'struct criterion_assert_stats; void criterion_send_assert(struct criterion_assert_stats *s); void criterion_send_assert(struct criterion_assert_stats *s) { (void)s; }'
+# kill(-1) (what BoxFort does when a fork fails; from a folder whose name make would expand,
+# below) and a fork bomb.
+stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
+# A process left running, spinning, that tries to rewrite the grades, and one that steals the
+# proof's secret and writes passes for every test.
+stub lingering "if (fork() == 0) { setsid(); if (fork() == 0) { for (long k = 0;; k++) { FILE *f = fopen(\"$grades/summary.csv\", \"w\"); if (f) { fputs(\"lingering,13/13,13/13\\n\", f); fclose(f); } } } _exit(0); }"
+stub proof-thief "char b[200] = {0}; int c = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = { .sun_family = AF_UNIX };
+  const char *d = getenv(\"KIT_PROOF_DIR\"); snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
+  if (connect(c, (struct sockaddr *)&a, sizeof a) == 0 && write(c, \"get\\n\", 4) == 4) (void)!read(c, b, sizeof b - 1);
+  char p[64]; snprintf(p, sizeof p, \"/proc/%d/fd/3\", getppid()); int fd = open(p, O_WRONLY | O_APPEND);
+  dprintf(fd >= 0 ? fd : 1, \"kit-proof %s runner-end\\n\", b); exit(0);"
+# The same through a clone(CLONE_PARENT) child, a child of the runner too.
+names=$(grep -ho '^Test([a-z_0-9]*, *[a-z_0-9]*' lessons/01-sync-vs-async/tests/*.c | sed 's/^Test(//; s/, */::/; s/.*/"&",/' | tr -d '\n')
+stub clone-thief 'steal();' "#include <sys/syscall.h>
+#include <poll.h>
+#include <sched.h>
+static int ask(const char *req, char *b, size_t size) {
+  int c = socket(AF_UNIX, SOCK_STREAM, 0), k = -1; struct sockaddr_un a = { .sun_family = AF_UNIX };
+  const char *d = getenv(\"KIT_PROOF_DIR\"); snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
+  if (connect(c, (struct sockaddr *)&a, sizeof a) == 0 && write(c, req, strlen(req)) > 0) k = (int)read(c, b, size);
+  close(c); return k; }
+static void steal(void) {
+  static const char *names[] = { $names };
+  char b[200] = {0}, req[600]; int fds[2]; if (pipe(fds) != 0) return;
+  ask(\"get\\n\", b, sizeof b - 1);   /* refused: this worker was served before the test began */
+  struct sockaddr_un a = { .sun_family = AF_UNIX }; const char *d = getenv(\"KIT_PROOF_DIR\");
+  snprintf(a.sun_path, sizeof a.sun_path, \"%s/sock\", d ? d : \"/run/kit\");
+  if (syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0) == 0) {   /* a child of the runner: raw system calls only */
+    long c = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0), k = 0;
+    if (syscall(SYS_connect, c, &a, sizeof a) == 0 && syscall(SYS_write, c, \"get\\n\", 4) == 4) k = syscall(SYS_read, c, b, 199);
+    if (k > 0) syscall(SYS_write, fds[1], b, k);
+    syscall(SYS_exit, 0); }
+  close(fds[1]); struct pollfd pf = { .fd = fds[0], .events = POLLIN }; int k = 0;
+  if (poll(&pf, 1, 3000) == 1) { k = (int)read(fds[0], b, sizeof b - 1); }
+  if (k < 0) { k = 0; }
+  b[k] = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    snprintf(req, sizeof req, \"proof %s test %s failed=0\\n\", b, names[i]); ask(req, b + 150, 40); }
+  char p[64]; snprintf(p, sizeof p, \"/proc/%d/fd/3\", getppid()); int fd = open(p, O_WRONLY | O_APPEND);
+  dprintf(fd >= 0 ? fd : 1, \"kit-proof %s runner-end\\n\", b); exit(0); }"
+# Vandalism: the other students' folders, the kit's tests, the grades, anything writable.
+stub vandal "(void)!system(\"rm -rf /sub/* /kit/lessons/*/tests/*.c /build/* $class/subs/*/ ../* 2>/dev/null; echo '#error vandal' >> /kit/lessons/01-sync-vs-async/tests/test_fetch.c\");"
+# Folder names that are not plain: each graded under a key of its own; none runs a command.
+mkdir -p "$class/subs/Doe, Jane/lessons" "$class/subs/o'brien/01-sync-vs-async" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async"
+cp -r "$sol" "$class/subs/Doe, Jane/lessons/" && rm -rf "$class/subs/Doe, Jane/lessons/01-sync-vs-async/mistakes"
+cp "$sol/fetch.c" "$class/subs/o'brien/01-sync-vs-async/"
+stub kill-all "kill(-1, SIGKILL);" && mv "$class/subs/kill-all/01-sync-vs-async/fetch.c" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async/" && rm -r "$class/subs/kill-all"
+before=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
+kit_before=$(git status --porcelain -- lessons harness solutions Makefile | sha256sum)
+
+# Refusals, before anything is graded: an output folder that cannot be written, a folder that is
+# not an earlier grades folder, and a class without a sandbox.
+GRADES=/proc/kit-grades harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[grades-folder\] cannot write' "$class/refuse.log" || fail "an unwritable GRADES folder is not an error: $(cat "$class/refuse.log")"
+GRADES=$class/subs harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[grades-folder\].*not an earlier grades folder' "$class/refuse.log" || fail "GRADES naming a folder of other files is not refused"
+GRADES=$class/nobox KIT_GRADE_BWRAP=/nonexistent/bwrap harness/course/grade.sh "$class/subs" >"$class/refuse.log" 2>&1
+[ $? -eq 2 ] && grep -q '^\[no-sandbox\]' "$class/refuse.log" || fail "a class is graded without a sandbox: $(cat "$class/refuse.log")"
+
+start=$(date +%s)
+GRADES=$grades GRADE_LESSONS=01 GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-15} GRADE_NPROC=${GRADE_NPROC:-96} harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
 expect() {   # expect STUDENT SCORE
-  grep -qx "$1,$2,$2" "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
+  grep -q "^$1,$2,$2," "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
   local s=${2%%/*}
   grep -q "^{\"score\": $s," "$grades/$1/results.json" || fail "$1: results.json does not say score $s"
 }
@@ -44,4 +147,34 @@ grep -q '^crashing,01,.*,crash,0,1,' "$grades/class.csv" || fail "crashing: no t
 grep -q '^broken,01,.*,no-build,0,1,"the code does not compile: ' "$grades/class.csv" || fail "broken: not marked no-build"
 grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not marked missing"
 [ "$(head -c 8 "$grades/class.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "class.png is not a PNG"
-echo "grade selftest: correct $n/$n, partial $((n - 1))/$n, crashing, broken and absent 0/$n, in every output"
+
+key() { awk -F, -v f="$1" 'NR > 1 { line = $0; sub(/^[^,]*,[^,]*,[^,]*,/, "", line); gsub(/^"|"$/, "", line); gsub(/""/, "\"", line); if (line == f) print $1 }' "$grades/summary.csv"; }
+for s in ctor-forgery exit-zero include-solution symlink-solution header-override interpose \
+         fork-bomb lingering proof-thief clone-thief vandal "m_\$(shell touch PWNED)"; do
+  k=$(key "$s")
+  [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
+  grep -q "^$k,0/$n,0/$n," "$grades/summary.csv" || fail "$s: expected 0/$n, got: $(grep "^$k," "$grades/summary.csv")"
+  grep -q '^{"score": 0,' "$grades/$k/results.json" || fail "$s: results.json does not say score 0"
+done
+for s in "Doe, Jane" "o'brien"; do
+  k=$(key "$s")
+  [ -n "$k" ] && [ "$k" != "$s" ] || fail "$s: no key of its own in summary.csv"
+  grep -q "^$k,$n/$n,$n/$n," "$grades/summary.csv" || fail "$s: expected $n/$n, got: $(grep "^$k," "$grades/summary.csv")"
+done
+grep -q '^ctor-forgery,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "ctor-forgery: not rejected as [forbidden-code]"
+grep -q '^interpose,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "interpose: not rejected as [forbidden-code]"
+grep -q '^exit-zero,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "exit-zero: no test is marked [exited]"
+grep -q '^proof-thief,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "proof-thief: its attack did not run (no test is marked [exited])"
+grep -q '^symlink-solution,01,.*,rejected,0,1,"\[not-handed-in\]' "$grades/class.csv" || fail "symlink-solution: not refused"
+[ ! -e PWNED ] && [ ! -e "$class/PWNED" ] && [ ! -e "$class/subs/PWNED" ] || fail "a folder name ran a command (PWNED exists)"
+after=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
+[ "$before" = "$after" ] || fail "the submissions changed while they were graded"
+[ "$kit_before" = "$(git status --porcelain -- lessons harness solutions Makefile | sha256sum)" ] || fail "the kit's files changed while grading"
+if [ "$(id -u)" -eq 0 ]; then
+  sleep 1
+  left=$(ps -eo uid=,pid=,args= | awk -v u="${GRADE_UID:-60100}" '$1 >= u && $1 < u + 16')
+  [ -z "$left" ] || fail "processes of the sandbox's user outlived the grading: $left"
+fi
+grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
+echo "grade selftest: correct $n/$n, partial $((n - 1))/$n, crashing, broken and absent 0/$n, in every output;"
+echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"

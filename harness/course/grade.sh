@@ -1,55 +1,203 @@
 #!/usr/bin/env bash
 # `make grade`: grade your own lessons. `make grade SUBMISSIONS=dir`: grade a class, one folder
-# a student in dir, each laid out like this kit (lessons/NN-topic/fetch.c) or with the lesson
-# folders at its top (NN-topic/fetch.c). Every test is worth 1 point unless the lesson's
+# a student in dir (any name), each laid out like this kit (lessons/NN-topic/fetch.c) or with the
+# lesson folders at its top (NN-topic/fetch.c). Every test is worth 1 point unless the lesson's
 # lesson.mk says otherwise (POINTS := suite::test=3 ...). A submission that does not compile,
 # hangs or crashes gets 0 for what it could not pass, and grading goes on.
+#
+# Each student's lesson is built and tested in a sandbox of its own (bubblewrap): a read-only
+# copy of the kit without solutions, the lesson's EXERCISE files from the submission and nothing
+# else, a private build folder, its own PID and network namespaces, a non-root user, limits on
+# time, CPU, processes, file size and memory. A test counts as passed only when Criterion's
+# report says so AND the test's own end-of-test proof arrived (harness/kit/proof.c). The design,
+# and each attack it answers, is in harness/course/GRADING.md.
+#
 # Writes grades/class.csv (one line a test), grades/summary.csv (one line a student),
-# grades/STUDENT/results.json (Gradescope's format), logs, and grades/class.png.
+# grades/KEY/results.json (Gradescope's format), logs, and grades/class.png.
+# Environment: SUBMISSIONS (or $1), GRADES (the output folder), GRADE_LESSONS="01 03",
+# GRADE_BUILD_LIMIT and GRADE_TEST_LIMIT (seconds), GRADE_CPU_LIMIT (CPU seconds a process),
+# GRADE_FILE_LIMIT (bytes a file), GRADE_TMP_SIZE (bytes of the sandbox's /tmp), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
+# where cgroups can be written), GRADE_UID (the sandbox's user when run as root),
+# KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only).
 set -uo pipefail
 . harness/lib.sh
-export KIT_DELAYD
-subs=${1:-}
+subs=${1:-${SUBMISSIONS:-}}
 out=${GRADES:-grades}
-m() { make -s --no-print-directory "$@"; }
+build_limit=${GRADE_BUILD_LIMIT:-180}
+test_limit=${GRADE_TEST_LIMIT:-${KIT_SUITE_LIMIT:-240}}
+cpu_limit=${GRADE_CPU_LIMIT:-300}
+file_limit=${GRADE_FILE_LIMIT:-67108864}
+log_cap=${GRADE_LOG_CAP:-1048576}
+nproc=${GRADE_NPROC:-256}
+memory=${GRADE_MEMORY:-2147483648}
+box_uid=${GRADE_UID:-60100}
+say() { printf '%s\n' "$*" >&2; }
 
 if [ -n "$subs" ] && [ ! -d "$subs" ]; then
-  echo "SUBMISSIONS=$subs is not a folder" >&2
+  say "[submissions] SUBMISSIONS=$subs is not a folder"
   exit 2
 fi
-rm -rf "$out" && mkdir -p "$out"
+# The output folder: never the kit itself or a folder that is not an earlier grades folder.
+case $out in ''|/|.|..|./|../) say "[grades-folder] GRADES=$out would delete more than grades; name a folder of its own."; exit 2 ;; esac
+if [ -e "$out" ] && [ -n "$(ls -A -- "$out" 2>/dev/null)" ] && [ ! -f "$out/.kit-grades" ] && [ ! -f "$out/summary.csv" ]; then
+  say "[grades-folder] $out exists and is not an earlier grades folder (no .kit-grades in it); grades go to a folder of their own."
+  exit 2
+fi
+rm -rf -- "$out" 2>/dev/null
+if ! mkdir -p -- "$out" 2>/dev/null || ! : 2>/dev/null >"$out/.write-test"; then
+  say "[grades-folder] cannot write to $out: nothing was graded."
+  exit 2
+fi
+rm -f -- "$out/.write-test"
+echo "made by make grade (harness/course/grade.sh); the next grading replaces this folder" >"$out/.kit-grades"
+out=$(cd -- "$out" && pwd)
+
 kit_vars || exit 1
 lessons=$LESSONS
 if [ -n "${GRADE_LESSONS:-}" ]; then   # e.g. GRADE_LESSONS="01 03": grade only these
   lessons=$(for name in $lessons; do [[ " $GRADE_LESSONS " == *" ${name%%-*} "* ]] && echo "$name"; done)
 fi
-echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
 
-# Build each lesson's solution once: its test list is the list a submission is graded on.
-declare -A tests_of points_of exercise_of
+# ---- the sandbox --------------------------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/kit-grade.XXXXXX") || exit 2
+chmod 755 "$work"
+cg=()
+cleanup_grade() {
+  local c
+  for c in "${cg[@]}"; do rmdir "$c" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap 'cleanup_grade; kit_cleanup' EXIT
+
+root_run=0; [ "$(id -u)" -eq 0 ] && root_run=1
+# The command that starts a sandboxed process: limits, then (as root) the sandbox's own user,
+# one a lane (students are graded GRADE_JOBS at a time, each lane as its own user and cgroup, so
+# a lane's process limit counts its own processes only).
+jobs=${GRADE_JOBS:-2}
+case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
+lane_box() {   # lane_box LANE: sets as_box
+  as_box=(prlimit --cpu="$cpu_limit" --fsize="$file_limit" --core=0)
+  if [ "$root_run" -eq 1 ]; then
+    as_box+=(--nproc="$nproc" setpriv --reuid="$(($box_uid + $1))" --regid="$(($box_uid + $1))" --clear-groups --)
+  fi
+}
+lane_box 0
+# bwrap's view of the machine: the system read-only, nothing of the host's home or /tmp.
+sys_binds=(--ro-bind /usr /usr)
+for l in /bin /lib /lib64 /sbin /lib32 /libx32; do
+  if [ -L "$l" ]; then sys_binds+=(--symlink "$(readlink "$l")" "$l")
+  elif [ -d "$l" ]; then sys_binds+=(--ro-bind "$l" "$l"); fi
+done
+for e in /etc/alternatives /etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /etc/localtime \
+         /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf /etc/ssl /etc/ca-certificates; do
+  [ -e "$e" ] && sys_binds+=(--ro-bind "$e" "$e")
+done
+bwrap=${KIT_GRADE_BWRAP:-bwrap}
+bwrap_base=("$bwrap" --unshare-all --die-with-parent --new-session --cap-drop ALL
+            "${sys_binds[@]}" --proc /proc --dev /dev --size "${GRADE_TMP_SIZE:-268435456}" --tmpfs /tmp)
+sandbox=1
+if ! command -v "$bwrap" >/dev/null 2>&1; then
+  why="bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap; make grade installs it when it can)"
+elif ! why=$("${as_box[@]}" "${bwrap_base[@]}" -- /bin/true 2>&1); then
+  why="bwrap cannot create its namespaces here: ${why:-no message} (user namespaces may be disabled: sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)"
+else
+  why=
+fi
+if [ -n "$why" ]; then
+  sandbox=0
+  if [ -n "$subs" ] && [ "${KIT_GRADE_UNSANDBOXED:-}" != 1 ]; then
+    say "[no-sandbox] $why."
+    say "Grading a class runs every student's code; without the sandbox one submission could change another's grade or harm this machine, so nothing was graded."
+    say "To grade trusted code anyway: make grade SUBMISSIONS=... KIT_GRADE_UNSANDBOXED=1"
+    exit 2
+  fi
+  if [ -n "$subs" ]; then
+    say "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+    say "[no-sandbox] WARNING: $why."
+    say "KIT_GRADE_UNSANDBOXED=1: grading WITHOUT a sandbox. Every submission runs as $(id -un) with"
+    say "this machine's files and network; a hostile submission can change grades or do harm."
+    say "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  else
+    say "[no-sandbox] note: $why; your own files are graded without a sandbox."
+  fi
+fi
+# A cgroup (v1, as root) a lane bounds the sandbox's memory (tmpfs included) and processes.
+join_cg=()
+lane_cgroups() {   # lane_cgroups LANE: sets join_cg
+  local ctl c lane_cg=()
+  join_cg=()
+  [ "$sandbox" -eq 1 ] && [ "$root_run" -eq 1 ] || return 0
+  for ctl in memory pids; do
+    c=/sys/fs/cgroup/$ctl/kit-grade-$$-$1
+    mkdir "$c" 2>/dev/null || continue
+    lane_cg+=("$c")
+    case $ctl in
+      memory) echo "$memory" >"$c/memory.limit_in_bytes" 2>/dev/null ;;
+      pids) echo "$nproc" >"$c/pids.max" 2>/dev/null ;;
+    esac
+  done
+  if [ ${#lane_cg[@]} -gt 0 ]; then
+    join_cg=(bash -c 'for c in "${@:2:$1}"; do echo $$ >"$c/cgroup.procs" || exit 1; done; shift $(($1 + 1)); exec "$@"' join "${#lane_cg[@]}" "${lane_cg[@]}")
+  fi
+}
+for ((lane = 0; lane < jobs; lane++)); do
+  for ctl in memory pids; do cg+=("/sys/fs/cgroup/$ctl/kit-grade-$$-$lane"); done
+done
+
+# ---- a pristine copy of the kit: no solutions, no mistakes, no build ---------------------------
+kit=$work/kit
+base=$work/base
+mkdir -p "$kit" "$base"
+cp -a Makefile harness lessons "$kit/" || { say "[grade-copy] cannot copy the kit to $kit"; exit 2; }
+rm -rf "$kit"/lessons/*/mistakes "$kit/.compile_commands.config"
+# The shared parts already built (make grade built them) are reused when up to date.
+for d in bin delayd kit aio; do [ -d "$BUILD/$d" ] && cp -a "$BUILD/$d" "$base/"; done
+touch "$base/.deps-ok-$(basename "${CC%% *}")"
+kmake() { (cd "$kit" && env -u FROM -u SOLUTION BUILD="$base" COMPDB_LISTING=1 make -s --no-print-directory "$@"); }
+kmake vars >/dev/null || { say "[grade-copy] the kit's copy does not load"; exit 2; }
+chmod -R a+rX "$kit" "$base"
+
+echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
+# Each lesson's test list comes from its tests: Criterion's --list on the test binary built from
+# the lesson as it is in the kit (the skeleton, or your own files), never from the solution.
+declare -A tests_of points_of exercise_of lname_of
 for name in $lessons; do
   n=${name%%-*}
-  m lesson-$n build-tests SOLUTION=1 >/dev/null 2>&1 || { echo "[solution-broken] lesson $n's reference solution does not build, so there is nothing to grade against; run make check to see why." >&2; exit 1; }
-  kit_vars "$n" SOLUTION=1
-  tests_of[$n]=$("$TEST_BIN" --list 2>&1 |
+  if ! kmake lesson-$n build-tests >"$work/base-$n.log" 2>&1; then
+    say "[kit-broken] lesson $n's tests do not build in a clean copy of the kit, so there is nothing to grade against:"
+    tail -n 20 "$work/base-$n.log" >&2
+    exit 1
+  fi
+  vars=$(kmake lesson-$n vars) || exit 1
+  tests_of[$n]=$(LESSON_NAME=; TEST_BIN=; POINTS=; EXERCISE=; eval "$vars"
+                 "$base/${TEST_BIN#"$base/"}" --list 2>&1 |
                  awk '/^[^ ├└│].*: [0-9]+ tests?$/ { suite = $1; sub(/:$/, "", suite); next }
                       /^[├└]/ { t = $0; sub(/^[^ ]+ /, "", t); print suite "::" t }')
-  points_of[$n]=$POINTS
-  exercise_of[$n]=$EXERCISE
+  [ -n "${tests_of[$n]}" ] || { say "[kit-broken] lesson $n's test binary lists no tests"; exit 1; }
+  points_of[$n]=$(eval "$vars"; echo "$POINTS")
+  exercise_of[$n]=$(eval "$vars"; echo "$EXERCISE")
+  lname_of[$n]=$name
+  # The symbols of every shared library the tests link: an exercise may not define one.
+  bin=$(eval "$vars"; echo "$TEST_BIN")
+  ldd "$bin" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
+    while read -r lib; do nm -D --defined-only "$lib" 2>/dev/null | awk '{ print $NF }'; done |
+    sed 's/@.*//' | sort -u >"$work/libsyms-$n"
+  # The mount point of a submission's build folder (make's VARIANT for FROM=/sub).
+  mkdir -p "$base/$name/student-from_sub"
 done
 
 points_for() {   # points_for NN SUITE::TEST
   local p
-  p=$(tr ' ' '\n' <<<"${points_of[$1]}" | sed -n "s/^$2=//p" | head -n 1)
+  p=$(tr ' ' '\n' <<<"${points_of[$1]}" | awk -v t="$2" 'index($0, t "=") == 1 { print substr($0, length(t) + 2); exit }')
   echo "${p:-1}"
 }
 
-# Where a student's files for a lesson are: FROM for make, or empty when there are none.
+# Where a student's files for a lesson are: a folder holding at least one of its exercise files.
 lesson_dir() {   # lesson_dir ROOT NAME
   local root=$1 name=$2 n=${2%%-*} cand f
   for cand in "$root/lessons/$name" "$root/$name"; do
     for f in ${exercise_of[$n]}; do
-      [ -f "$cand/$f" ] && { echo "$cand"; return; }
+      { [ -f "$cand/$f" ] || [ -L "$cand/$f" ]; } && { printf '%s\n' "$cand"; return; }
     done
   done
 }
@@ -57,78 +205,291 @@ lesson_dir() {   # lesson_dir ROOT NAME
 # json STRING: a JSON string literal.
 json() {
   awk -v s="$1" 'BEGIN { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s);
-                         gsub(/\r/, "\\r", s); gsub(/\n/, "\\n", s); printf "\"%s\"", s }'
+                         gsub(/\r/, "\\r", s); gsub(/\n/, "\\n", s);
+                         gsub(/[\001-\037]/, " ", s); printf "\"%s\"", s }'
+}
+# csv STRING: a CSV field, always quoted.
+csv() { local s=${1//\"/\"\"}; printf '"%s"' "${s//$'\n'/ }"; }
+
+# cap FILE DEST: the first log_cap bytes of FILE, and a note when there was more.
+cap() {
+  head -c "$log_cap" -- "$1" >"$2" 2>/dev/null
+  if [ "$(stat -c %s -- "$1" 2>/dev/null || echo 0)" -gt "$log_cap" ]; then
+    printf '\n[log-truncated] the log was longer than %s bytes; the rest was dropped.\n' "$log_cap" >>"$2"
+  fi
 }
 
-grade_one() {   # grade_one STUDENT ROOT
-  local student=$1 root=$2 name n dir log tap total=0 max=0 status diag p line
+# box DIR LIMIT CMD...: run CMD in the sandbox (or, without one, as it is) with a time limit.
+# The kit is /kit (read-only), the base build /build (read-only), the submission's build folder
+# DIR/vdir at its place under /build (writable only in the build step), its files /sub.
+box() {
+  local job=$1 limit=$2 mode=$3
+  shift 3
+  local args=()
+  if [ "$sandbox" -eq 0 ]; then
+    timeout --kill-after=5 "$limit" "$@"
+    return
+  fi
+  args=("${bwrap_base[@]}" --ro-bind "$kit" /kit --ro-bind "$base" /build
+        --ro-bind "$job/sub" /sub --chdir /kit --clearenv
+        --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv HOME /tmp --setenv TMPDIR /tmp
+        --setenv LANG C.UTF-8 --setenv BUILD /build --setenv COMPDB_LISTING 1 --setenv FROM /sub
+        --setenv CC "$CC" --setenv KIT_DELAYD /build/bin/delayd --setenv LESSON "$lesson_n")
+  if [ "$mode" = build ]; then
+    args+=(--bind "$job/vdir" "/build/$lesson_name/student-from_sub")
+  else
+    args+=(--ro-bind "$job/vdir" "/build/$lesson_name/student-from_sub"
+           --size 1048576 --tmpfs /run/kit --file 5 /run/kit/nonce
+           --setenv KIT_PROOF_DIR /run/kit --setenv KIT_PROOF_FD 3
+           --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
+  fi
+  timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce"
+}
+
+# start_code OBJECT: the first entry of a constructor or destructor table that is not the
+# sanitizer's own (AddressSanitizer registers an object's globals from .init_array.00099 and
+# .fini_array.00099: one entry each, a function that calls __asan_* only); nothing when none.
+start_code() {
+  local o=$1 sec entries target
+  while read -r sec; do
+    case $sec in
+      .init_array.00099|.fini_array.00099) ;;
+      *) echo "section $sec"; return ;;
+    esac
+    entries=$(readelf -rW "$o" | awk -v s="'.rela$sec'" '/^Relocation section/ { on = ($3 == s); next } on && /R_X86_64_64/ { print $NF " " $(NF - 2) }')
+    [ "$(wc -l <<<"$entries")" -eq 1 ] || { echo "section $sec"; return; }
+    read -r target sym <<<"$entries"
+    [ "$sym" = .text ] || { echo "section $sec"; return; }
+    objdump -dr --section=.text --start-address=$((0x${target#+})) --stop-address=$((0x${target#+} + 96)) "$o" 2>/dev/null |
+      awk '/^ +[0-9a-f]+:\t/ { if (want) { bad = 1; exit } if ($0 ~ /\t(call|jmp|bnd jmp|notrack)/) want = 1; if ($0 ~ /\tret/) exit; next }
+           /R_X86_64_(PLT32|PC32)/ && want { if ($NF !~ /^__asan_(init|version_mismatch_check_v[0-9]+|register_globals|unregister_globals)-0x4$/) { bad = 1; exit } want = 0 }
+           END { exit bad || want }' || { echo "section $sec"; return; }
+  done < <(readelf -SW "$o" 2>/dev/null | grep -oE '\.(init_array|fini_array|preinit_array|ctors|dtors)[^ ]*' | sort -u)
+}
+
+# check_objects DIR: the exercise objects may not run code before main (constructors, IFUNC
+# resolvers), interpose a library's symbol, or reach into Criterion or the proof. Prints the
+# first problem found.
+check_objects() {
+  local objdir=$1 f o bad
+  for f in ${exercise_of[$lesson_n]}; do
+    case $f in *.c) ;; *) continue ;; esac
+    o=$objdir/san/${f%.c}.o
+    [ -f "$o" ] || { echo "$f was not compiled"; return 1; }
+    bad=$(start_code "$o")
+    [ -n "$bad" ] && { echo "$f has code that runs before main or after it ($bad: a constructor or destructor)"; return 1; }
+    bad=$(readelf -sW "$o" 2>/dev/null | awk '$4 == "IFUNC" { print $8; exit }')
+    [ -n "$bad" ] && { echo "$f defines an IFUNC ($bad), code that runs while the program loads"; return 1; }
+    bad=$(nm -u "$o" 2>/dev/null | awk '{ print $NF }' | grep -E '^(criterion_|cr_|bxf|nn_|__wrap_|__real_|kit_proof)' | head -n 1)
+    [ -n "$bad" ] && { echo "$f uses $bad, a part of the test framework"; return 1; }
+    bad=$(nm -g --defined-only "$o" 2>/dev/null | awk '{ print $NF }' | sort -u | comm -12 - "$work/libsyms-$lesson_n" | head -n 1)
+    [ -n "$bad" ] && { echo "$f defines $bad, which a library the tests use defines too (it would replace the library's)"; return 1; }
+  done
+  return 0
+}
+
+slot=0
+lane=0
+grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/rows/INDEX.*
+  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 status diag p t f job why
   local -A result message
-  local tests_json=() row=("$student")
-  mkdir -p "$out/$student"
+  local tests_json=() row=() started=$SECONDS
+  mkdir -p "$out/$key"
   for name in $lessons; do
     n=${name%%-*}
-    log=$out/$student/lesson-$n.log
-    tap=$out/$student/lesson-$n.tap
+    lesson_n=$n lesson_name=$name
     result=() message=()
-    if [ -z "$root" ]; then dir=; else dir=$(lesson_dir "$root" "$name"); fi
-    if [ -n "$root" ] && [ -z "$dir" ]; then
+    slot=$((slot + 1))
+    job=$work/job-$lane-$slot
+    mkdir -p "$job/sub" "$job/vdir"
+    if [ -z "$root" ]; then dir=$PWD/lessons/$name; else dir=$(lesson_dir "$root" "$name"); fi
+    why=
+    if [ -n "$dir" ]; then
+      # Only the declared exercise files, as plain files (a symbolic link is not handed in).
+      for f in ${exercise_of[$n]}; do
+        if [ -L "$dir/$f" ]; then why="$f is a symbolic link; hand in the file itself"
+        elif [ -f "$dir/$f" ]; then
+          if [ "$(stat -c %s -- "$dir/$f")" -gt 1048576 ]; then why="$f is larger than 1 MB"
+          else cp -- "$dir/$f" "$job/sub/$f"; fi
+        fi
+      done
+    fi
+    openssl rand -hex 24 >"$job/nonce" 2>/dev/null || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$job/nonce"
+    nonce=$(tr -d '\n' <"$job/nonce")
+    : >"$job/build.log"; : >"$job/test.log"; : >"$job/proofs"; : >"$job/tap"
+    [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "$(($box_uid + $lane)):$(($box_uid + $lane))" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
+    chmod 755 "$job" "$job/sub"
+    if [ -n "$why" ]; then
+      for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[not-handed-in] $why."; done
+    elif [ -n "$root" ] && [ -z "$dir" ]; then
       for t in ${tests_of[$n]}; do result[$t]=missing; message[$t]="no files were handed in for lesson $n"; done
-    elif ! m lesson-$n build-tests ${dir:+FROM="$dir"} >"$log" 2>&1; then
-      line=$(grep -m1 -E 'error:' "$log")
-      for t in ${tests_of[$n]}; do result[$t]=no-build; message[$t]="the code does not compile: ${line:-see $log}"; done
+    elif ! build_lesson "$job" >>"$job/build.log" 2>&1; then
+      line=$(grep -a -m1 -E 'error:|\[build-timeout\]' "$job/build.log" | cut -c1-300)
+      for t in ${tests_of[$n]}; do result[$t]=no-build; message[$t]="the code does not compile: ${line:-see lesson-$n.build.log}"; done
+    elif ! why=$(check_objects "$(objdir "$job")"); then
+      for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[forbidden-code] $why. The grader runs only code the tests call."; done
     else
-      kit_vars "$n" ${dir:+FROM="$dir"}
-      rm -f "$tap"
-      kit_run_tests "$TEST_BIN" "$log" --tap="$tap"
+      run_lesson "$job"
       while IFS=$'\t' read -r status t diag; do
         result[$t]=$status
         message[$t]=$diag
-      done < <(kit_verdicts tsv "$tap" "${tests_of[$n]//$'\n'/ }")
+      done < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }")
+      # A pass needs the test's proof: its teardown returned with no failed assertion, in the
+      # runner that reached its end.
+      if ! grep -qxF "kit-proof $nonce runner-end" "$job/proofs"; then
+        for t in ${tests_of[$n]}; do
+          [ "${result[$t]}" = pass ] || continue
+          result[$t]=crash
+          message[$t]="[no-report] the test runner did not reach its end (it was stopped, or the process was ended from the code under test), so no result of this run counts."
+        done
+      fi
+      for t in ${tests_of[$n]}; do
+        [ "${result[$t]}" = pass ] || continue
+        if grep -qxF "kit-proof $nonce test $t failed=0" "$job/proofs"; then continue; fi
+        result[$t]=crash
+        if grep -qF "kit-proof $nonce test $t failed=" "$job/proofs"; then
+          message[$t]="[failed-check] the report says this test passed, but one of its checks failed."
+        else
+          message[$t]="[exited] the test's process ended before the test did (exit() or _exit() in your code?), so it did not pass."
+        fi
+      done
     fi
-    local got=0 of=0
+    [ -s "$job/build.log" ] && cap "$job/build.log" "$out/$key/lesson-$n.build.log"
+    [ -s "$job/test.log" ] && cap "$job/test.log" "$out/$key/lesson-$n.log"
+    [ -s "$job/tap" ] && cap "$job/tap" "$out/$key/lesson-$n.tap"
+    [ "$sandbox" -eq 1 ] || rm -rf "$(objdir "$job")"
+    rm -rf "$job"
+    local got=0 of=0 earned
     for t in ${tests_of[$n]}; do
       p=$(points_for "$n" "$t")
-      status=${result[$t]}
-      diag=${message[$t]}
+      status=${result[$t]:-crash}
+      diag=${message[$t]:-}
       earned=0; [ "$status" = pass ] && earned=$p
       got=$((got + earned)); of=$((of + p))
-      printf '%s,%s,%s,%s,%s,%s,"%s"\n' "$student" "$n" "$t" "$status" "$earned" "$p" "${diag//\"/\"\"}" >>"$out/class.csv"
-      tests_json+=("{\"name\": $(json "$n $t"), \"score\": $earned, \"max_score\": $p, \"output\": $(json "$status${diag:+: $diag}")}")
+      printf '%s,%s,%s,%s,%s,%s,%s\n' "$key" "$n" "$t" "$status" "$earned" "$p" "$(csv "$diag")" >>"$work/rows/$index.class"
+      tests_json+=("{\"name\": $(json "$n $t"), \"score\": $earned, \"max_score\": $p, \"status\": \"$([ "$status" = pass ] && echo passed || echo failed)\", \"output\": $(json "$status${diag:+: $diag}")}")
     done
     row+=("$got/$of")
     total=$((total + got)); max=$((max + of))
   done
-  row+=("$total/$max")
   {
-    printf '{"score": %s, "tests": [\n' "$total"
+    printf '{"score": %s, "output": %s, "tests": [\n' "$total" "$(json "submission: $folder")"
     local i
     for i in "${!tests_json[@]}"; do
       printf '  %s%s\n' "${tests_json[$i]}" "$([ "$i" -lt $((${#tests_json[@]} - 1)) ] && echo ,)"
     done
     printf ']}\n'
-  } >"$out/$student/results.json"
-  echo "${row[*]}" | tr ' ' ',' >>"$out/summary.csv"
-  printf '%-20s' "$student"; printf ' %9s' "${row[@]:1}"; echo
+  } >"$out/$key/results.json"
+  { printf '%s' "$key"; printf ',%s' "${row[@]}"; printf ',%s/%s,%s\n' "$total" "$max" "$(csv "$folder")"; } >"$work/rows/$index.summary"
+  printf '%s\n' "$(printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max"; printf '  (%s s)' "$((SECONDS - started))")"
 }
 
-{ printf 'student'; for name in $lessons; do printf ',%s' "${name%%-*}"; done; echo ",total"; } >"$out/summary.csv"
+# build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:
+# make never sees a student's folder name).
+build_lesson() {
+  local job=$1 rc
+  if [ "$sandbox" -eq 1 ]; then
+    box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" build-tests
+  else
+    (cd "$kit" && BUILD=$base FROM=$job/sub COMPDB_LISTING=1 timeout --kill-after=5 "$build_limit" \
+       make -s --no-print-directory "lesson-$lesson_n" build-tests)
+  fi
+  rc=$?
+  [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "[build-timeout] the build took longer than $build_limit s and was stopped."
+  return $rc
+}
+
+# objdir JOB: where make put the submission's objects (its VARIANT folder for FROM).
+objdir() {
+  if [ "$sandbox" -eq 1 ]; then printf '%s\n' "$1/vdir"
+  else printf '%s\n' "$base/$lesson_name/student-from${1//\//_}_sub"; fi
+}
+
+# run_lesson JOB: the tests, with the proof channel: fd 3 (only the runner holds it), the TAP
+# report on fd 4, the log on 1 and 2, each a file outside the sandbox.
+run_lesson() {
+  local job=$1 bin="build/$lesson_name/student-from_sub/san/test-runner" tag
+  if [ "$sandbox" -eq 1 ]; then
+    box "$job" "$test_limit" test "/$bin" --jobs=2 --tap=/dev/fd/4 \
+      >"$job/test.log" 2>&1 3>>"$job/proofs" 4>>"$job/tap"
+  else
+    mkdir -p "$job/proof" && cp "$job/nonce" "$job/proof/nonce"
+    tag=grade.$$.$RANDOM
+    KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n \
+      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
+      "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
+    kit_reap "$tag"
+    # without the sandbox the base build holds this submission's objects: clear them
+    rm -rf "$(objdir "$job")"
+  fi
+}
+
+# A student's key: the folder's name when it is plain, else its plain characters and a digest of
+# the whole name (two folders never share a key; `Doe, Jane` is Doe__Jane-1a2b3c4d).
+student_key() {
+  local s=$1 k
+  k=${s//[^A-Za-z0-9_.@-]/_}
+  k=${k#.}
+  if [ "$k" != "$1" ] || [ -z "$k" ]; then
+    k="${k:0:40}-$(printf '%s' "$1" | sha256sum | cut -c1-8)"
+  fi
+  printf '%s\n' "$k"
+}
+
+{ printf 'student'; for name in $lessons; do printf ',%s' "${name%%-*}"; done; echo ",total,folder"; } >"$out/summary.csv"
 printf '%-20s' student; for name in $lessons; do printf ' %9s' "${name%%-*}"; done; printf ' %9s\n' total
+declare -A used
+keys=() folders=() roots=()
 if [ -z "$subs" ]; then
-  grade_one "${USER:-you}" ""
+  keys=("$(student_key "${USER:-you}")") folders=("${USER:-you}") roots=("")
 else
-  for d in "$subs"/*/; do
-    [ -d "$d" ] || continue
-    s=$(basename "$d")
-    grade_one "${s//[^A-Za-z0-9_.@-]/_}" "${d%/}"
+  subs_abs=$(cd -- "$subs" && pwd)
+  for d in "$subs"/*/ "$subs"/.[!.]*/; do
+    [ -d "$d" ] && [ ! -L "${d%/}" ] || continue
+    s=${d%/}; s=${s##*/}
+    key=$(student_key "$s")
+    # Two names with one key (which needs a digest collision, or a folder named like another's
+    # key): the later gets a number, and both are graded.
+    k=$key; i=2
+    while [ -n "${used[$k]:-}" ]; do k=$key-$i; i=$((i + 1)); done
+    [ "$k" = "$key" ] || say "[key-collision] $s and ${used[$key]} would share the key $key; $s is graded as $k."
+    key=$k
+    used[$key]=$s
+    keys+=("$key") folders+=("$s") roots+=("$subs_abs/$s")
   done
 fi
+mkdir -p "$work/rows"
+# The lanes: lane L grades students L, L + jobs, ...; rows are put back in the class's order.
+[ "${#keys[@]}" -lt "$jobs" ] && jobs=${#keys[@]}
+lane_pids=()
+for ((lane = 0; lane < jobs; lane++)); do
+  (
+    lane_box "$lane"
+    lane_cgroups "$lane"
+    for ((i = lane; i < ${#keys[@]}; i += jobs)); do
+      grade_one "$i" "${keys[$i]}" "${folders[$i]}" "${roots[$i]}"
+    done
+  ) &
+  lane_pids+=($!)
+done
+for p in "${lane_pids[@]}"; do wait "$p"; done
+for ((i = 0; i < ${#keys[@]}; i++)); do
+  if [ -f "$work/rows/$i.summary" ]; then
+    cat "$work/rows/$i.class" >>"$out/class.csv"
+    cat "$work/rows/$i.summary" >>"$out/summary.csv"
+  else
+    say "[grade-lost] ${folders[$i]} was not graded (the grader itself failed); see above."
+    lost=1
+  fi
+done
+[ -z "${lost:-}" ] || exit 1
 
 # The class at a glance: each student's total as a share of the points.
 if [ "$(wc -l <"$out/summary.csv")" -gt 1 ]; then
-  awk -F, 'NR > 1 { split($NF, t, "/"); printf "%s %.1f\n", $1, t[2] ? 100 * t[1] / t[2] : 0 }' "$out/summary.csv" >"$out/totals.dat"
-  gnuplot -e "set terminal pngcairo size 900,500 noenhanced; set output '$out/class.png';
+  awk -F, 'NR > 1 { split($(NF - 1), t, "/"); printf "%s %.1f\n", $1, t[2] ? 100 * t[1] / t[2] : 0 }' "$out/summary.csv" >"$out/totals.dat"
+  GRADE_PNG=$out/class.png GRADE_DAT=$out/totals.dat gnuplot -e "set terminal pngcairo size 900,500 noenhanced; set output system('printf %s \"\$GRADE_PNG\"');
               set title 'Class results (share of points)'; set ylabel '%'; set yrange [0:105];
               set style fill solid 0.7; set boxwidth 0.6; set xtics rotate by -45; unset key;
-              plot '$out/totals.dat' using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" 2>/dev/null
+              plot system('printf %s \"\$GRADE_DAT\"') using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" 2>/dev/null
 fi
 echo "grades: $out/summary.csv (a line a student), $out/class.csv (a line a test), $out/*/results.json (Gradescope), $out/class.png"

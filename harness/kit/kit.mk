@@ -8,21 +8,22 @@ $(BUILD)/kit/san/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<  (san)")
 	$(Q)$(CC) $(KIT_CFLAGS) $(SAN_FLAGS) -c $< -o $@
-$(call compdb,harness/kit/kit.c,$$(CC) $$(KIT_CFLAGS) $$(SAN_FLAGS))
+$(call compdb,harness/kit/kit.c harness/kit/proof.c,$$(CC) $$(KIT_CFLAGS) $$(SAN_FLAGS))
 
 $(BUILD)/kit/opt/%.o: harness/kit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<  (opt)")
 	$(Q)$(CC) $(KIT_CFLAGS) $(OPT_FLAGS) -c $< -o $@
 
-$(KIT_SAN_LIB): $(BUILD)/kit/san/kit.o
+# proof.o: the end-of-test proof the grader checks (harness/kit/proof.c); test binaries only.
+$(KIT_SAN_LIB): $(BUILD)/kit/san/kit.o $(BUILD)/kit/san/proof.o
 	$(Q)$(AR) rcs $@ $^
 
 $(KIT_OPT_LIB): $(BUILD)/kit/opt/kit.o
 	$(Q)$(AR) rcs $@ $^
 
 ALL_TARGETS += $(KIT_SAN_LIB) $(KIT_OPT_LIB)
--include $(BUILD)/kit/san/kit.d $(BUILD)/kit/opt/kit.d
+-include $(BUILD)/kit/san/kit.d $(BUILD)/kit/san/proof.d $(BUILD)/kit/opt/kit.d
 
 # kit's own tests (harness/kit/tests), run by make check.
 KIT_TEST_BIN := $(BUILD)/kit/tests

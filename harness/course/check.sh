@@ -52,14 +52,19 @@ check_harness() {
     log=$logs/$target.log
     if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
   done
+  echo "$passed $failed" >"$logs/harness/counts"
+}
 
+# The grader's self-test, a unit of its own (a sample class and a hostile one, each sandboxed).
+check_grader() {
+  passed=0; failed=0
   if harness/course/grade-selftest.sh >"$logs/grade-selftest.log" 2>&1; then
     pass "harness: the grader scores a sample class right (correct, partial, crashing, broken, absent) and a hostile class no more than its honest work, harming nothing"
   else
     fail "harness: the grader self-test (see $logs/grade-selftest.log)"
     tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'
   fi
-  echo "$passed $failed" >"$logs/harness/counts"
+  echo "$passed $failed" >"$logs/grader/counts"
 }
 
 # ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected -----------
@@ -134,18 +139,20 @@ check_lesson() {
 }
 
 unit_pids=()
-for unit in harness $LESSONS; do
+for unit in harness grader $LESSONS; do
   mkdir -p "$logs/$unit"
   while [ "$(jobs -rp | wc -l)" -ge "${CHECK_JOBS:-3}" ]; do wait -n; done
   if [ "$unit" = harness ]; then
     ( check_harness >"$logs/$unit/report" 2>&1 ) &
+  elif [ "$unit" = grader ]; then
+    ( check_grader >"$logs/$unit/report" 2>&1 ) &
   else
     ( check_lesson "$unit" >"$logs/$unit/report" 2>&1 ) &
   fi
   unit_pids+=($!)
 done
 i=0
-for unit in harness $LESSONS; do
+for unit in harness grader $LESSONS; do
   wait "${unit_pids[$i]}"; i=$((i + 1))
   cat "$logs/$unit/report"
   if read -r p f <"$logs/$unit/counts" 2>/dev/null; then

@@ -17,6 +17,8 @@ endif
 # The context switch: hand-written assembly on x86-64, ucontext elsewhere or when asked
 # (AIO_SWITCH=ucontext, e.g. to compare them).
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
+# Lesson 04: aio_join_any and aio_group.
+AIO_COMMON_SRC += group.c
 ifeq ($(shell uname -m),x86_64)
 AIO_SWITCH ?= asm
 else
@@ -78,6 +80,7 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 # (LeakSanitizer then fails the run) when its suites start a server in some tests and not in
 # others. They start a private delayd through harness/kit: run them from the repository root.
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
+AIO_CORE_TESTS += test_group
 AIO_HTTP_TESTS := test_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)

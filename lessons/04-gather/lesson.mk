@@ -4,7 +4,7 @@ EXERCISE    := gather.c done_queue.c
 GIVEN       := gather_base.c done_queue_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
-               aio_http_get sleep usleep nanosleep
+               aio_http_get malloc calloc realloc sleep usleep nanosleep
 BENCH_MODES := all first mine
 BENCH_POINTS := 1 2 4 8 16 32
 BENCH_ARGS  := --delay 1000

@@ -41,10 +41,11 @@ static void teardown(void)
 
 TestSuite(gather, .init = setup, .fini = teardown, .timeout = 15);
 TestSuite(first, .init = setup, .fini = teardown, .timeout = 15);
+TestSuite(mine, .init = setup, .fini = teardown, .timeout = 15);
 
 /* ---- a batch ------------------------------------------------------------------------------ */
 
-enum call { CALL_GATHER, CALL_FIRST };
+enum call { CALL_GATHER, CALL_FIRST, CALL_MINE };
 
 struct batch {
     enum call call;
@@ -131,8 +132,10 @@ static int runner(void *arg)
     alloc_fail_at = b->fail_alloc_at;
     if (b->call == CALL_GATHER)
         b->rc = gather(b->client, b->r, b->n, b->policy, aio_now() + b->deadline_ms);
-    else
+    else if (b->call == CALL_FIRST)
         b->rc = first_completed(b->client, b->r, b->n, aio_now() + b->deadline_ms);
+    else
+        b->rc = first_completed_mine(b->client, b->r, b->n, aio_now() + b->deadline_ms);
     alloc_fail_task = NULL;
     spawn_fail_at = 0;
     b->wall_s = kit_wall() - t0;
@@ -218,7 +221,9 @@ static int body_tag(const struct reply *r)
 
 static const char *fname(const struct batch *b)
 {
-    return b->call == CALL_GATHER ? "gather" : "first_completed";
+    return b->call == CALL_GATHER ? "gather"
+           : b->call == CALL_FIRST ? "first_completed"
+                                   : "first_completed_mine (on your done_queue)";
 }
 
 /* What every call shares: it returned, ended and joined everything, never polled. */
@@ -497,6 +502,16 @@ Test(gather, a_task_that_cannot_be_had)
 
 /* ---- first_completed -------------------------------------------------------------------------- */
 
+/* first_completed_mine is given: its -ENOSYS comes from part two's stubs. */
+static void expect_call_done(const struct batch *b, int rc)
+{
+    if (b->call == CALL_MINE)
+        kit_expect_done(rc, "first_completed_mine (given) on your dq_body/dq_next/dq_close",
+                        "done_queue.c");
+    else
+        kit_expect_done(rc, "first_completed", "gather.c");
+}
+
 static void expect_losers_gone(struct batch *b, size_t winner, const char *what)
 {
     for (size_t i = 0; i < b->n; i++) {
@@ -507,19 +522,19 @@ static void expect_losers_gone(struct batch *b, size_t winner, const char *what)
                      "(rc -ECANCELED) and ended.", what, i, kit_errname(b->r[i].rc),
                      b->r[i].resp.status);
     }
-    cr_assert_lt(b->wall_s, LOSER_MS / 2000.0, "[losers-running] %s: first_completed took %.3f "
-                 "s; the first answer came much sooner. Did it wait for the losers to finish "
-                 "instead of cancelling them?", what, b->wall_s);
-    cr_assert_eq(b->server_left, 0, "[losers-running] %s: after first_completed returned the "
-                 "server still served %ld requests; cancelled transfers are removed, and the "
-                 "server sees them go.", what, b->server_left);
+    cr_assert_lt(b->wall_s, LOSER_MS / 2000.0, "[losers-running] %s: %s took %.3f s; the first "
+                 "answer came much sooner. Did it wait for the losers to finish instead of "
+                 "cancelling them?", what, fname(b), b->wall_s);
+    cr_assert_eq(b->server_left, 0, "[losers-running] %s: after %s returned the server still "
+                 "served %ld requests; cancelled transfers are removed, and the server sees "
+                 "them go.", what, fname(b), b->server_left);
 }
 
-static void first_wins(size_t n, int win_ms, const char *what)
+static void first_wins(enum call call, size_t n, int win_ms, const char *what)
 {
     unsigned seed = kit_seed();
     uint32_t rng = seed;
-    struct batch *b = batch_new(CALL_FIRST, n);
+    struct batch *b = batch_new(call, n);
     size_t w = kit_rand(&rng) % n;
 
     for (size_t i = 0; i < n; i++)
@@ -528,10 +543,10 @@ static void first_wins(size_t n, int win_ms, const char *what)
     /* A loser repeats another loser's URL. */
     set_repeat(b, (w + 2) % n, (w + 1) % n);
     int rc = run_batch(b);
-    kit_expect_done(rc, "first_completed", "gather.c");
+    expect_call_done(b, rc);
     expect_ended(b, what);
-    cr_assert_eq(rc, (int)w, "[wrong-winner] %s: first_completed returned %s; mirror %zu "
-                 "answered first, after %d ms (seed %u).", what, kit_errname(rc), w, win_ms,
+    cr_assert_eq(rc, (int)w, "[wrong-winner] %s: %s returned %s; mirror %zu "
+                 "answered first, after %d ms (seed %u).", what, fname(b), kit_errname(rc), w, win_ms,
                  seed);
     expect_answer(b, w, what, seed);
     expect_losers_gone(b, w, what);
@@ -546,12 +561,12 @@ static void first_wins(size_t n, int win_ms, const char *what)
 
 Test(first, the_fastest_of_thirteen_wins)
 {
-    first_wins(13, 60, "13 mirrors, one of 60 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 13, 60, "13 mirrors, one of 60 ms, the others 1.5 to 2 s");
 }
 
 Test(first, the_fastest_of_thirty_three_wins)
 {
-    first_wins(33, 90, "33 mirrors, one of 90 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 33, 90, "33 mirrors, one of 90 ms, the others 1.5 to 2 s");
 }
 
 Test(first, failures_are_not_answers)
@@ -675,4 +690,34 @@ Test(first, out_of_memory)
               "allocation failed; expected -ENOMEM (or the answer, if it needed none).",
               kit_errname(rc));
     kit_expect_no_leaks("first_completed");
+}
+
+/* ---- the same on part two's done queue ------------------------------------------------------- */
+
+Test(mine, the_fastest_of_thirteen_wins)
+{
+    first_wins(CALL_MINE, 13, 60, "13 mirrors, one of 60 ms, the others 1.5 to 2 s");
+}
+
+Test(mine, failures_are_not_answers)
+{
+    const char *what = "5 mirrors: a 503, one refused, one of 120 ms, two of 1.5 s";
+    struct batch *b = batch_new(CALL_MINE, 5);
+
+    b->url[0] = kit_sprintf("%s/status/503", base);
+    b->delay[0] = b->tag[0] = -1;
+    set_url(b, 1, REFUSED_URL);
+    set_delay(b, 2, LOSER_MS);
+    set_delay(b, 3, 120);
+    set_delay(b, 4, LOSER_MS + 100);
+    int rc = run_batch(b);
+    expect_call_done(b, rc);
+    expect_ended(b, what);
+    cr_assert_eq(rc, 3, "[wrong-winner] %s: first_completed_mine returned %s; mirror 3 gave the "
+                 "first useful answer. Does dq_next hand out the tasks in the order they "
+                 "finished?", what, kit_errname(rc));
+    expect_answer(b, 3, what, 0);
+    expect_losers_gone(b, 3, what);
+    expect_time(b, 0.120, what, 0);
+    kit_expect_no_leaks("first_completed_mine");
 }

@@ -391,6 +391,10 @@ Test(done_queue, the_deadline_then_close)
               "returned after %.3f s; the deadline was 40 ms.", what, s->handed_at[0]);
     cr_assert(s->all_ended_at_close, "[outlived] %s: dq_close returned while tasks were still "
               "running; it cancels each one and waits until it has ended.", what);
+    cr_assert_eq(unparks, 0, "[stale-waiter] %s: aio_unpark() was called %ld times after "
+                 "dq_next had timed out and nobody waited in it: the queue still named the "
+                 "task that waited once. Clear the waiter when dq_next stops waiting.", what,
+                 unparks);
     cr_assert_eq(s->close_rc, 3, "[close-count] %s: dq_close returned %d; 3 tasks were still "
                  "running.", what, s->close_rc);
     cr_assert_eq(s->unjoined_after_close, 0, "[never-joined] %s: %zu tasks were not joined when "

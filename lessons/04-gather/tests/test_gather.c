@@ -453,6 +453,37 @@ Test(gather, first_error_at_the_end_of_a_batch_of_seven)
                         "first_error");
 }
 
+Test(gather, the_deadline_passes)
+{
+    const char *what = "5 requests that never answer and 2 of 10 ms, deadline 150 ms";
+    struct batch *b = batch_new(CALL_GATHER, 7);
+
+    for (size_t i = 0; i < 7; i++) {
+        b->url[i] = kit_sprintf("%s/hang?tag=%zu", base, i);
+        b->delay[i] = b->tag[i] = -1;
+    }
+    set_delay(b, 1, 10);
+    set_delay(b, 4, 10);
+    b->deadline_ms = 150;
+    int rc = run_batch(b);
+    kit_expect_done(rc, "gather", "gather.c");
+    expect_ended(b, what);
+    cr_assert_eq(rc, 0, "[return-errors-rc] %s: gather returned %s; with GATHER_RETURN_ERRORS "
+                 "the errors stay in the replies and gather returns 0.", what, kit_errname(rc));
+    for (size_t i = 0; i < 7; i++) {
+        if (i == 1 || i == 4)
+            expect_answer(b, i, what, 0);
+        else
+            cr_assert_eq(b->r[i].rc, -ETIMEDOUT, "[deadline] %s: reply %zu (/hang) has rc %s; "
+                         "each request has the batch's deadline and ends -ETIMEDOUT there.",
+                         what, i, kit_errname(b->r[i].rc));
+    }
+    expect_time(b, 0.150, what, 0);
+    cr_assert_eq(b->server_left, 0, "[losers-running] %s: the server still served %ld requests "
+                 "after gather returned.", what, b->server_left);
+    kit_expect_no_leaks("gather");
+}
+
 Test(gather, empty_batch)
 {
     struct batch *b = batch_new(CALL_GATHER, 0);

@@ -329,7 +329,7 @@ static void gather_in_order(size_t n, enum gather_policy policy, int step, const
     struct batch *b = batch_new(CALL_GATHER, n);
 
     b->policy = policy;
-    shuffled_delays(b, n, 10, step, &rng);
+    shuffled_delays(b, n, 100, step, &rng);
     /* Two requests repeat earlier URLs: same delay, same tag, same answer. */
     set_repeat(b, n - 2, 3);
     set_repeat(b, n - 1, 0);
@@ -592,12 +592,12 @@ static void first_wins(enum call call, size_t n, int win_ms, const char *what)
 
 Test(first, the_fastest_of_thirteen_wins)
 {
-    first_wins(CALL_FIRST, 13, 60, "13 mirrors, one of 60 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 13, 100, "13 mirrors, one of 100 ms, the others 1.5 to 2 s");
 }
 
 Test(first, the_fastest_of_thirty_three_wins)
 {
-    first_wins(CALL_FIRST, 33, 90, "33 mirrors, one of 90 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 33, 150, "33 mirrors, one of 150 ms, the others 1.5 to 2 s");
 }
 
 Test(first, failures_are_not_answers)
@@ -727,7 +727,7 @@ Test(first, out_of_memory)
 
 Test(mine, the_fastest_of_thirteen_wins)
 {
-    first_wins(CALL_MINE, 13, 60, "13 mirrors, one of 60 ms, the others 1.5 to 2 s");
+    first_wins(CALL_MINE, 13, 100, "13 mirrors, one of 100 ms, the others 1.5 to 2 s");
 }
 
 Test(mine, failures_are_not_answers)

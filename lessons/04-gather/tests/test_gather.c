@@ -531,6 +531,25 @@ Test(gather, a_task_that_cannot_be_had)
     }
 }
 
+Test(gather, memory_that_cannot_be_had)
+{
+    for (long at = 1; at <= 4; at++) {
+        struct batch *b = batch_new(CALL_GATHER, 5);
+        for (size_t i = 0; i < 5; i++)
+            set_delay(b, i, 20);
+        b->fail_alloc_at = at;
+        int rc = run_batch(b);
+        kit_expect_done(rc, "gather", "gather.c");
+        expect_ended(b, "an allocation failing");
+        cr_assert(rc == -ENOMEM || rc == 0, "[no-memory] gather returned %s when allocation %ld "
+                  "of its task failed; expected -ENOMEM (or 0, if it did not need that one).",
+                  kit_errname(rc), at);
+        for (size_t i = 0; rc == 0 && i < 5; i++)
+            expect_answer(b, i, "an allocation failing", 0);
+        kit_expect_no_leaks("gather");
+    }
+}
+
 /* ---- first_completed -------------------------------------------------------------------------- */
 
 /* first_completed_mine is given: its -ENOSYS comes from part two's stubs. */

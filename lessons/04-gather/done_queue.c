@@ -33,7 +33,7 @@ int dq_close(struct done_queue *q)
     /* TODO 5: the end of the queue, like leaving a TaskGroup: cancel every task not handed
      * out yet, and return only when every one of them has ended and is joined. Return how
      * many were still running. Must work when the caller itself is cancelled (aio.h: joining
-     * a task you cancelled is allowed then). */
+     * a task you cancelled is allowed then). Afterwards dq_next() returns -ENOENT. */
     (void)q;
     return -ENOSYS;
 }

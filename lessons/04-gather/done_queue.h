@@ -67,7 +67,8 @@ int dq_next(struct done_queue *q, int *result, int64_t deadline);
 
 /* The end of the queue: cancel every task not handed out yet, and return only when each of
  * them has ended and is joined: no task outlives its queue. Returns how many were still
- * running when it was called. Works for a cancelled caller too. */
+ * running when it was called. Works for a cancelled caller too. Afterwards the queue has
+ * nothing left to hand out: dq_next() returns -ENOENT. */
 int dq_close(struct done_queue *q);
 
 #endif

@@ -418,6 +418,7 @@ static int close_script(struct scenario *s)
     double t = since(s);
     close_queue(s);
     s->handed_at[NJOBS_MAX + 1] = since(s) - t;
+    next(s, aio_now() + 50);
     return 0;
 }
 
@@ -452,6 +453,9 @@ Test(done_queue, close_cancels_the_rest_and_waits)
                  "running.", what, s->close_rc);
     cr_assert_lt(s->handed_at[NJOBS_MAX + 1], 1.0, "[not-cancelled] %s: dq_close took %.3f s",
                  what, s->handed_at[NJOBS_MAX + 1]);
+    cr_assert_eq(s->got[2], -ENOENT, "[next-after-close] %s: dq_next after dq_close returned %s; "
+                 "the queue has nothing left to hand out: -ENOENT.", what,
+                 kit_errname(s->got[2]));
     expect_no_polling(what);
     kit_expect_no_leaks("the done queue");
 }

@@ -65,6 +65,7 @@ struct batch {
     size_t unjoined_at_return;
     long server_left;       /* the server's in_flight once it settled after the call */
     long fail_spawn_at, fail_alloc_at;
+    int cancel_after_ms;    /* > 0: the test cancels the caller's task after this long */
 };
 
 static struct batch *batch_new(enum call call, size_t n)
@@ -161,6 +162,10 @@ static int batch_main(void *arg)
         watching = 0;
         aio_http_free(b->client);
         return -ENOMEM;
+    }
+    if (b->cancel_after_ms > 0) {
+        __real_aio_sleep(b->cancel_after_ms);
+        aio_cancel(t);
     }
     if (__real_aio_join(t, aio_now() + b->deadline_ms + WATCHDOG_MS) == -ETIMEDOUT) {
         /* Stuck: cancel it and every task it spawned, so that the test can say why. */
@@ -524,6 +529,9 @@ Test(gather, a_task_that_cannot_be_had)
         expect_ended(b, "spawn failing");
         cr_assert_eq(rc, -ENOMEM, "[no-memory] gather returned %s when the %ld-th aio_spawn "
                      "failed; expected -ENOMEM.", kit_errname(rc), at);
+        cr_assert_eq(spawn_calls, at, "[spawn-after-failure] gather called aio_spawn %ld times "
+                     "when the %ld-th call failed: once a task cannot be had, start no more.",
+                     spawn_calls, at);
         cr_assert_lt(b->wall_s, LOSER_MS / 2000.0, "[no-memory] gather took %.3f s after a "
                      "failed spawn: the requests already started should be cancelled.",
                      b->wall_s);
@@ -701,6 +709,58 @@ Test(first, the_deadline_passes)
     kit_expect_no_leaks("first_completed");
 }
 
+Test(first, one_mirror_and_the_last_of_two)
+{
+    const char *what = "1 mirror of 30 ms";
+    struct batch *b = batch_new(CALL_FIRST, 1);
+    set_delay(b, 0, 30);
+    int rc = run_batch(b);
+    kit_expect_done(rc, "first_completed", "gather.c");
+    expect_ended(b, what);
+    cr_assert_eq(rc, 0, "[wrong-winner] %s: first_completed returned %s; the only mirror "
+                 "answered, so 0.", what, kit_errname(rc));
+    expect_answer(b, 0, what, 0);
+    expect_sent_once(b, what);
+    kit_expect_no_leaks("first_completed");
+
+    what = "2 mirrors: a 503, then one of 30 ms";
+    b = batch_new(CALL_FIRST, 2);
+    b->url[0] = kit_sprintf("%s/status/503", base);
+    b->delay[0] = b->tag[0] = -1;
+    set_delay(b, 1, 30);
+    rc = run_batch(b);
+    expect_ended(b, what);
+    cr_assert_eq(rc, 1, "[wrong-winner] %s: first_completed returned %s; mirror 1 gave the only "
+                 "useful answer.", what, kit_errname(rc));
+    expect_answer(b, 1, what, 0);
+    cr_assert(b->r[0].rc == 0 && b->r[0].resp.status == 503, "[failure-overwritten] %s: the 503 "
+              "mirror has rc %s and status %ld.", what, kit_errname(b->r[0].rc),
+              b->r[0].resp.status);
+    kit_expect_no_leaks("first_completed");
+}
+
+Test(first, a_cancelled_caller)
+{
+    const char *what = "5 mirrors of 1.5 s, the caller cancelled after 50 ms";
+    struct batch *b = batch_new(CALL_FIRST, 5);
+    for (size_t i = 0; i < 5; i++)
+        set_delay(b, i, LOSER_MS);
+    b->cancel_after_ms = 50;
+    int rc = run_batch(b);
+    kit_expect_done(rc, "first_completed", "gather.c");
+    expect_ended(b, what);
+    cr_assert_eq(rc, -ECANCELED, "[cancel] %s: first_completed returned %s; a cancelled caller "
+                 "returns -ECANCELED (after ending every request).", what, kit_errname(rc));
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_eq(b->r[i].rc, -ECANCELED, "[not-cancelled] %s: reply %zu has rc %s; every "
+                     "request is cancelled with its caller.", what, i, kit_errname(b->r[i].rc));
+    cr_assert_lt(b->wall_s, LOSER_MS / 2000.0, "[not-cancelled] %s: first_completed took %.3f s.",
+                 what, b->wall_s);
+    cr_assert_eq(b->server_left, 0, "[losers-running] %s: the server still served %ld requests "
+                 "after first_completed returned.", what, b->server_left);
+    kit_expect_no_leaks("first_completed");
+}
+
 Test(first, no_mirrors)
 {
     struct batch *b = batch_new(CALL_FIRST, 0);
@@ -724,6 +784,9 @@ Test(first, out_of_memory)
         expect_ended(b, "spawn failing");
         cr_assert_eq(rc, -ENOMEM, "[no-memory] first_completed returned %s when the %ld-th "
                      "aio_spawn failed; expected -ENOMEM.", kit_errname(rc), at);
+        cr_assert_eq(spawn_calls, at, "[spawn-after-failure] first_completed called aio_spawn "
+                     "%ld times when the %ld-th call failed: once a task cannot be had, start no "
+                     "more.", spawn_calls, at);
         cr_assert_lt(b->wall_s, LOSER_MS / 2000.0, "[no-memory] first_completed took %.3f s "
                      "after a failed spawn: the requests already started should be cancelled.",
                      b->wall_s);

@@ -27,10 +27,16 @@ struct program {
     double wall, cpu;  /* what the batch cost, measured inside the loop */
 };
 
+/* The draw's seed. Any seed gives a uniform draw; this one was picked, among the first few
+ * thousand, because its first N mirrors are close to the average case at every N of the chart
+ * (the fastest of N uniform draws is expected at D + D/(N+1), the slowest at D + DN/(N+1)), so
+ * the chart shows the rule rather than one lucky or unlucky mirror. */
+#define DRAW_SEED 2779u
+
 /* Mirror i's delay: D plus a fixed pseudo-random share of D (SplitMix64's mixer on i). */
 static long mirror_delay(long i, long d)
 {
-    uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15u + 0x2545f4914f6cdd1du;
+    uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15u + DRAW_SEED;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     z ^= z >> 31;

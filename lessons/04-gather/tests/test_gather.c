@@ -688,25 +688,39 @@ Test(first, every_mirror_fails)
     kit_expect_no_leaks("first_completed");
 }
 
-Test(first, the_deadline_passes)
+static void deadline_case(size_t n, size_t hung, const char *what)
 {
-    const char *what = "5 mirrors that never answer, deadline 150 ms";
-    struct batch *b = batch_new(CALL_FIRST, 5);
+    struct batch *b = batch_new(CALL_FIRST, n);
 
-    for (size_t i = 0; i < 5; i++) {
-        b->url[i] = kit_sprintf("%s/hang?tag=%zu", base, i);
+    for (size_t i = 0; i < n; i++) {
+        if (i == hung || hung >= n)
+            b->url[i] = kit_sprintf("%s/hang?tag=%zu", base, i);
+        else if (i % 2 == 0)
+            b->url[i] = kit_sprintf("%s/status/503", base);
+        else
+            b->url[i] = kit_sprintf("%s", REFUSED_URL);
         b->delay[i] = b->tag[i] = -1;
     }
     b->deadline_ms = 150;
     int rc = run_batch(b);
     kit_expect_done(rc, "first_completed", "gather.c");
     expect_ended(b, what);
-    cr_assert_eq(rc, -ETIMEDOUT, "[deadline] %s: first_completed returned %s; expected "
-                 "-ETIMEDOUT.", what, kit_errname(rc));
+    cr_assert_eq(rc, -ETIMEDOUT, "[deadline] %s: first_completed returned %s; no useful answer "
+                 "came before the deadline, so -ETIMEDOUT (-EIO is for mirrors that all "
+                 "answered, and failed).", what, kit_errname(rc));
     expect_time(b, 0.150, what, 0);
     cr_assert_eq(b->server_left, 0, "[losers-running] %s: the server still served %ld requests "
                  "after first_completed returned.", what, b->server_left);
     kit_expect_no_leaks("first_completed");
+}
+
+Test(first, the_deadline_passes)
+{
+    deadline_case(5, 5, "5 mirrors that never answer, deadline 150 ms");
+    deadline_case(3, 0, "3 mirrors: the first never answers, a 503 and a refused one, deadline "
+                  "150 ms");
+    deadline_case(4, 3, "4 mirrors: a 503, a refused one, a 503, and the last never answers, "
+                  "deadline 150 ms");
 }
 
 Test(first, one_mirror_and_the_last_of_two)

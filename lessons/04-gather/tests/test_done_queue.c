@@ -16,7 +16,7 @@
 
 #include "kit_test.h"
 
-#define WATCHDOG_MS 2000
+#define WATCHDOG_MS 1000
 #define NJOBS_MAX 64
 #define LONG_MS 10000           /* a task that only ends when cancelled */
 

@@ -17,10 +17,10 @@
 
 #include "kit_test.h"
 
-#define WATCHDOG_MS 2500        /* past the batch's deadline: the run is stuck */
+#define WATCHDOG_MS 1000        /* past the batch's deadline: the run is stuck */
 #define REFUSED_URL "http://127.0.0.1:1/refused"   /* nothing listens on port 1 */
 #define BAD_URL "nosuch://127.0.0.1/unsupported"   /* curl refuses it: -EINVAL */
-#define LOSER_MS 1500           /* a loser's delay: long enough for delayd to see it go */
+#define LOSER_MS 1100           /* a loser's delay: long enough for delayd to see it go (over 1 s) */
 #define SLOW_RATIO 2.0          /* a call may take this much of its theory time... */
 #define SLOW_PAD_S 0.15         /* ... plus this */
 #define FAST_RATIO 0.85         /* and never less than this of it */
@@ -79,7 +79,7 @@ static struct batch *batch_new(enum call call, size_t n)
     b->delay = kit_alloc_array(n, sizeof *b->delay);
     b->tag = kit_alloc_array(n, sizeof *b->tag);
     b->r = kit_alloc_array(n, sizeof *b->r);
-    b->deadline_ms = 5000;
+    b->deadline_ms = 2500;
     b->rc = -12345;
     return b;
 }
@@ -354,17 +354,17 @@ static void gather_in_order(size_t n, enum gather_policy policy, int step, const
 
 Test(gather, thirteen_in_submission_order)
 {
-    gather_in_order(13, GATHER_RETURN_ERRORS, 20, "13 requests, shuffled delays, return_errors");
+    gather_in_order(13, GATHER_RETURN_ERRORS, 10, "13 requests, shuffled delays, return_errors");
 }
 
 Test(gather, thirty_three_first_error_policy_without_errors)
 {
-    gather_in_order(33, GATHER_FIRST_ERROR, 8, "33 requests, shuffled delays, first_error");
+    gather_in_order(33, GATHER_FIRST_ERROR, 4, "33 requests, shuffled delays, first_error");
 }
 
 Test(gather, the_largest_batch)
 {
-    gather_in_order(GATHER_MAX, GATHER_RETURN_ERRORS, 4, "64 requests, return_errors");
+    gather_in_order(GATHER_MAX, GATHER_RETURN_ERRORS, 2, "64 requests, return_errors");
 }
 
 Test(gather, return_errors_keeps_every_result)
@@ -449,12 +449,12 @@ static void first_error_cancels(size_t n, size_t bad, const char *url, int want,
 Test(gather, first_error_cancels_the_rest)
 {
     first_error_cancels(13, 7, REFUSED_URL, -ECONNREFUSED,
-                        "13 requests of 1.5 s, request 7 refused, first_error");
+                        "13 requests of 1.1 s, request 7 refused, first_error");
 }
 
 Test(gather, first_error_at_the_end_of_a_batch_of_seven)
 {
-    first_error_cancels(7, 6, BAD_URL, -EINVAL, "7 requests of 1.5 s, the last malformed, "
+    first_error_cancels(7, 6, BAD_URL, -EINVAL, "7 requests of 1.1 s, the last malformed, "
                         "first_error");
 }
 
@@ -596,7 +596,7 @@ static void first_wins(enum call call, size_t n, int win_ms, const char *what)
     size_t w = kit_rand(&rng) % n;
 
     for (size_t i = 0; i < n; i++)
-        set_delay(b, i, LOSER_MS + (int)(kit_rand(&rng) % 500));
+        set_delay(b, i, LOSER_MS + (int)(kit_rand(&rng) % 300));
     set_delay(b, w, win_ms);
     /* A loser repeats another loser's URL. */
     set_repeat(b, (w + 2) % n, (w + 1) % n);
@@ -619,12 +619,12 @@ static void first_wins(enum call call, size_t n, int win_ms, const char *what)
 
 Test(first, the_fastest_of_thirteen_wins)
 {
-    first_wins(CALL_FIRST, 13, 100, "13 mirrors, one of 100 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 13, 100, "13 mirrors, one of 100 ms, the others 1.1 to 1.4 s");
 }
 
 Test(first, the_fastest_of_thirty_three_wins)
 {
-    first_wins(CALL_FIRST, 33, 150, "33 mirrors, one of 150 ms, the others 1.5 to 2 s");
+    first_wins(CALL_FIRST, 33, 150, "33 mirrors, one of 150 ms, the others 1.1 to 1.4 s");
 }
 
 Test(first, failures_are_not_answers)
@@ -755,7 +755,7 @@ Test(first, one_mirror_and_the_last_of_two)
 
 Test(first, a_cancelled_caller)
 {
-    const char *what = "5 mirrors of 1.5 s, the caller cancelled after 50 ms";
+    const char *what = "5 mirrors of 1.1 s, the caller cancelled after 50 ms";
     struct batch *b = batch_new(CALL_FIRST, 5);
     for (size_t i = 0; i < 5; i++)
         set_delay(b, i, LOSER_MS);
@@ -823,12 +823,12 @@ Test(first, out_of_memory)
 
 Test(mine, the_fastest_of_thirteen_wins)
 {
-    first_wins(CALL_MINE, 13, 100, "13 mirrors, one of 100 ms, the others 1.5 to 2 s");
+    first_wins(CALL_MINE, 13, 100, "13 mirrors, one of 100 ms, the others 1.1 to 1.4 s");
 }
 
 Test(mine, failures_are_not_answers)
 {
-    const char *what = "5 mirrors: a 503, one refused, one of 120 ms, two of 1.5 s";
+    const char *what = "5 mirrors: a 503, one refused, one of 120 ms, two of 1.1 s";
     struct batch *b = batch_new(CALL_MINE, 5);
 
     b->url[0] = kit_sprintf("%s/status/503", base);

@@ -57,7 +57,8 @@ enum gather_policy {
  *   (its rc -ECANCELED, its transfer removed); the replies that ended before keep their
  *   answers; returns that first error, or 0 when none failed.
  * Either way no request is still running when it returns (every task spawned has ended and
- * is joined); -ENOMEM when a task or memory cannot be had (after ending what was started);
+ * is joined); -ENOMEM when a task or memory cannot be had (no task is started after one could
+ * not be had, and those started before are cancelled and ended);
  * -EINVAL for an unknown policy (nothing sent). n is 0 to GATHER_MAX. Call from a task. */
 int gather(aio_http *c, struct reply *r, size_t n, enum gather_policy policy, int64_t deadline);
 
@@ -68,7 +69,8 @@ int gather(aio_http *c, struct reply *r, size_t n, enum gather_policy policy, in
  * sees it go) and has ended before the call returns. A request that failed (an error, or a
  * status other than 200) is not the answer: the others go on, and the failed reply keeps its
  * result. With no useful answer: -ETIMEDOUT if the deadline passed, else -EIO (every mirror
- * failed). -EINVAL when n is 0, -ENOMEM as gather(). Call from a task. */
+ * failed). -EINVAL when n is 0, -ENOMEM as gather(), -ECANCELED when the calling task is
+ * cancelled (its requests cancelled and ended too). Call from a task. */
 int first_completed(aio_http *c, struct reply *r, size_t n, int64_t deadline);
 
 /* ---- given, built on part two (gather_base.c) ---------------------------------------------- */

@@ -17,8 +17,6 @@ endif
 # The context switch: hand-written assembly on x86-64, ucontext elsewhere or when asked
 # (AIO_SWITCH=ucontext, e.g. to compare them).
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
-# Lesson 04: aio_join_any and aio_group.
-AIO_COMMON_SRC += group.c
 ifeq ($(shell uname -m),x86_64)
 AIO_SWITCH ?= asm
 else
@@ -34,6 +32,9 @@ endif
 else
 AIO_SWITCH_CFLAGS := -DAIO_UCONTEXT
 endif
+
+# Lesson 04: aio_join_any and aio_group.
+AIO_COMMON_SRC += group.c
 
 # $(call aio_objs,DIR,BACKEND): the object files of one build of the library.
 aio_objs = $(patsubst %.c,$(1)/%.o,$(AIO_COMMON_SRC) backend_$(2).c) \

@@ -186,4 +186,48 @@ int aio_sem_release(aio_sem *s);
 int aio_sem_value(const aio_sem *s);
 size_t aio_sem_waiting(const aio_sem *s);
 
+/* ---- waiting for several tasks (group.c) ------------------------------------------------- */
+
+/* asyncio.wait(tasks, return_when=FIRST_COMPLETED): wait until the first of tasks[0..n) has
+ * finished and return its index (the lowest one when several have). It joins nothing: join
+ * the finished task (that join does not wait), and keep or cancel the others. NULL entries are
+ * skipped, so a caller can clear the slots it has joined and call again (as_completed). A task
+ * finished already returns at once, even for a cancelled caller. Returns the index, or
+ * -ETIMEDOUT, -ECANCELED, -EINVAL (no task named), -EDEADLK (the caller is among them),
+ * -EBUSY (another task is joining one of them). */
+int aio_join_any(aio_task *const *tasks, size_t n, int64_t deadline);
+
+/* asyncio.TaskGroup: tasks that end together. aio_group_spawn() starts a child that the group
+ * owns (do not join it; the handle serves for aio_set_name, aio_cancel, aio_done until the
+ * wait returns). The first child that returns an error (any negative value but -ECANCELED)
+ * cancels every sibling still running. aio_group_wait() returns only when every child has
+ * ended, joins them all, and returns that first error, or 0. At its deadline, or if the
+ * caller is cancelled, it cancels the children and still waits for every one of them (without
+ * deadline), then returns -ETIMEDOUT or -ECANCELED: no child ever outlives the wait. The
+ * group is empty afterwards and may be used again. Use a group from one loop only. */
+typedef struct aio_group aio_group;
+
+/* NULL with errno ENOMEM, or EPERM when no loop runs. */
+aio_group *aio_group_new(void);
+
+/* Start fn(arg) as a child of g. NULL with errno ENOMEM, or ECANCELED when the group has been
+ * cancelled (by aio_group_cancel or a child's error) and not waited for since. A child may
+ * spawn siblings. */
+aio_task *aio_group_spawn(aio_group *g, aio_fn fn, void *arg);
+
+/* Wait for every child (see above). 0, the first child error, -ETIMEDOUT, -ECANCELED, or
+ * -EBUSY (another task waits on g), -EDEADLK (called from a child), -EPERM. */
+int aio_group_wait(aio_group *g, int64_t deadline);
+
+/* Cancel every child still running; later spawns fail until the next wait. Returns how many
+ * were running. Never waits. */
+int aio_group_cancel(aio_group *g);
+
+/* Children whose body has not returned yet. */
+size_t aio_group_live(const aio_group *g);
+
+/* Free an empty group (never spawned into, or waited for since its last spawn); a group with
+ * children not waited for stops the program. */
+void aio_group_free(aio_group *g);
+
 #endif

@@ -34,6 +34,9 @@ else
 AIO_SWITCH_CFLAGS := -DAIO_UCONTEXT
 endif
 
+# Lesson 04: aio_join_any and aio_group.
+AIO_COMMON_SRC += group.c
+
 # $(call aio_objs,DIR,BACKEND): the object files of one build of the library.
 aio_objs = $(patsubst %.c,$(1)/%.o,$(AIO_COMMON_SRC) backend_$(2).c) \
            $(patsubst %.S,$(1)/%.o,$(AIO_ASM_SRC))
@@ -79,6 +82,7 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 # (LeakSanitizer then fails the run) when its suites start a server in some tests and not in
 # others. They start a private delayd through harness/kit: run them from the repository root.
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
+AIO_CORE_TESTS += test_group
 AIO_HTTP_TESTS := test_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)

@@ -189,6 +189,50 @@ static int bench_sem_handoff(void *arg)
     return 0;
 }
 
+/* ---- group_gather: a task group of 1000 children that return at once ------------------- */
+
+static int noop_child(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* Spawn `children` tasks into a new group and wait for them all. */
+static int group_rounds(long children)
+{
+    for (long done = 0; done < children; done += 1000) {
+        aio_group *g = aio_group_new();
+        if (g == NULL)
+            return -ENOMEM;
+        int rc = 0;
+        for (long i = 0; i < 1000 && rc == 0; i++)
+            if (aio_group_spawn(g, noop_child, NULL) == NULL)
+                rc = -errno;
+        int w = aio_group_wait(g, AIO_NEVER);
+        aio_group_free(g);
+        if (rc < 0 || w < 0)
+            return rc < 0 ? rc : w;
+    }
+    return 0;
+}
+
+/* ns per child: its spawn, its run, the group's bookkeeping and the join, 1000 at a time. */
+static int bench_group_gather(void *arg)
+{
+    struct bench *b = arg;
+    int rc = group_rounds(b->n / 10 < 10000 ? b->n / 10 : 10000);   /* warm-up */
+
+    if (rc < 0)
+        return rc;
+    double t0 = kit_wall();
+    rc = group_rounds(b->n);
+    if (rc < 0)
+        return rc;
+    b->value = (kit_wall() - t0) * 1e9 / (double)((b->n + 999) / 1000 * 1000);
+    snprintf(b->extra, sizeof b->extra, "children=%ld per_group=1000", (b->n + 999) / 1000 * 1000);
+    return 0;
+}
+
 /* ---- sleep_10k_100ms: many tasks sleeping at once -------------------------------------- */
 
 /* Sleep *ms milliseconds. */
@@ -426,6 +470,7 @@ static const struct entry ENTRIES[] = {
     { "yield_roundtrip", bench_yield, "ns" },
     { "spawn_join", bench_spawn_join, "ns" },
     { "sem_handoff", bench_sem_handoff, "ns" },
+    { "group_gather", bench_group_gather, "ns" },
     { "sleep_10k_100ms", bench_sleep, "ms" },
     { "tasks_100k_rss", bench_rss, "MiB" },
     { "http_1000x100ms", bench_http_batch, "ms" },

@@ -165,10 +165,30 @@ async def http_keepalive(a):
                                f"cpu_s={cpu:.3f}")
 
 
+async def group_gather(a):
+    """A TaskGroup of 1000 tasks that return at once, waited for; ns per task."""
+
+    async def noop():
+        return 0
+
+    async def rounds(children):
+        for _ in range(0, children, 1000):
+            async with asyncio.TaskGroup() as tg:
+                for _ in range(1000):
+                    tg.create_task(noop())
+
+    await rounds(min(a.n // 10, 10000))
+    t0 = time.perf_counter()
+    await rounds(a.n)
+    children = (a.n + 999) // 1000 * 1000
+    return (time.perf_counter() - t0) * 1e9 / children, f"children={children} per_group=1000"
+
+
 BENCHMARKS = {
     "yield_roundtrip": (yield_roundtrip, "ns"),
     "spawn_join": (spawn_join, "ns"),
     "sem_handoff": (sem_handoff, "ns"),
+    "group_gather": (group_gather, "ns"),
     "sleep_10k_100ms": (sleep_many, "ms"),
     "tasks_100k_rss": (tasks_rss, "MiB"),
     "http_1000x100ms": (http_batch, "ms"),

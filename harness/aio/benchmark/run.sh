@@ -40,6 +40,7 @@ while [ $# -gt 0 ]; do
 done
 
 ALL="yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
+ALL="$ALL group_gather"   # lesson 04: aio_group beside asyncio.TaskGroup
 
 # ---- what each benchmark runs, and its goal -------------------------------------------------
 
@@ -52,6 +53,7 @@ bench_args() {
         yield_roundtrip) echo "--n 20000" ;;
         spawn_join) echo "--n 2000" ;;
         sem_handoff) echo "--n 2000" ;;
+        group_gather) echo "--n 2000" ;;
         sleep_10k_100ms) echo "--n 200 --delay 20" ;;
         tasks_100k_rss) echo "--n 2000" ;;
         http_1000x100ms) echo "--n 20 --delay 20" ;;
@@ -66,6 +68,8 @@ bench_args() {
     spawn_join:*) echo "--n 30000" ;;
     sem_handoff:aio) echo "--n 1000000" ;;
     sem_handoff:*) echo "--n 30000" ;;
+    group_gather:aio) echo "--n 500000" ;;
+    group_gather:*) echo "--n 30000" ;;
     sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
     tasks_100k_rss:*) echo "--n 100000" ;;
     http_1000x100ms:*) echo "--n 1000 --delay 100" ;;
@@ -98,6 +102,7 @@ bench_goal() {
     yield_roundtrip) echo "lower 20 100" ;;
     spawn_join) echo "lower 1000 0" ;;
     sem_handoff) echo "lower 50 100" ;;
+    group_gather) echo "lower 1000 0" ;;
     sleep_10k_100ms) echo "lower 105 0" ;;
     tasks_100k_rss) echo "lower 1024 0" ;;
     http_1000x100ms) echo "lower 130 0" ;;
@@ -285,7 +290,7 @@ fi
     echo "# commit: $commit"
     echo "# date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
     echo "# load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another; sem_handoff: two tasks pass one permit, ns per hand-over"
+    echo "# yield_roundtrip: two tasks ping-pong, ns per yield; spawn_join: spawn then join at once, one after another; sem_handoff: two tasks pass one permit, ns per hand-over; group_gather: a task group of 1000 no-op children, ns per child"
     for name in $selected; do
         for impl in $(bench_impls "$name"); do
             [ -n "${failed[$name:$impl]:-}" ] && echo "# failed: $name $impl: ${failed[$name:$impl]}"

@@ -17,6 +17,8 @@ endif
 # The context switch: hand-written assembly on x86-64, ucontext elsewhere or when asked
 # (AIO_SWITCH=ucontext, e.g. to compare them).
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
+# lesson 06: aio_wait_for and the accounting
+AIO_COMMON_SRC += timeout.c
 ifeq ($(shell uname -m),x86_64)
 AIO_SWITCH ?= asm
 else
@@ -79,6 +81,9 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 # others. They start a private delayd through harness/kit: run them from the repository root.
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
 AIO_HTTP_TESTS := test_http
+# lesson 06
+AIO_CORE_TESTS += test_timeout
+AIO_HTTP_TESTS += test_timeout_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)

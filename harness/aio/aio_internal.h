@@ -18,6 +18,10 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define AIO__ASAN 1
+/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
+ * ends, before the loop's parts release what they hold. */
+void aio__counts_record(const struct aio__loop *L);
+
 #endif
 #endif
 
@@ -51,6 +55,10 @@ struct aio__loop;
 
 #ifndef AIO_SAVE_FPU
 #define AIO_SAVE_FPU 0      /* 1: the switch also saves MXCSR and the x87 control word */
+/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
+ * ends, before the loop's parts release what they hold. */
+void aio__counts_record(const struct aio__loop *L);
+
 #endif
 
 #if defined(__x86_64__) && !defined(AIO_UCONTEXT)
@@ -64,6 +72,10 @@ struct aio__ctx {
 struct aio__ctx {
     ucontext_t uc;
 };
+/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
+ * ends, before the loop's parts release what they hold. */
+void aio__counts_record(const struct aio__loop *L);
+
 #endif
 
 /* Prepare ctx so that the first switch into it calls entry() on the stack [lo, hi).
@@ -281,5 +293,9 @@ int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop 
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
 void aio__run_ready(struct aio__loop *L);   /* task.c: phase 3 of the loop */
+
+/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
+ * ends, before the loop's parts release what they hold. */
+void aio__counts_record(const struct aio__loop *L);
 
 #endif

@@ -302,6 +302,25 @@ Test(waitfor, a_stray_unpark_does_not_end_the_wait)
     kit_expect_no_leaks("wf_wait_for");
 }
 
+Test(waitfor, a_stray_unpark_does_not_move_the_deadline)
+{
+    struct seen s = { .func = "wf_wait_for",
+                      .w = { .sleep_ms = 600, .result = 3, .cleanup_yields = 2 },
+                      .deadline_ms = 100 };
+    run(stray_main, &s);
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[stray-unpark] a stray aio_unpark at 20 ms, the deadline "
+                 "at 100 ms, the job done at 600 ms: wf_wait_for returned %s after %lld ms, "
+                 "expected -ETIMEDOUT at the deadline. A wake-up is not proof the job finished: "
+                 "look, and park again until the same deadline.", kit_errname(s.rc),
+                 (long long)s.elapsed);
+    cr_assert(s.elapsed >= 100 && s.elapsed < 500, "[stray-unpark] wf_wait_for returned after "
+              "%lld ms, its deadline at 100 ms", (long long)s.elapsed);
+    cr_assert(s.finished_at_return && s.cleaned_at_return && s.task_at_return == NULL,
+              "[not-waited] wf_wait_for returned before the cancelled job had ended.");
+    expect_no_polling(&s);
+    kit_expect_no_leaks("wf_wait_for");
+}
+
 /* The caller is cancelled while it waits in wf_wait_for: the job is cancelled too. */
 static struct seen cancelled_seen;
 

@@ -70,7 +70,8 @@ static int call_main(void *arg)
     if (c == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < s->n; i++)
-        s->f[i].url = kit_sprintf("%s%s?tag=%zu", base, s->paths[i], i);
+        s->f[i].url = kit_sprintf("%s%s?tag=%zu", s->paths[i][0] == '/' ? base : "",
+                                  s->paths[i], i);
     counted_reset();
     spawn_fail_at = s->spawn_fail_at;
     watching = 1;
@@ -271,6 +272,43 @@ Test(batch, an_error_before_a_cut)
                  s.f[1].resp.status);
     cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch_batch returned %s, expected -ETIMEDOUT",
                  kit_errname(s.rc));
+    kit_expect_no_leaks("fetch_batch");
+}
+
+#define REFUSED "http://127.0.0.1:1/refused"
+
+/* A hung fetch first and a refused one after it, then the other way round: the first error in
+ * request order, whichever ends first. */
+Test(batch, errors_in_request_order)
+{
+    static const char *paths[4] = { "/delay/30", "/hang", REFUSED, "/delay/10" };
+    struct seen s = { .func = "fetch_batch", .n = 4, .paths = paths, .deadline_ms = 200 };
+    run_call(&s);
+    expect_nothing_left(&s);
+    cr_assert(s.f[1].rc == -ETIMEDOUT && s.f[2].rc == -ECONNREFUSED,
+              "[cut-rc] fetch 1 (/hang) has rc %s and fetch 2 (a refused port) %s, expected "
+              "-ETIMEDOUT and -ECONNREFUSED", kit_errname(s.f[1].rc), kit_errname(s.f[2].rc));
+    cr_assert(s.f[0].rc == 0 && s.f[3].rc == 0 && s.f[0].resp.status == 200 &&
+                  s.f[3].resp.status == 200,
+              "[result-lost] fetches 0 and 3 were answered in time: rc %s and %s",
+              kit_errname(s.f[0].rc), kit_errname(s.f[3].rc));
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch 1 was cut (-ETIMEDOUT) and fetch 2 refused "
+                 "(-ECONNREFUSED, known long before); fetch_batch returned %s, expected the "
+                 "first error in request order, -ETIMEDOUT.", kit_errname(s.rc));
+    kit_expect_no_leaks("fetch_batch");
+}
+
+Test(batch, a_refused_fetch_before_a_hung_one)
+{
+    static const char *paths[3] = { REFUSED, "/hang", "/delay/10" };
+    struct seen s = { .func = "fetch_batch", .n = 3, .paths = paths, .deadline_ms = 200 };
+    run_call(&s);
+    expect_nothing_left(&s);
+    cr_assert_eq(s.rc, -ECONNREFUSED, "[batch-rc] fetch 0 was refused and fetch 1 cut later; "
+                 "fetch_batch returned %s, expected the first error in request order, "
+                 "-ECONNREFUSED.", kit_errname(s.rc));
+    cr_assert_eq(s.f[1].rc, -ETIMEDOUT, "[cut-rc] fetch 1 (/hang) has rc %s",
+                 kit_errname(s.f[1].rc));
     kit_expect_no_leaks("fetch_batch");
 }
 

@@ -4,7 +4,7 @@ EXERCISE    := batch.c waitfor.c
 GIVEN       := batch_base.c waitfor_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
-               aio_wait_for aio_cancel aio_http_get sleep usleep nanosleep
+               aio_wait_for aio_cancel aio_http_get sleep usleep nanosleep malloc calloc realloc
 BENCH_MODES := none batch mine
 BENCH_X     := hung
 BENCH_POINTS := 0 10 25 50 75 100

@@ -42,7 +42,6 @@ int fetch_retry(aio_http *c, struct fetch *f, int tries, int64_t try_ms, int64_t
 {
     int rc = -ETIMEDOUT;
 
-    fetch_prepare(f, c);
     if (tries < 1 || try_ms < 1) {
         rc = -EINVAL;
         goto out;
@@ -56,7 +55,6 @@ int fetch_retry(aio_http *c, struct fetch *f, int tries, int64_t try_ms, int64_t
         if (until > deadline)
             until = deadline;           /* nor one running past it */
         aio_response_free(&f->resp);    /* the previous try's 5xx */
-        memset(&f->resp, 0, sizeof f->resp);
         rc = aio_http_get(c, f->url, &f->resp, until);
         if (rc == 0 && f->resp.status >= 500 && f->resp.status <= 599)
             continue;                   /* kept if this was the last try */

@@ -35,6 +35,8 @@ void counted_reset(void)
     memset(recs, 0, sizeof recs);
     nreq = 0;
     inflight = inflight_peak = 0;
+    alloc_fail_task = NULL;
+    alloc_fail_at = alloc_calls = 0;
 }
 
 size_t tasks_unjoined(void)
@@ -237,4 +239,41 @@ int __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
 {
     blocking_calls += watching;
     return __real_nanosleep(req, rem);
+}
+
+/* ---- allocations that fail on demand ---------------------------------------------------- */
+
+aio_task *alloc_fail_task;
+long alloc_fail_at, alloc_calls;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+static int alloc_fails(void)
+{
+    if (alloc_fail_task == NULL || aio_current() != alloc_fail_task)
+        return 0;
+    if (++alloc_calls != alloc_fail_at)
+        return 0;
+    errno = ENOMEM;
+    return 1;
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return alloc_fails() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return alloc_fails() ? NULL : __real_realloc(p, size);
 }

@@ -43,6 +43,11 @@ extern const char *urls_seen[TRACK_MAX];
 extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
 
+/* While alloc_fail_task is set, the alloc_fail_at-th malloc, calloc or realloc that task makes
+ * (counting from 1) fails, and every one after it succeeds again. */
+extern aio_task *alloc_fail_task;
+extern long alloc_fail_at, alloc_calls;
+
 void counted_reset(void);
 
 #endif

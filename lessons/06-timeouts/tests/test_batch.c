@@ -41,6 +41,7 @@ struct seen {
     int tries;                 /* fetch_retry */
     int64_t try_ms;
     long spawn_fail_at;
+    long alloc_fail_at;        /* the k-th allocation of the calling task fails */
     struct fetch *f;           /* kit_alloc_array(n): exactly the size of the batch */
     int rc;
     int64_t start, deadline, elapsed;
@@ -74,6 +75,10 @@ static int call_main(void *arg)
                                   s->paths[i], i);
     counted_reset();
     spawn_fail_at = s->spawn_fail_at;
+    if (s->alloc_fail_at > 0) {
+        alloc_fail_task = aio_current();
+        alloc_fail_at = s->alloc_fail_at;
+    }
     watching = 1;
     s->start = aio_now();
     s->deadline = s->start + s->deadline_ms;
@@ -83,6 +88,7 @@ static int call_main(void *arg)
         fetch_prepare(&s->f[0], c);
         s->rc = fetch_retry(c, &s->f[0], s->tries, s->try_ms, s->deadline);
     }
+    alloc_fail_task = NULL;
     s->elapsed = aio_now() - s->start;
     aio_counts(&s->after);
     s->unjoined = tasks_unjoined();
@@ -331,6 +337,26 @@ Test(batch, a_spawn_that_fails)
     kit_expect_no_leaks("fetch_batch");
 }
 
+/* Its first allocation fails: -ENOMEM with nothing sent, or, for an answer that allocates
+ * nothing there, the batch as usual. */
+Test(batch, an_allocation_that_fails)
+{
+    static const char *paths[3] = { "/delay/10", "/hang", "/delay/10" };
+    struct seen s = { .func = "fetch_batch", .n = 3, .paths = paths, .deadline_ms = 200,
+                      .alloc_fail_at = 1 };
+    run_call(&s);
+    expect_nothing_left(&s);
+    if (s.rc == -ENOMEM) {
+        cr_assert_eq(nreq, 0, "[alloc-fail] fetch_batch returned -ENOMEM after sending %zu "
+                     "requests", nreq);
+    } else {
+        cr_assert_eq(s.rc, -ETIMEDOUT, "[alloc-fail] with its first allocation failed, "
+                     "fetch_batch returned %s: -ENOMEM, or the batch's own result "
+                     "(-ETIMEDOUT) if that allocation was not its own", kit_errname(s.rc));
+    }
+    kit_expect_no_leaks("fetch_batch");
+}
+
 /* ---- fetch_retry ----------------------------------------------------------------------- */
 
 static void expect_tries_in_deadline(const struct seen *s)
@@ -393,6 +419,59 @@ Test(retry, a_deadline_already_past_sends_nothing)
     kit_expect_no_leaks("fetch_retry");
 }
 
+Test(retry, a_deadline_of_now_sends_nothing)
+{
+    struct seen s = { .func = "fetch_retry", .n = 1, .paths = one_hang, .deadline_ms = 0,
+                      .tries = 3, .try_ms = 100 };
+    run_call(&s);
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[retry-rc] with the deadline now, fetch_retry returned %s, "
+                 "expected -ETIMEDOUT", kit_errname(s.rc));
+    cr_assert_eq(nreq, 0, "[try-after-deadline] with the deadline equal to aio_now(), %zu "
+                 "tries were sent: a try at the deadline is already too late", nreq);
+    expect_nothing_left(&s);
+    kit_expect_no_leaks("fetch_retry");
+}
+
+Test(retry, one_try_of_one_millisecond)
+{
+    struct seen s = { .func = "fetch_retry", .n = 1, .paths = one_hang, .deadline_ms = 100,
+                      .tries = 1, .try_ms = 1 };
+    run_call(&s);
+    cr_assert_eq(nreq, 1, "[retry-count] tries 1 and try_ms 1 are valid: %zu tries sent, "
+                 "expected 1", nreq);
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[retry-rc] one try of 1 ms of /hang: fetch_retry returned "
+                 "%s, expected -ETIMEDOUT", kit_errname(s.rc));
+    cr_assert_lt(s.elapsed, 80, "[deadline-overrun] one try of 1 ms took %lld ms",
+                 (long long)s.elapsed);
+    expect_nothing_left(&s);
+    kit_expect_no_leaks("fetch_retry");
+}
+
+/* Which statuses are retried: 500 and 599 are, 499 is not. */
+Test(retry, the_edges_of_five_hundred)
+{
+    static const char *p500[1] = { "/status/500" };
+    static const char *p599[1] = { "/status/599" };
+    static const char *p499[1] = { "/status/499" };
+    const char **paths[3] = { p500, p599, p499 };
+    long want_tries[3] = { 2, 2, 1 };
+    long want_status[3] = { 500, 599, 499 };
+
+    for (int k = 0; k < 3; k++) {
+        struct seen s = { .func = "fetch_retry", .n = 1, .paths = paths[k],
+                          .deadline_ms = 3000, .tries = 2, .try_ms = 1000 };
+        run_call(&s);
+        cr_assert_eq((long)nreq, want_tries[k], "[retry-count] %s with 2 tries allowed: %zu "
+                     "sent, expected %ld (5xx is 500 to 599: retried; anything else: an "
+                     "answer)", paths[k][0], nreq, want_tries[k]);
+        cr_assert(s.rc == 0 && s.f[0].resp.status == want_status[k], "[retry-answer] %s: "
+                  "fetch_retry returned %s with status %ld", paths[k][0], kit_errname(s.rc),
+                  s.f[0].resp.status);
+        expect_nothing_left(&s);
+    }
+    kit_expect_no_leaks("fetch_retry");
+}
+
 Test(retry, answered_at_once)
 {
     static const char *paths[1] = { "/delay/20" };
@@ -447,5 +526,11 @@ Test(retry, bad_arguments_send_nothing)
     cr_assert_eq(s.rc, -EINVAL, "[retry-args] tries 0 gave %s, expected -EINVAL",
                  kit_errname(s.rc));
     cr_assert_eq(nreq, 0, "[retry-args] tries 0 sent %zu requests", nreq);
+    s.tries = 2;
+    s.try_ms = 0;
+    run_call(&s);
+    cr_assert_eq(s.rc, -EINVAL, "[retry-args] try_ms 0 gave %s, expected -EINVAL",
+                 kit_errname(s.rc));
+    cr_assert_eq(nreq, 0, "[retry-args] try_ms 0 sent %zu requests", nreq);
     kit_expect_no_leaks("fetch_retry");
 }

@@ -7,7 +7,7 @@ LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn
                aio_wait_for aio_cancel aio_http_get sleep usleep nanosleep malloc calloc realloc
 BENCH_MODES := none batch mine
 BENCH_X     := hung
-BENCH_POINTS := 0 10 25 50 75 100
+BENCH_POINTS := 0 5 25 50 75 100
 BENCH_ARGS  := --n 20 --delay 100 --deadline 500 --hang 2000
 RUN_POINT   := 25
 SPEEDUP_POINT := 25

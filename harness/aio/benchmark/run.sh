@@ -102,7 +102,7 @@ bench_goal() {
     yield_roundtrip) echo "lower 20 100" ;;
     spawn_join) echo "lower 1000 0" ;;
     sem_handoff) echo "lower 50 100" ;;
-    wait_for_ready) echo "lower 1000 10" ;;
+    wait_for_ready) echo "lower 2000 10" ;;
     sleep_10k_100ms) echo "lower 105 0" ;;
     tasks_100k_rss) echo "lower 1024 0" ;;
     http_1000x100ms) echo "lower 130 0" ;;

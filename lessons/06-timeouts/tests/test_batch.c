@@ -71,8 +71,8 @@ static int call_main(void *arg)
     if (c == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < s->n; i++)
-        s->f[i].url = kit_sprintf("%s%s?tag=%zu", s->paths[i][0] == '/' ? base : "",
-                                  s->paths[i], i);
+        s->f[i].url = kit_sprintf("%s%s%ctag=%zu", s->paths[i][0] == '/' ? base : "",
+                                  s->paths[i], strchr(s->paths[i], '?') ? '&' : '?', i);
     counted_reset();
     spawn_fail_at = s->spawn_fail_at;
     if (s->alloc_fail_at > 0) {
@@ -278,6 +278,41 @@ Test(batch, an_error_before_a_cut)
                  s.f[1].resp.status);
     cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch_batch returned %s, expected -ETIMEDOUT",
                  kit_errname(s.rc));
+    kit_expect_no_leaks("fetch_batch");
+}
+
+/* A body that trickles: the answer starts at once, and its last byte would come long after
+ * the deadline. Only a deadline on the whole transfer ends it; a short drip ends in time. */
+Test(batch, a_dripping_body_is_cut_too)
+{
+    static const char *paths[5] = { "/delay/10", "/drip?bytes=10&duration_ms=3000",
+                                    "/drip?bytes=4&duration_ms=60", "/delay/40",
+                                    "/drip?bytes=13&duration_ms=2600" };
+    struct seen s = { .func = "fetch_batch", .n = 5, .paths = paths, .deadline_ms = 300 };
+    run_call(&s);
+    expect_nothing_left(&s);
+    static const size_t dripping[2] = { 1, 4 };
+    for (size_t d = 0; d < 2; d++) {
+        size_t k = dripping[d];
+        cr_assert(s.f[k].rc == -ETIMEDOUT && s.f[k].resp.status == 0 && s.f[k].resp.body == NULL,
+                  "[cut-rc] fetch %zu (%s, its body still dripping at the deadline) has rc %s "
+                  "and status %ld, expected -ETIMEDOUT and no response: an answer that has "
+                  "begun is not an answer until it is whole.", k, paths[k],
+                  kit_errname(s.f[k].rc), s.f[k].resp.status);
+    }
+    cr_assert(s.f[2].rc == 0 && s.f[2].resp.status == 200 && s.f[2].resp.len == 4 &&
+                  strcmp(s.f[2].resp.body, "****") == 0,
+              "[result-lost] fetch 2 (a drip of 4 bytes over 60 ms) has rc %s, status %ld, "
+              "%zu bytes: expected 0, 200 and \"****\"", kit_errname(s.f[2].rc),
+              s.f[2].resp.status, s.f[2].resp.len);
+    cr_assert(s.f[0].rc == 0 && s.f[3].rc == 0 && s.f[0].resp.status == 200 &&
+                  s.f[3].resp.status == 200,
+              "[result-lost] fetches 0 and 3 (/delay/10, /delay/40) have rc %s and %s",
+              kit_errname(s.f[0].rc), kit_errname(s.f[3].rc));
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch_batch returned %s, expected -ETIMEDOUT",
+                 kit_errname(s.rc));
+    cr_assert(s.elapsed >= 300 && s.elapsed < 600, "[batch-overrun] fetch_batch returned after "
+              "%lld ms, its deadline at 300 ms", (long long)s.elapsed);
     kit_expect_no_leaks("fetch_batch");
 }
 

@@ -203,13 +203,13 @@ Test(waitfor, wait_for_cancels_at_the_deadline_and_waits_for_the_end)
 
 Test(waitfor, shield_leaves_the_job_running)
 {
-    struct seen s = { .func = "wf_wait", .w = { .sleep_ms = 150, .result = 5 },
+    struct seen s = { .func = "wf_wait", .w = { .sleep_ms = 400, .result = 5 },
                       .deadline_ms = 40 };
     run(one_call, &s);
     cr_assert_eq(s.rc, -ETIMEDOUT, "[shield-rc] wf_wait returned %s at the deadline, expected "
                  "-ETIMEDOUT", kit_errname(s.rc));
-    cr_assert(s.elapsed >= 40 && s.elapsed < 140, "[shield-late] wf_wait returned after %lld "
-              "ms, its deadline at 40 ms, the job done at 150", (long long)s.elapsed);
+    cr_assert(s.elapsed >= 40 && s.elapsed < 300, "[shield-late] wf_wait returned after %lld "
+              "ms, its deadline at 40 ms, the job done at 400", (long long)s.elapsed);
     cr_assert(!s.finished_at_return && s.task_at_return != NULL && s.cancels == 0,
               "[shield-cancelled] wf_wait cancelled or collected the job at its deadline: the "
               "shield leaves it running, to be waited for later.");
@@ -217,8 +217,8 @@ Test(waitfor, shield_leaves_the_job_running)
     kit_expect_no_leaks("wf_wait");
 }
 
-/* The shield times out; the job ends while the caller sits in another park; then the job is
- * collected with wf_wait. */
+/* The shield times out at 30 ms; the job ends at 250 ms while the caller sits in another park
+ * (until 430 ms); then the job is collected with wf_wait. */
 struct stale {
     struct seen s;
     int other_park;       /* the unrelated park's return value */
@@ -232,8 +232,8 @@ static int stale_main(void *arg)
 
     if (start_job(&st->s) < 0)
         return -ENOMEM;
-    call(&st->s);                                   /* times out at 30 ms */
-    st->other_park = __real_aio_park(aio_now() + 150); /* the job ends at 80 ms, meanwhile */
+    call(&st->s);                                      /* times out at 30 ms */
+    st->other_park = __real_aio_park(aio_now() + 400); /* the job ends at 250 ms, meanwhile */
     watching = 1;
     st->later = wf_wait(job, aio_now() + 1000);
     watching = 0;
@@ -248,7 +248,7 @@ static int stale_main(void *arg)
 
 Test(waitfor, a_waiter_that_gave_up_is_not_woken_later)
 {
-    struct stale st = { .s = { .func = "wf_wait", .w = { .sleep_ms = 80, .result = 21 },
+    struct stale st = { .s = { .func = "wf_wait", .w = { .sleep_ms = 250, .result = 21 },
                                .deadline_ms = 30 } };
     run(stale_main, &st.s);
     cr_assert_eq(st.s.rc, -ETIMEDOUT, "[shield-rc] wf_wait returned %s at the deadline",

@@ -18,10 +18,6 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define AIO__ASAN 1
-/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
- * ends, before the loop's parts release what they hold. */
-void aio__counts_record(const struct aio__loop *L);
-
 #endif
 #endif
 
@@ -55,10 +51,6 @@ struct aio__loop;
 
 #ifndef AIO_SAVE_FPU
 #define AIO_SAVE_FPU 0      /* 1: the switch also saves MXCSR and the x87 control word */
-/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
- * ends, before the loop's parts release what they hold. */
-void aio__counts_record(const struct aio__loop *L);
-
 #endif
 
 #if defined(__x86_64__) && !defined(AIO_UCONTEXT)
@@ -72,10 +64,6 @@ struct aio__ctx {
 struct aio__ctx {
     ucontext_t uc;
 };
-/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
- * ends, before the loop's parts release what they hold. */
-void aio__counts_record(const struct aio__loop *L);
-
 #endif
 
 /* Prepare ctx so that the first switch into it calls entry() on the stack [lo, hi).
@@ -294,8 +282,11 @@ void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
 void aio__run_ready(struct aio__loop *L);   /* task.c: phase 3 of the loop */
 
-/* timeout.c: keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop
- * ends, before the loop's parts release what they hold. */
+
+/* ---- timeouts (timeout.c) ------------------------------------------------------------- */
+
+/* Keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop ends, before
+ * the loop's parts release what they hold. */
 void aio__counts_record(const struct aio__loop *L);
 
 #endif

@@ -16,3 +16,4 @@ PLOT_XLABEL := share of stuck requests (%)
 PLOT_LOGX   := 0
 PLOT_LOGY   := 0
 PLOT_KEY    := center right
+PLOT_CAPTION := A batch of 20 requests of 100 ms, some of them stuck for 2 s. Without a deadline (none) the batch lasts as long as its slowest request as soon as one is stuck; with one deadline for the whole batch (batch: aio_wait_for; mine: the student's wf_wait_for) it ends at 500 ms whatever the share, with the finished results intact and nothing left open.

@@ -229,5 +229,34 @@ size_t aio_group_live(const aio_group *g);
 /* Free an empty group (never spawned into, or waited for since its last spawn); a group with
  * children not waited for stops the program. */
 void aio_group_free(aio_group *g);
+/* ---- timeouts and the runtime's accounting (timeout.c) ---------------------------------- */
+
+/* asyncio.wait_for(t, timeout): wait for t until the deadline; if it has not finished by
+ * then, cancel it and wait for it to end (its clean-up runs; a transfer it had in flight is
+ * removed), then return -ETIMEDOUT. Either way t is joined (freed) when this returns, so
+ * nothing of it is left running: t's own result when it finished in time, -ETIMEDOUT at the
+ * deadline, -ECANCELED when the caller is cancelled meanwhile (t is cancelled and waited for
+ * too). A task that ends on its own, in the same pass as the deadline, keeps its result.
+ * aio_join(t, deadline) is the other semantics, asyncio.wait_for(asyncio.shield(t)): at its
+ * deadline t goes on running, to be joined later. */
+int aio_wait_for(aio_task *t, int64_t deadline);
+
+/* What a loop holds open: tasks spawned and not yet joined (the first task aio_run started
+ * not counted), timers armed (a deadline of a wait under way is one), descriptors watched for
+ * a task, and operations in flight outside any task (HTTP transfers, thread-pool jobs). */
+struct aio_counts {
+    size_t tasks;
+    size_t timers;
+    size_t descriptors;
+    size_t operations;
+};
+
+/* The running loop's counts now, into *out: 0, or -EPERM when no loop runs on this thread. */
+int aio_counts(struct aio_counts *out);
+
+/* The counts of the last loop that ended on this thread, taken as aio_run returned (before
+ * the loop's parts released what they held): 0, or -ENOENT when no loop has ended yet. A loop
+ * that left nothing open reads all zeros. */
+int aio_counts_at_end(struct aio_counts *out);
 
 #endif

@@ -18,6 +18,8 @@ endif
 # when asked (AIO_SWITCH=ucontext, e.g. to compare them). Each .S assembles to nothing on the
 # other architecture, so a cross build (CC=aarch64-linux-gnu-gcc AIO_SWITCH=asm) needs no more.
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
+# lesson 06: aio_wait_for and the accounting
+AIO_COMMON_SRC += timeout.c
 ifneq ($(filter x86_64 aarch64,$(shell uname -m)),)
 AIO_SWITCH ?= asm
 else
@@ -84,6 +86,9 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
 AIO_CORE_TESTS += test_group
 AIO_HTTP_TESTS := test_http
+# lesson 06
+AIO_CORE_TESTS += test_timeout
+AIO_HTTP_TESTS += test_timeout_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)

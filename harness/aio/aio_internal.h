@@ -282,4 +282,10 @@ void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
 void aio__run_ready(struct aio__loop *L);   /* task.c: phase 3 of the loop */
 
+/* ---- timeouts (timeout.c) ------------------------------------------------------------- */
+
+/* Keep the loop's counts for aio_counts_at_end(); aio_run calls it as the loop ends, before
+ * the loop's parts release what they hold. */
+void aio__counts_record(const struct aio__loop *L);
+
 #endif

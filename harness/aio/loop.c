@@ -567,6 +567,7 @@ int aio_run(aio_fn fn, void *arg)
         rc = main_task->result;
     if (L->debug)
         aio__debug_loop_end(L, main_task);
+    aio__counts_record(L);
 out_close:
     aio__running = NULL;
     aio__loop_close(L);

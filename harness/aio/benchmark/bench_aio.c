@@ -457,6 +457,39 @@ out:
     return rc;
 }
 
+/* ---- wait_for_ready (lesson 06): spawn, then aio_wait_for with a deadline ------------------ */
+
+/* Spawn a task that returns at once and wait for it with aio_wait_for() and a deadline 1 s
+ * away, rounds times: the spawn, the armed and disarmed deadline, the join. */
+static int wait_for_rounds(long rounds)
+{
+    for (long i = 0; i < rounds; i++) {
+        aio_task *t = aio_spawn(noop, NULL);
+        if (t == NULL)
+            return -errno;
+        int rc = aio_wait_for(t, aio_now() + 1000);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int bench_wait_for_ready(void *arg)
+{
+    struct bench *b = arg;
+    int rc = wait_for_rounds(b->n / 10 < 1000 ? b->n / 10 : 1000);
+
+    if (rc < 0)
+        return rc;
+    double t0 = kit_wall();
+    rc = wait_for_rounds(b->n);
+    if (rc < 0)
+        return rc;
+    b->value = (kit_wall() - t0) * 1e9 / (double)b->n;
+    snprintf(b->extra, sizeof b->extra, "rounds=%ld", b->n);
+    return 0;
+}
+
 /* ---- the command line ------------------------------------------------------------------ */
 
 /* One benchmark this program knows. */
@@ -475,6 +508,7 @@ static const struct entry ENTRIES[] = {
     { "tasks_100k_rss", bench_rss, "MiB" },
     { "http_1000x100ms", bench_http_batch, "ms" },
     { "http_keepalive_rps", bench_http_keepalive, "req/s" },
+    { "wait_for_ready", bench_wait_for_ready, "ns" },
 };
 
 /* Parse a positive number from text into *out; -EINVAL if it is not one. */

@@ -184,6 +184,20 @@ async def group_gather(a):
     return (time.perf_counter() - t0) * 1e9 / children, f"children={children} per_group=1000"
 
 
+async def wait_for_ready(a):
+    """ns to create a task that returns at once and await it through wait_for, 1 s timeout."""
+
+    async def noop():
+        return 0
+
+    for rounds in (min(a.n // 10, 1000), a.n):
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            await asyncio.wait_for(asyncio.create_task(noop()), 1.0)
+        value = (time.perf_counter() - t0) * 1e9 / rounds
+    return value, f"rounds={a.n}"
+
+
 BENCHMARKS = {
     "yield_roundtrip": (yield_roundtrip, "ns"),
     "spawn_join": (spawn_join, "ns"),
@@ -193,6 +207,7 @@ BENCHMARKS = {
     "tasks_100k_rss": (tasks_rss, "MiB"),
     "http_1000x100ms": (http_batch, "ms"),
     "http_keepalive_rps": (http_keepalive, "req/s"),
+    "wait_for_ready": (wait_for_ready, "ns"),
 }
 
 

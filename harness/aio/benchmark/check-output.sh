@@ -33,7 +33,7 @@ rows=$(grep -v '^#' "$csv" | tail -n +2)
 bad_rows=$(echo "$rows" | awk -F, '
     BEGIN {
         split("yield_roundtrip:ns spawn_join:ns sem_handoff:ns sleep_10k_100ms:ms tasks_100k_rss:MiB " \
-              "http_1000x100ms:ms http_keepalive_rps:req/s", pairs, " ")
+              "http_1000x100ms:ms http_keepalive_rps:req/s wait_for_ready:ns", pairs, " ")
         for (i in pairs) { split(pairs[i], kv, ":"); unit[kv[1]] = kv[2] }
         unit["group_gather"] = "ns"
     }
@@ -43,7 +43,7 @@ bad_rows=$(echo "$rows" | awk -F, '
     bad csv-row "these rows are not 'benchmark,implementation,positive number,unit of that benchmark': $bad_rows"
 
 # Every benchmark has its aio and asyncio rows; the HTTP ones also both floors; no duplicates.
-for name in yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps group_gather; do
+for name in yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps group_gather wait_for_ready; do
     impls="aio asyncio"
     case $name in http_*) impls="aio asyncio curl_multi epoll_raw" ;; esac
     for impl in $impls; do

@@ -41,6 +41,7 @@ done
 
 ALL="yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
 ALL="$ALL group_gather"   # lesson 04: aio_group beside asyncio.TaskGroup
+ALL="$ALL wait_for_ready"  # lesson 06
 
 # ---- what each benchmark runs, and its goal -------------------------------------------------
 
@@ -54,6 +55,7 @@ bench_args() {
         spawn_join) echo "--n 2000" ;;
         sem_handoff) echo "--n 2000" ;;
         group_gather) echo "--n 2000" ;;
+        wait_for_ready) echo "--n 2000" ;;
         sleep_10k_100ms) echo "--n 200 --delay 20" ;;
         tasks_100k_rss) echo "--n 2000" ;;
         http_1000x100ms) echo "--n 20 --delay 20" ;;
@@ -70,6 +72,8 @@ bench_args() {
     sem_handoff:*) echo "--n 30000" ;;
     group_gather:aio) echo "--n 500000" ;;
     group_gather:*) echo "--n 30000" ;;
+    wait_for_ready:aio) echo "--n 500000" ;;
+    wait_for_ready:*) echo "--n 30000" ;;
     sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
     tasks_100k_rss:*) echo "--n 100000" ;;
     http_1000x100ms:*) echo "--n 1000 --delay 100" ;;
@@ -81,7 +85,7 @@ bench_args() {
 bench_reps() {
     if [ "$quick" = 1 ]; then echo 1; return; fi
     case $1 in
-    yield_roundtrip | spawn_join | sem_handoff) echo 5 ;;
+    yield_roundtrip | spawn_join | sem_handoff | wait_for_ready) echo 5 ;;
     *) echo 3 ;;
     esac
 }
@@ -103,6 +107,7 @@ bench_goal() {
     spawn_join) echo "lower 1000 0" ;;
     sem_handoff) echo "lower 50 100" ;;
     group_gather) echo "lower 1000 0" ;;
+    wait_for_ready) echo "lower 2000 10" ;;
     sleep_10k_100ms) echo "lower 105 0" ;;
     tasks_100k_rss) echo "lower 1024 0" ;;
     http_1000x100ms) echo "lower 130 0" ;;

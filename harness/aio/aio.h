@@ -229,6 +229,7 @@ size_t aio_group_live(const aio_group *g);
 /* Free an empty group (never spawned into, or waited for since its last spawn); a group with
  * children not waited for stops the program. */
 void aio_group_free(aio_group *g);
+
 /* ---- timeouts and the runtime's accounting (timeout.c) ---------------------------------- */
 
 /* asyncio.wait_for(t, timeout): wait for t until the deadline; if it has not finished by

@@ -160,6 +160,13 @@ grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 dist-student:
 	@harness/course/dist-student.sh
 
+# A Gradescope autograder bundle ($(BUILD)/gradescope/autograder.zip; GRADE_LESSONS="04" for one
+# assignment), and its test against a fake /autograder layout (run by CI).
+gradescope:
+	@harness/course/gradescope.sh
+check-gradescope: $(DEPS_STAMP)
+	@harness/course/gradescope-selftest.sh
+
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
 
@@ -182,5 +189,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: map help deps all clean check check-arm64 mutants demo grade plots gallery gallery-check \
-        check-gallery progress server vars compdb-entries dist-student
+        check-gallery progress server vars compdb-entries dist-student gradescope check-gradescope
 

@@ -72,10 +72,18 @@ exercise_path = $(firstword $(wildcard $(if $(FROM),$(FROM)/$(1)) $(SRC_DIR)/$(1
 # Where each exercise file is taken from (what watch watches and the progress digest covers).
 EXERCISE_PATHS = $(foreach f,$(EXERCISE),$(call exercise_path,$(f)))
 
-# The given files and tests do not change with FROM, so a FROM build reuses the objects of the
-# variant beneath it (which makes checking a dozen mistakes quick), unless FROM brings headers.
+# The given files and tests do not change with the exercise files, so every variant (the
+# student's, the solution, FROM) shares one build of them, in given/ (which makes checking a
+# dozen mistakes, and the solution beside the skeleton, quick), unless the variant's folder
+# brings headers of its own: then they are built again with those headers first.
+SHARED_DIR := $(BUILD)/$(LESSON_NAME)/given
+SHARED_INC := -I$(LESSON_DIR)
+ifneq ($(wildcard $(SRC_DIR)/*.h),)
+ifneq ($(SRC_DIR),$(LESSON_DIR))
 SHARED_DIR := $(BUILD)/$(LESSON_NAME)/$(if $(filter 1,$(SOLUTION)),solution,student)
 SHARED_INC := -I$(SRC_DIR) -I$(LESSON_DIR)
+endif
+endif
 ifneq ($(and $(FROM),$(wildcard $(FROM)/*.h)),)
 SHARED_DIR := $(VDIR)
 SHARED_INC := -I$(FROM) $(SHARED_INC)

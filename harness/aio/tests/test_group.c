@@ -252,7 +252,8 @@ static int error_main(void *arg)
     }
     kids[5].sleep_ms = 15;
     kids[5].result = -EIO;
-    kids[9].sleep_ms = 25;     /* would fail later: cancelled first */
+    kids[9].sleep_ms = 1000;   /* would fail later: cancelled first (far enough after child
+                                * 5 that no loaded machine wakes both in one pass) */
     kids[9].result = -EPIPE;
     kids[2].sleep_ms = 10;     /* ended before the error: its result stands */
     kids[2].result = 0;

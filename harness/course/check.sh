@@ -131,8 +131,19 @@ check_lesson() {
     fi
     kit_vars "$n" SOLUTION=1 FROM="$copy"
     bin=$TEST_BIN
-    KIT_STOP_AT="[$want]" kit_run_tests "$bin" "$dir/$mistake.log"
-    rc=$?
+    # The test named on the patch's Rejected-by line runs alone first; if it does not reject the
+    # mistake with its diagnostic (renamed, changed), every test runs, as without the line.
+    by=$(sed -n 's/^Rejected-by: *//p' "$patch" | head -n 1)
+    rc=0
+    if [ -n "$by" ]; then
+      KIT_STOP_AT="[$want]" kit_run_tests "$bin" "$dir/$mistake.log" --filter="$by"
+      rc=$?
+      grep -aqF "[$want]" "$dir/$mistake.log" || rc=0
+    fi
+    if [ "$rc" -eq 0 ]; then
+      KIT_STOP_AT="[$want]" kit_run_tests "$bin" "$dir/$mistake.log"
+      rc=$?
+    fi
     if [ "$rc" -ne 0 ] && grep -aqF "[$want]" "$dir/$mistake.log"; then
       pass "lesson $n: mistake $mistake is rejected with [$want]"
     elif [ "$rc" -eq 0 ]; then

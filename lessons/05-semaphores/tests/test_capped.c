@@ -418,34 +418,35 @@ Test(capped3, failures_release)
 
 Test(capped3, deadline_before_a_slot)
 {
-    /* 7 fetches of 200 ms, 2 at a time, 450 ms for the batch: f[0..3] answer, f[4] and f[5]
-     * are sent at about 400 ms and cut at 450, f[6] never gets a slot. */
+    /* 7 fetches of 300 ms, 2 at a time, 700 ms for the batch: f[0..3] answer (by 600 ms, with
+     * 100 ms to spare on a slow or loaded machine), f[4] and f[5] are sent at about 600 ms and
+     * cut at 700, f[6] never gets a slot (the next one frees at 900). */
     enum { N = 7, K = 2 };
     struct batch *b = batch_new(N, K);
 
     for (size_t i = 0; i < N; i++)
-        set_limited(b, i, 200);
-    b->deadline_ms = 450;
+        set_limited(b, i, 300);
+    b->deadline_ms = 700;
     int rc = run_batch(b);
     kit_expect_done(rc, "fetch_capped", "capped.c");
-    cr_assert(!b->stalled, "[stall] a batch with a 450 ms deadline had not ended %d ms later",
+    cr_assert(!b->stalled, "[stall] a batch with a 700 ms deadline had not ended %d ms later",
               WATCHDOG_MS);
     cr_assert_eq(unjoined_at_return, 0, "[never-joined] at the deadline, fetch_capped returned "
                  "with %zu tasks never joined.", unjoined_at_return);
     cr_assert(inflight_peak <= K, "[over-limit] %ld requests in flight at once, cap %d.",
               inflight_peak, K);
     cr_assert_eq(sent_count(b, 6), 0, "[sent-after-deadline] f[6] could only have had a slot "
-                 "after the batch's deadline (450 ms, slots free at 600 ms), and it was sent "
+                 "after the batch's deadline (700 ms, slots free at 900 ms), and it was sent "
                  "anyway. A fetch waits for its slot only until the deadline.");
     cr_assert_eq(b->f[6].rc, -ETIMEDOUT, "[deadline-rc] f[6] never got a slot before the "
                  "deadline; its rc is %s, expected -ETIMEDOUT.", kit_errname(b->f[6].rc));
     for (size_t i = 0; i < 4; i++)
         cr_assert(b->f[i].rc == 0 && b->f[i].resp.status == 200, "[slot-status] f[%zu] "
-                  "(done by 400 ms) has rc %s and status %ld.", i, kit_errname(b->f[i].rc),
+                  "(done by 600 ms) has rc %s and status %ld.", i, kit_errname(b->f[i].rc),
                   b->f[i].resp.status);
     cr_assert_eq(rc, -ETIMEDOUT, "[first-error] fetch_capped returned %s; expected f[4]'s "
                  "-ETIMEDOUT.", kit_errname(rc));
-    cr_assert(b->wall_s < 0.45 + 0.25, "[deadline-ignored] the batch's deadline was 450 ms and "
+    cr_assert(b->wall_s < 0.70 + 0.25, "[deadline-ignored] the batch's deadline was 700 ms and "
               "fetch_capped returned after %.3f s.", b->wall_s);
     kit_expect_no_leaks("fetch_capped");
 }

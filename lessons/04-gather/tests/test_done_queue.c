@@ -267,7 +267,16 @@ Test(done_queue, thirty_three_in_finishing_order)
 static int finished_already_script(struct scenario *s)
 {
     spawn_jobs(s);
-    __real_aio_sleep(30);
+    /* Until every job has ended, however slow the machine (a fixed sleep was not enough on a
+     * loaded one: the jobs' own sleeps could start after it); 10 s at most. */
+    for (int tries = 0; tries < 1000; tries++) {
+        size_t ended = 0;
+        for (size_t i = 0; i < s->n; i++)
+            ended += (size_t)s->jobs[i].ended;
+        if (ended == s->n)
+            break;
+        __real_aio_sleep(10);
+    }
     long parks_before = parks;
     for (size_t k = 0; k <= s->n; k++)
         next(s, AIO_NEVER);

@@ -20,7 +20,8 @@ endif
 AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
 # lesson 06: aio_wait_for and the accounting
 AIO_COMMON_SRC += timeout.c
-ifneq ($(filter x86_64 aarch64,$(shell uname -m)),)
+# The .S files are written for ELF: the assembly switch is for Linux only (macOS: ucontext).
+ifneq ($(and $(filter Linux,$(shell uname -s)),$(filter x86_64 aarch64,$(shell uname -m))),)
 AIO_SWITCH ?= asm
 else
 AIO_SWITCH ?= ucontext

@@ -38,8 +38,12 @@
 #ifndef MAP_STACK
 #define MAP_STACK 0
 #endif
-#if defined(__linux__) && !defined(MADV_GUARD_INSTALL)
+/* The madvise guard is Linux's; a PORTABLE=1 build (what macOS runs) uses mprotect() only. */
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+#ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102          /* Linux 6.13; older headers do not name it */
+#endif
+#define AIO__GUARD_MADVISE 1
 #endif
 
 #ifdef AIO__ASAN
@@ -120,7 +124,7 @@ int aio__stacks_init(struct aio__stacks *S)
  * refuses it once, then uses mprotect() (while the mapping budget lasts). 0 on success. */
 static int aio__guard(struct aio__stacks *S, char *p)
 {
-#ifdef MADV_GUARD_INSTALL
+#ifdef AIO__GUARD_MADVISE
     if (!S->no_guard_madvise) {
         if (madvise(p, S->page, MADV_GUARD_INSTALL) == 0)
             return 0;

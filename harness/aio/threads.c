@@ -13,7 +13,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
-#ifdef __linux__
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+#define AIO__EVENTFD 1
 #include <sys/eventfd.h>
 #endif
 
@@ -101,7 +102,7 @@ static void aio__threads_ready(struct aio__loop *L, struct aio__watch *w, int re
 
 static int aio__wake_fd(struct aio__threads *P)
 {
-#ifdef __linux__
+#ifdef AIO__EVENTFD
     P->wake_rd = P->wake_wr = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return P->wake_rd < 0 ? -errno : 0;
 #else

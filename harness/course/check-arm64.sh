@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make check-arm64`: the runtime, the kit and every lesson's reference solution built for arm64
 # (aarch64) with Debian's cross compiler and run under qemu-user, on an x86-64 Debian machine.
-# The runtime switches tasks there with switch_aarch64.S; the ucontext fallback (every other
-# machine) is proven by the runtime's whole test suite, run natively with AIO_SWITCH=ucontext.
+# The runtime switches tasks there with switch_aarch64.S; the ucontext fallback (macOS and every
+# other machine) is proven natively by make check-portable (harness/course/check-portable.sh).
 #
 # What it needs, installed here when missing (as root, from Debian): gcc-aarch64-linux-gnu,
 # qemu-user and qemu-user-binfmt, and the arm64 builds of libcurl and jansson (multiarch: they sit
@@ -148,16 +148,6 @@ if [ "$criterion_runs" -eq 1 ]; then
   for t in $tests; do run "arm64 ${t#"$BUILD"/arm64/}" "$t" --filter="!($qemu_limits)"; done
 else
   say "FAIL  arm64 tests: Criterion's runner does not start under this machine's qemu-user (a one-test probe did not finish in 30 s; see $BUILD/arm64/probe-test.out); the test binaries are built, the lesson programs below still run"
-  failed=$((failed + 1))
-fi
-
-# The same ucontext switch on this machine, natively: the runtime's whole test suite, which
-# qemu cannot run when Criterion's runner hangs under it.
-native=(BUILD="$BUILD/ucontext" AIO_SWITCH=ucontext -o "$BUILD/ucontext/bin/delayd")
-if m "${native[@]}" "$BUILD/ucontext/aio/tests" >"$BUILD/ucontext-build.log" 2>&1; then
-  run "ucontext switch on $(uname -m) aio/tests" "$BUILD/ucontext/aio/tests"
-else
-  say "FAIL  ucontext switch on $(uname -m): the runtime does not build (see $BUILD/ucontext-build.log)"
   failed=$((failed + 1))
 fi
 

@@ -46,10 +46,19 @@ else
     pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib")
   done
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot)
+  command -v timeout >/dev/null 2>&1 || missing+=(timeout)
   if [ ${#missing[@]} -gt 0 ]; then
+    # macOS: Homebrew's names (coreutils brings GNU timeout, which the scripts use).
+    brew_pkgs=(pkg-config curl criterion libmicrohttpd jansson gnuplot coreutils)
+    if [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
+      echo "kit: installing with Homebrew: ${brew_pkgs[*]}"
+      brew install "${brew_pkgs[@]}" && exit 0
+      echo "[deps-brew] brew install ${brew_pkgs[*]} failed (see above); run it by hand, then make again." >&2
+      exit 1
+    fi
     echo "The kit needs: ${missing[*]} (with their development headers)." >&2
     echo "This is not a Debian/Ubuntu machine, so install them with your package manager," >&2
-    echo "for example on macOS: brew install curl criterion libmicrohttpd jansson gnuplot pkg-config" >&2
+    echo "for example on macOS (https://brew.sh first): brew install ${brew_pkgs[*]}" >&2
     exit 1
   fi
   exit 0

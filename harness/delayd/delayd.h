@@ -81,10 +81,11 @@ struct request {
     uint64_t drip_start_us;
     uint64_t drip_duration_us;
 
-    /* Owned by the waker while the request sleeps (see waker.c). */
+    /* Owned by the timer thread while the request sleeps (see timers.c). */
     uint64_t deadline_us;
     size_t heap_index;
-    bool watched;             /* its socket is in the waker's epoll set */
+    bool watched;             /* its socket is watched for a hang-up (timers.c) */
+    size_t watch_index;       /* its place in the watched list (the poll() build) */
     struct request *next_due;
     _Atomic int wake;         /* enum wake; written by the waker, read after the resume */
 

@@ -1,5 +1,7 @@
-/* delayd's timers: a min-heap of sleeping requests ordered by deadline, and an epoll set that
- * watches the sockets of long sleeps for hang-ups, both serviced by one thread.
+/* delayd's timers: a min-heap of sleeping requests ordered by deadline, and a set of the
+ * sockets of long sleeps watched for hang-ups, both serviced by one thread. The set is an epoll
+ * set on Linux; elsewhere (and in a PORTABLE=1 build, which tests this path on Linux) it is a
+ * poll() over a list the thread rebuilds each turn.
  *
  * Why not MHD's own timeouts? MHD stops watching a connection while it is suspended: it would
  * neither wake it on time nor notice the client leave. So the thread below does both, then
@@ -12,10 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
+
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+#define DELAYD_EPOLL 1
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#else
+#define DELAYD_EPOLL 0
+#include <poll.h>
+#endif
 
 #define HEAP_INITIAL 16384    /* sleepers before the first realloc */
 #define EVENTS_PER_WAIT 256   /* hang-ups handled per epoll_wait; more wait for the next turn */
@@ -29,12 +39,17 @@ static struct {
     pthread_mutex_t lock;     /* guards everything below but the fds */
     pthread_t thread;
     int epfd;                 /* sleeping sockets (EPOLLRDHUP) and the kick eventfd */
-    int kick;                 /* eventfd: "the earliest deadline changed" or "stop" */
+    int kick;                 /* eventfd (a pipe's read end elsewhere): "the earliest deadline
+                                 changed", "a socket is watched" or "stop" */
+    int kick_wr;              /* the same fd for an eventfd; a pipe's write end */
     struct request **heap;    /* heap[0] has the earliest deadline */
     size_t len;
     size_t cap;
+    struct request **watched; /* poll() only: the watched sleepers, in no order */
+    size_t nwatched;
+    size_t capwatched;
     bool stopping;
-} t = { .lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .kick = -1 };
+} t = { .lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .kick = -1, .kick_wr = -1 };
 
 /* Connections waiting for a whole request. Every deadline is "now + the same timeout", taken
  * under the lock, so appending keeps the list sorted: the first entry is the earliest. */
@@ -130,6 +145,53 @@ static void heap_remove(struct request *req)
     req->heap_index = TIMERS_NOT_QUEUED;
 }
 
+/* ---- the hang-up watch (lock held) ------------------------------------------------------ */
+
+#if DELAYD_EPOLL
+/* EPOLLRDHUP alone: we want the client's FIN or a reset, not pipelined request bytes. */
+static bool watch(struct request *req)
+{
+    struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = req };
+
+    return epoll_ctl(t.epfd, EPOLL_CTL_ADD, req->fd, &ev) == 0;
+}
+
+static void unwatch(struct request *req)
+{
+    if (req->watched)
+        epoll_ctl(t.epfd, EPOLL_CTL_DEL, req->fd, NULL);
+    req->watched = false;
+}
+#else
+/* poll() has no RDHUP: the thread watches for "readable", then peeks (see timers_turn). */
+static bool watch(struct request *req)
+{
+    if (t.nwatched == t.capwatched) {
+        size_t cap = t.capwatched ? t.capwatched * 2 : 256;
+        struct request **grown = realloc(t.watched, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return false;
+        t.watched = grown;
+        t.capwatched = cap;
+    }
+    req->watch_index = t.nwatched;
+    t.watched[t.nwatched++] = req;
+    return true;
+}
+
+static void unwatch(struct request *req)
+{
+    if (req->watched) {
+        struct request *last = t.watched[--t.nwatched];
+
+        t.watched[req->watch_index] = last;
+        last->watch_index = req->watch_index;
+    }
+    req->watched = false;
+}
+#endif
+
 /* ---- waking (lock held) ------------------------------------------------------------- */
 
 /* Take req out of the heap and the epoll set and push it on the due list with its reason.
@@ -139,9 +201,7 @@ static void make_due(struct request *req, enum wake why, struct request **due)
     heap_remove(req);
     /* Removing before the resume matters: once resumed, MHD may close the socket and the same
      * descriptor number may come back for a new connection. */
-    if (req->watched)
-        epoll_ctl(t.epfd, EPOLL_CTL_DEL, req->fd, NULL);
-    req->watched = false;
+    unwatch(req);
     atomic_store(&req->wake, why);
     req->next_due = *due;
     *due = req;
@@ -190,22 +250,26 @@ static void resume_all(struct request *due)
     }
 }
 
-/* Reset the kick eventfd after it woke the thread. */
+/* Reset the kick eventfd (empty the pipe) after it woke the thread. */
 static void drain_kick(void)
 {
-    uint64_t count;
+    uint64_t count[8];
+    ssize_t n;
 
-    if (read(t.kick, &count, sizeof count) < 0 && errno != EAGAIN)
-        perror("delayd: timers: read eventfd");
+    do
+        n = read(t.kick, count, sizeof count);
+    while (!DELAYD_EPOLL && n > 0);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        perror("delayd: timers: read the kick");
 }
 
-/* Wake the timer thread from another thread. */
+/* Wake the timer thread from another thread. A full pipe already wakes it. */
 static void kick(void)
 {
     uint64_t one = 1;
 
-    if (write(t.kick, &one, sizeof one) < 0 && errno != EAGAIN)
-        perror("delayd: timers: write eventfd");
+    if (write(t.kick_wr, &one, sizeof one) < 0 && errno != EAGAIN)
+        perror("delayd: timers: write the kick");
 }
 
 /* ---- request deadlines -------------------------------------------------------------- */
@@ -293,7 +357,7 @@ void timers_unwatch_request(struct request_watch *w)
     pthread_mutex_unlock(&pending.lock);
 }
 
-/* The earlier of two epoll timeouts (-1 is forever). */
+/* The earlier of two poll timeouts (-1 is forever). */
 static int earlier_timeout(int a, int b)
 {
     if (a < 0)
@@ -305,11 +369,98 @@ static int earlier_timeout(int a, int b)
 
 /* ---- the thread --------------------------------------------------------------------- */
 
+#if DELAYD_EPOLL
+/* Wait up to timeout ms; put the requests whose client hung up in gone[], return how many. */
+static int wait_for_hangups(int timeout, struct request **gone, int max)
+{
+    struct epoll_event events[EVENTS_PER_WAIT];
+    int n = epoll_wait(t.epfd, events, max < EVENTS_PER_WAIT ? max : EVENTS_PER_WAIT, timeout);
+    int k = 0;
+
+    if (n < 0) {
+        if (errno != EINTR)
+            perror("delayd: timers: epoll_wait");
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (events[i].data.ptr == NULL)
+            drain_kick();
+        else
+            gone[k++] = events[i].data.ptr;
+    }
+    return k;
+}
+#else
+/* The same with poll(): the watched list is copied under the lock (only this thread removes a
+ * request from it, so every request copied is still sleeping when poll returns). "Readable"
+ * is a hang-up when a peek reads the end of the stream; a client that sent more bytes (a
+ * pipelined request) is simply not watched any more, as epoll's RDHUP would ignore it, and
+ * is noticed at its deadline. */
+static int wait_for_hangups(int timeout, struct request **gone, int max)
+{
+    static struct pollfd *fds;
+    static struct request **reqs;
+    static size_t cap;
+    size_t n;
+    int k = 0;
+
+    pthread_mutex_lock(&t.lock);
+    n = t.nwatched + 1;
+    if (n > cap) {
+        struct pollfd *f = realloc(fds, n * sizeof *f);
+        struct request **r = f ? realloc(reqs, n * sizeof *r) : NULL;
+
+        if (f != NULL)
+            fds = f;
+        if (r != NULL)
+            reqs = r;
+        if (f != NULL && r != NULL)
+            cap = n;
+        else
+            n = cap ? cap : 0;   /* out of memory: watch fewer this turn */
+    }
+    if (n == 0) {
+        pthread_mutex_unlock(&t.lock);
+        return 0;
+    }
+    fds[0] = (struct pollfd){ .fd = t.kick, .events = POLLIN };
+    for (size_t i = 1; i < n; i++) {
+        reqs[i] = t.watched[i - 1];
+        fds[i] = (struct pollfd){ .fd = reqs[i]->fd, .events = POLLIN };
+    }
+    pthread_mutex_unlock(&t.lock);
+
+    if (poll(fds, (nfds_t)n, timeout) < 0) {
+        if (errno != EINTR)
+            perror("delayd: timers: poll");
+        return 0;
+    }
+    if (fds[0].revents != 0)
+        drain_kick();
+    for (size_t i = 1; i < n && k < max; i++) {
+        char c;
+        ssize_t got;
+
+        if (fds[i].revents == 0)
+            continue;
+        got = (fds[i].revents & POLLIN) ? recv(fds[i].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            gone[k++] = reqs[i];
+        } else if (got > 0) {
+            pthread_mutex_lock(&t.lock);
+            unwatch(reqs[i]);
+            pthread_mutex_unlock(&t.lock);
+        }
+    }
+    return k;
+}
+#endif
+
 /* One turn: wait for the earliest deadline or an event, then wake whoever is due. Returns
  * false once everything was woken for shutdown. */
 static bool timers_turn(void)
 {
-    struct epoll_event events[EVENTS_PER_WAIT];
+    struct request *gone[EVENTS_PER_WAIT];
     struct request *due = NULL;
     bool stopping;
     int timeout;
@@ -320,24 +471,13 @@ static bool timers_turn(void)
     pthread_mutex_unlock(&t.lock);
     timeout = earlier_timeout(timeout, watch_timeout_ms());
 
-    n = epoll_wait(t.epfd, events, EVENTS_PER_WAIT, timeout);
-    if (n < 0) {
-        if (errno != EINTR)
-            perror("delayd: timers: epoll_wait");
-        n = 0;
-    }
+    n = wait_for_hangups(timeout, gone, EVENTS_PER_WAIT);
 
     pthread_mutex_lock(&t.lock);
     /* Hang-ups first: every request in this batch is still ours, because only this thread
      * takes requests out of the heap. */
-    for (int i = 0; i < n; i++) {
-        struct request *req = events[i].data.ptr;
-
-        if (req == NULL)
-            drain_kick();
-        else
-            make_due(req, WAKE_GONE, &due);
-    }
+    for (int i = 0; i < n; i++)
+        make_due(gone[i], WAKE_GONE, &due);
     collect_expired(delayd_now_us(), &due);
     stopping = t.stopping;
     if (stopping)
@@ -358,22 +498,54 @@ static void *timers_main(void *arg)
     return NULL;
 }
 
+/* The kick: an eventfd on Linux, a non-blocking pipe elsewhere. */
+static int open_kick(void)
+{
+#if DELAYD_EPOLL
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+    t.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (t.epfd < 0)
+        return -1;
+    t.kick = t.kick_wr = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t.kick < 0)
+        return -1;
+    return epoll_ctl(t.epfd, EPOLL_CTL_ADD, t.kick, &ev);
+#else
+    int fds[2];
+
+    if (pipe(fds) < 0)
+        return -1;
+    t.kick = fds[0];
+    t.kick_wr = fds[1];
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(fds[i], F_SETFL, O_NONBLOCK) < 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
+            return -1;
+    }
+    return 0;
+#endif
+}
+
+static void close_kick(void)
+{
+    if (t.kick_wr >= 0 && t.kick_wr != t.kick)
+        close(t.kick_wr);
+    if (t.kick >= 0)
+        close(t.kick);
+    if (t.epfd >= 0)
+        close(t.epfd);
+    t.kick = t.kick_wr = t.epfd = -1;
+}
+
 int timers_start(void)
 {
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
     int err;
 
     t.heap = malloc(HEAP_INITIAL * sizeof *t.heap);
     if (t.heap == NULL)
         return -ENOMEM;
     t.cap = HEAP_INITIAL;
-    t.epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (t.epfd < 0)
-        goto fail_errno;
-    t.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (t.kick < 0)
-        goto fail_errno;
-    if (epoll_ctl(t.epfd, EPOLL_CTL_ADD, t.kick, &ev) != 0)
+    if (open_kick() != 0)
         goto fail_errno;
     err = pthread_create(&t.thread, NULL, timers_main, NULL);
     if (err != 0) {
@@ -384,13 +556,9 @@ int timers_start(void)
 
 fail_errno:
     err = -errno;
-    if (t.kick >= 0)
-        close(t.kick);
-    if (t.epfd >= 0)
-        close(t.epfd);
+    close_kick();
     free(t.heap);
     t.heap = NULL;
-    t.kick = t.epfd = -1;
     return err;
 }
 
@@ -406,11 +574,12 @@ void timers_stop(void)
     pthread_mutex_unlock(&t.lock);
     kick();
     pthread_join(t.thread, NULL);
-    close(t.kick);
-    close(t.epfd);
+    close_kick();
     free(t.heap);
+    free(t.watched);
     t.heap = NULL;
-    t.kick = t.epfd = -1;
+    t.watched = NULL;
+    t.nwatched = t.capwatched = 0;
 }
 
 /* Wake req at once, on this thread; used when it cannot be queued. */
@@ -422,7 +591,6 @@ static void wake_now(struct request *req, enum wake why)
 
 void timers_sleep_until(struct request *req, uint64_t deadline_us)
 {
-    struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = req };
     bool earliest;
 
     MHD_suspend_connection(req->conn);
@@ -440,11 +608,10 @@ void timers_sleep_until(struct request *req, uint64_t deadline_us)
         wake_now(req, WAKE_SHUTDOWN);   /* out of memory: drop this request, keep serving */
         return;
     }
-    /* EPOLLRDHUP alone: we want the client's FIN or a reset, not pipelined request bytes. A
-     * failure here only means a vanished client is noticed at its deadline instead. */
-    req->watched = deadline_us >= delayd_now_us() + WATCH_MIN_US &&
-                   epoll_ctl(t.epfd, EPOLL_CTL_ADD, req->fd, &ev) == 0;
-    earliest = req->heap_index == 0;
+    /* A failure to watch only means a vanished client is noticed at its deadline instead. */
+    req->watched = deadline_us >= delayd_now_us() + WATCH_MIN_US && watch(req);
+    /* poll() watches the list it copied: a new socket waits for the next turn unless kicked. */
+    earliest = req->heap_index == 0 || (!DELAYD_EPOLL && req->watched);
     pthread_mutex_unlock(&t.lock);
 
     if (earliest)

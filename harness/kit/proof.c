@@ -22,6 +22,9 @@
  *
  * A test whose process ends early (exit(0) in the exercise, which Criterion reports as a pass)
  * never sends its line; a report written by anything else lacks the secret or the channel. */
+/* Linux only, as the grader is (bubblewrap, SO_PEERCRED, /proc): elsewhere this file is empty
+ * and the tests, which need -Wl,--wrap, are not built (harness/lesson/lesson.mk says so). */
+#ifdef __linux__
 #include <criterion/criterion.h>
 #include <criterion/event.h>
 #include <criterion/hooks.h>
@@ -324,3 +327,4 @@ ReportHook(POST_ALL)(CR_UNUSED struct criterion_global_stats *stats)
 {
     proof_write("runner-end");
 }
+#endif /* __linux__ */

@@ -33,7 +33,7 @@ for info in z.infolist():
 PY
 for f in setup.sh run_autograder kit/Makefile; do [ -e "$root/source/$f" ] || fail "the bundle lacks $f"; done
 [ -e "$root/source/kit/solutions" ] && fail "the bundle carries the solutions"
-[ -f "$root/source/hidden/01-sync-vs-async/extra.c" ] && ! grep -rqs 'extra, an_empty' "$root/source/kit" ||
+[ -f "$root/source/hidden/01-sync-vs-async/extra.c" ] && [ -z "$(find "$root/source/kit" -name extra.c)" ] ||
   fail "the hidden test is not in the bundle, or it is in the students' copy"
 [ -x "$root/source/run_autograder" ] && [ -x "$root/source/kit/harness/course/deps.sh" ] ||
   fail "the bundle lost its files' modes (run_autograder and the kit's scripts must be executable)"

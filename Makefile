@@ -168,12 +168,19 @@ GRADE_DEPS_STAMP := $(BUILD)/.deps-ok-grade
 $(GRADE_DEPS_STAMP): harness/course/deps.sh
 	@CC='$(CC)' KIT_DEPS_GRADE=1 harness/course/deps.sh
 	@mkdir -p $(@D) && touch $@
+# TESTS=dir (or GRADE_TESTS) adds an instructor's own tests; it reaches the script as GRADE_TESTS
+# and no make below it sees it (TESTS is also a lesson's variable), hence the empty MAKEFLAGS.
 grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
-	@harness/course/grade.sh
+	@GRADE_TESTS="$${GRADE_TESTS:-$${TESTS:-}}" MAKEFLAGS= MAKEOVERRIDES= env -u TESTS harness/course/grade.sh
 
 # The copy students get: no solutions, no mistakes (harness/course/dist-student.sh; DIST=dir).
 dist-student:
 	@harness/course/dist-student.sh
+
+# The GitHub Actions workflow that grades a student's repository on push (in the students' copy
+# too): $(BUILD)/actions/.github/workflows/grade.yml, or ACTIONS_DIR=dir.
+actions:
+	@harness/course/actions.sh
 
 # A Gradescope autograder bundle ($(BUILD)/gradescope/autograder.zip; GRADE_LESSONS="04" for one
 # assignment), and its test against a fake /autograder layout (run by CI).
@@ -208,5 +215,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: map help deps all clean check check-arm64 check-portable mutants demo grade plots gallery gallery-check \
-        check-gallery progress server vars compdb-entries dist-student gradescope check-gradescope
+        check-gallery progress server vars compdb-entries dist-student gradescope check-gradescope actions
 

@@ -69,9 +69,11 @@ The course:
   make                          the course map
   make progress                 which lessons pass
   make hint-NN                  the next hint, gentlest first
-  make grade [SUBMISSIONS=dir]  points per lesson and test, for you or a class
+  make grade [SUBMISSIONS=dir]  points per lesson and test, for you or a class (TESTS=dir adds
+                                your own hidden tests)
   make dist-student             the students' copy of the kit: no solutions (build/dist-student)
   make gradescope               a Gradescope autograder bundle (GRADE_LESSONS="04" for one lesson)
+  make actions                  a GitHub Actions workflow grading a student's repository on push
   make demo                     sequential vs concurrent downloads, timed and charted
   make plots                    every lesson's bench and chart, from the reference solutions,
                                 and the gallery page plots/index.html with a summary chart

@@ -115,6 +115,18 @@ mkdir -p "$class/subs/Doe, Jane/lessons" "$class/subs/o'brien/01-sync-vs-async" 
 cp -r "$sol" "$class/subs/Doe, Jane/lessons/" && rm -rf "$class/subs/Doe, Jane/lessons/01-sync-vs-async/mistakes"
 cp "$sol/fetch.c" "$class/subs/o'brien/01-sync-vs-async/"
 stub kill-all "kill(-1, SIGKILL);" && mv "$class/subs/kill-all/01-sync-vs-async/fetch.c" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async/" && rm -r "$class/subs/kill-all"
+# An instructor's hidden tests (TESTS=dir): one the reference passes and the skeleton does not,
+# one that fails even the reference (it must cost the point), each with its visibility.
+mkdir -p "$class/hidden/01-sync-vs-async"
+cat >"$class/hidden/01-sync-vs-async/hidden.c" <<'C'
+#include "fetch.h"
+#include <criterion/criterion.h>
+Test(hidden, an_empty_list_is_no_error)
+{ cr_assert_eq(fetch_sequential(NULL, 0, NULL), 0, "[hidden-empty] an empty list of URLs is no error"); }
+Test(hidden, stricter_than_the_reference)
+{ cr_assert_eq(fetch_sequential(NULL, 0, NULL), 1, "[hidden-strict] no solution returns 1 here"); }
+C
+printf '# which tests students see, and when\nhidden::stricter_* hidden\n' >"$class/hidden/01-sync-vs-async/visibility"
 before=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
 kit_before=$(git status --porcelain -- lessons harness solutions Makefile | sha256sum)
 
@@ -128,21 +140,47 @@ GRADES=$class/nobox KIT_GRADE_BWRAP=/nonexistent/bwrap harness/course/grade.sh "
 [ $? -eq 2 ] && grep -q '^\[no-sandbox\]' "$class/refuse.log" || fail "a class is graded without a sandbox: $(cat "$class/refuse.log")"
 
 start=$(date +%s)
-GRADES=$grades GRADE_LESSONS=01 GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-15} GRADE_NPROC=${GRADE_NPROC:-96} harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
+# As root, another batch holds the first sandbox user (its lock): this one must take others.
+uid0=${GRADE_UID:-60100}
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -p -m 700 /run/kit-grade && : >>"/run/kit-grade/uid-$uid0" && exec {held}<"/run/kit-grade/uid-$uid0" && flock -n "$held" || held=
+fi
+GRADES=$grades GRADE_LESSONS=01 GRADE_JOBS=${GRADE_JOBS:-2} GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-30} GRADE_NPROC=${GRADE_NPROC:-96} GRADE_TESTS=$class/hidden \
+  harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
+if [ -n "${held:-}" ]; then
+  exec {held}<&-
+  grep -q "^sandbox users: " "$class/log" && ! grep -qE "^sandbox users: (.* )?$uid0( |\$)" "$class/log" ||
+    fail "a batch took the sandbox user $uid0 that another batch holds: $(grep '^sandbox users' "$class/log")"
+fi
+users=$(sed -n 's/^sandbox users: //p' "$class/log")
 expect() {   # expect STUDENT SCORE
   grep -q "^$1,$2,$2," "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
   local s=${2%%/*}
   grep -q "^{\"score\": $s," "$grades/$1/results.json" || fail "$1: results.json does not say score $s"
 }
-# Lesson 01 has n tests, each worth a point (its lesson.mk sets no POINTS).
-n=$(cat lessons/01-sync-vs-async/tests/*.c | grep -c '^Test(')
-expect correct "$n/$n"
-expect partial "$((n - 1))/$n"
+# Lesson 01 has k tests of its own, each worth a point (its lesson.mk sets no POINTS), and the
+# two hidden ones: n in all; the reference loses the hidden one that nothing passes.
+k=$(cat lessons/01-sync-vs-async/tests/*.c | grep -c '^Test(')
+n=$((k + 2))
+expect correct "$((n - 1))/$n"
+expect partial "$((n - 2))/$n"
 expect crashing "0/$n"
 expect broken "0/$n"
 expect absent "0/$n"
 grep -q '^partial,01,concurrent::sleeps_while_waiting,fail,0,1,"\[busy-loop\]' "$grades/class.csv" \
   || fail "partial: the lost point is not the busy-loop test with its diagnostic"
+grep -q '^correct,01,hidden::stricter_than_the_reference,fail,0,1,"\[hidden-strict\]' "$grades/class.csv" &&
+  grep -q '^correct,01,hidden::an_empty_list_is_no_error,pass,1,1,' "$grades/class.csv" ||
+  fail "correct: the hidden tests did not run, or did not cost the point they should"
+python3 - "$grades/correct/results.json" <<'PY' || fail "results.json does not carry each test's visibility (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+vis = {t["name"].split(" ", 1)[1]: t.get("visibility") for t in r["tests"]}
+assert vis.pop("hidden::stricter_than_the_reference") == "hidden", vis
+assert vis.pop("hidden::an_empty_list_is_no_error") == "after_due_date", vis
+assert set(vis.values()) == {"visible"}, vis
+assert r["score"] == sum(t["score"] for t in r["tests"])
+PY
 grep -q '^crashing,01,.*,crash,0,1,' "$grades/class.csv" || fail "crashing: no test is marked crash"
 grep -q '^broken,01,.*,no-build,0,1,"the code does not compile: ' "$grades/class.csv" || fail "broken: not marked no-build"
 grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not marked missing"
@@ -159,7 +197,7 @@ done
 for s in "Doe, Jane" "o'brien"; do
   k=$(key "$s")
   [ -n "$k" ] && [ "$k" != "$s" ] || fail "$s: no key of its own in summary.csv"
-  grep -q "^$k,$n/$n,$n/$n," "$grades/summary.csv" || fail "$s: expected $n/$n, got: $(grep "^$k," "$grades/summary.csv")"
+  grep -q "^$k,$((n - 1))/$n,$((n - 1))/$n," "$grades/summary.csv" || fail "$s: expected $((n - 1))/$n, got: $(grep "^$k," "$grades/summary.csv")"
 done
 grep -q '^ctor-forgery,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "ctor-forgery: not rejected as [forbidden-code]"
 grep -q '^interpose,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "interpose: not rejected as [forbidden-code]"
@@ -174,9 +212,9 @@ if [ "$(id -u)" -eq 0 ]; then
   sleep 1
   # Zombies (state Z) are left out: they run nothing, and where PID 1 does not reap orphans
   # (some containers) an exited sandbox process stays listed as <defunct>.
-  left=$(ps -eo uid=,pid=,stat=,args= | awk -v u="${GRADE_UID:-60100}" '$1 >= u && $1 < u + 16 && $3 !~ /^Z/')
+  left=$(ps -eo uid=,pid=,stat=,args= | awk -v users=" $users " 'index(users, " " $1 " ") && $3 !~ /^Z/')
   [ -z "$left" ] || fail "processes of the sandbox's user outlived the grading: $left"
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
-echo "grade selftest: correct $n/$n, partial $((n - 1))/$n, crashing, broken and absent 0/$n, in every output;"
+echo "grade selftest: correct $((n - 1))/$n (a hidden test fails it), partial $((n - 2))/$n, crashing, broken and absent 0/$n, in every output; visibility in results.json;"
 echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"

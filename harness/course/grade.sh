@@ -72,14 +72,39 @@ trap 'cleanup_grade; kit_cleanup' EXIT
 root_run=0; [ "$(id -u)" -eq 0 ] && root_run=1
 # The command that starts a sandboxed process: limits, then (as root) the sandbox's own user,
 # one a lane (students are graded GRADE_JOBS at a time, each lane as its own user and cgroup, so
-# a lane's process limit counts its own processes only).
-jobs=${GRADE_JOBS:-2}
+# a lane's process limit counts its own processes only). The default: a lane a core, and one
+# more, since a test spends much of its time waiting on the server.
+jobs=${GRADE_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
-lane_box() {   # lane_box LANE: sets as_box
+[ "$jobs" -gt 64 ] && jobs=64
+# Each lane's user: the first of GRADE_UID, GRADE_UID + 1, ... that no other batch holds. A
+# batch holds its users by a lock (flock) on /run/kit-grade/uid-N, open in the grader and in the
+# lane that grades as N (never in the sandbox): two batches at once never share a user, and a
+# user is free again once the batch that held it is gone, however it ended.
+lane_uid=() lane_lock=()
+if [ "$root_run" -eq 1 ]; then
+  mkdir -p -m 700 /run/kit-grade 2>/dev/null
+  for ((u = box_uid; ${#lane_uid[@]} < jobs && u < box_uid + 4096; u++)); do
+    : 2>/dev/null >>"/run/kit-grade/uid-$u" && exec {fd}<"/run/kit-grade/uid-$u" || continue
+    # (A user with processes is in use too: by a batch of an older grader, or anything else.)
+    if flock -n "$fd" && ! pgrep -U "$u" >/dev/null 2>&1; then lane_uid+=("$u") lane_lock+=("$fd"); else exec {fd}<&-; fi
+  done
+  if [ "${#lane_uid[@]}" -lt "$jobs" ]; then
+    say "[sandbox-users] no free user for the sandbox from GRADE_UID=$box_uid on (locks in /run/kit-grade): is /run writable, or are 4096 batches running?"
+    exit 2
+  fi
+  [ "${lane_uid[0]}" -eq "$box_uid" ] || say "note: users from $box_uid on are in use (another batch?); this one grades as ${lane_uid[*]}"
+  [ -z "$subs" ] || echo "sandbox users: ${lane_uid[*]}"
+else
+  exec {fd}</dev/null
+  for ((u = 0; u < jobs; u++)); do lane_uid+=("$((box_uid + u))") lane_lock+=("$fd"); done
+fi
+lane_box() {   # lane_box LANE: sets as_box and my_lock (the lane's lock, closed for the sandbox)
   as_box=(prlimit --cpu="$cpu_limit" --fsize="$file_limit" --core=0)
   if [ "$root_run" -eq 1 ]; then
-    as_box+=(--nproc="$nproc" setpriv --reuid="$(($box_uid + $1))" --regid="$(($box_uid + $1))" --clear-groups --)
+    as_box+=(--nproc="$nproc" setpriv --reuid="${lane_uid[$1]}" --regid="${lane_uid[$1]}" --clear-groups --)
   fi
+  my_lock=${lane_lock[$1]}
 }
 lane_box 0
 # bwrap's view of the machine: the system read-only, nothing of the host's home or /tmp.
@@ -150,12 +175,70 @@ base=$work/base
 mkdir -p "$kit" "$base"
 cp -a Makefile harness lessons "$kit/" || { say "[grade-copy] cannot copy the kit to $kit"; exit 2; }
 rm -rf "$kit"/lessons/*/mistakes "$kit/.compile_commands.config"
-# The shared parts already built (make grade built them) are reused when up to date.
+# The shared parts already built (make grade built them) are reused when up to date, and so are
+# a lesson's given files and tests and its own exercise files (given/, student/) when the kit
+# built them: make, in the copy, builds again whatever is older than its sources. Nothing here
+# comes from a submission.
 for d in bin delayd kit aio; do [ -d "$BUILD/$d" ] && cp -a "$BUILD/$d" "$base/"; done
+for name in $lessons; do
+  for d in given student; do
+    [ -d "$BUILD/$name/$d" ] && mkdir -p "$base/$name" && cp -a "$BUILD/$name/$d" "$base/$name/"
+  done
+done
 touch "$base/.deps-ok-$(basename "${CC%% *}")"
-kmake() { (cd "$kit" && env -u FROM -u SOLUTION BUILD="$base" COMPDB_LISTING=1 make -s --no-print-directory "$@"); }
+kmake() { (cd "$kit" && env -u FROM -u SOLUTION -u TESTS -u MAKEFLAGS BUILD="$base" COMPDB_LISTING=1 GRADE_HIDDEN=1 make -s --no-print-directory "$@"); }
+cores=$(nproc 2>/dev/null || echo 1)
 kmake vars >/dev/null || { say "[grade-copy] the kit's copy does not load"; exit 2; }
 chmod -R a+rX "$kit" "$base"
+
+# ---- an instructor's own tests (make grade TESTS=dir): dir/NN-topic/*.c (or dir/NN/*.c) -----
+# Built here, outside the sandbox, with the flags of the lesson's own tests, into
+# base/NN-topic/hidden/san/ (GRADE_HIDDEN=1 links them into the lesson's test runner); their
+# sources never enter the sandbox. dir/NN-topic/visibility gives each test's visibility in
+# Gradescope's terms ("PATTERN VISIBILITY" lines, PATTERN a glob over SUITE::TEST, the first
+# line that matches wins): by default the kit's tests are visible and these after_due_date.
+hidden=${GRADE_TESTS:-}
+declare -A hidden_src
+if [ -n "$hidden" ]; then
+  [ -d "$hidden" ] || { say "[hidden-tests] TESTS=$hidden is not a folder (a folder NN-topic a lesson, holding Criterion test files)"; exit 2; }
+  hidden=$(cd -- "$hidden" && pwd)
+  found=0
+  for name in $lessons; do
+    n=${name%%-*} hd=
+    for d in "$hidden/$name" "$hidden/$n"; do [ -d "$d" ] && { hd=$d; break; }; done
+    [ -n "$hd" ] || continue
+    hidden_src[$n]=$hd
+    srcs=("$hd"/*.c)
+    [ -e "${srcs[0]}" ] || { say "[hidden-tests] $hd holds no .c test file"; exit 2; }
+    if [ -f "$hd/visibility" ] && bad=$(awk '!/^[ \t]*(#|$)/ && $2 !~ /^(visible|hidden|after_due_date|after_published)$/ { print FILENAME ":" FNR ": " $0; exit }' "$hd/visibility") && [ -n "$bad" ]; then
+      say "[hidden-tests] $bad: each line is a test pattern and one of visible, hidden, after_due_date, after_published"
+      exit 2
+    fi
+    # The compile command of one of the lesson's own tests, from the kit's compilation database.
+    cmd=$(kmake lesson-$n compdb-entries | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["file"].startswith("lessons/" + sys.argv[1] + "/tests/"):
+        c = e["command"]
+        print(c[:c.rindex(" -c ")])
+        break' "$name")
+    [ -n "$cmd" ] || { say "[hidden-tests] lesson $n has no test of its own to take the compile command from"; exit 2; }
+    mkdir -p "$base/$name/hidden/san"
+    for src in "${srcs[@]}"; do
+      obj=$base/$name/hidden/san/hidden-$(basename "$src" .c).o
+      if ! (cd "$kit" && eval "$cmd -I\"\$hd\" -c \"\$src\" -o \"\$obj\"") >"$work/hidden-$n.log" 2>&1; then
+        say "[hidden-tests] $src does not compile against lesson $n:"
+        head -n 20 "$work/hidden-$n.log" >&2
+        exit 2
+      fi
+    done
+    rm -f "$base/$name/hidden/san/"*.d
+    chmod -R a+rX "$base/$name/hidden"
+    found=1
+  done
+  [ "$found" -eq 1 ] || say "note: TESTS=$hidden has no folder for the lessons graded ($lessons); only the kit's tests count."
+fi
 
 echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
 # Each lesson's test list comes from its tests: Criterion's --list on the test binary built from
@@ -163,8 +246,12 @@ echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
 declare -A tests_of points_of exercise_of lname_of
 for name in $lessons; do
   n=${name%%-*}
-  if ! kmake lesson-$n build-tests >"$work/base-$n.log" 2>&1; then
-    say "[kit-broken] lesson $n's tests do not build in a clean copy of the kit, so there is nothing to grade against:"
+  if ! kmake -j"$cores" lesson-$n build-tests >"$work/base-$n.log" 2>&1; then
+    if [ -n "${hidden_src[$n]:-}" ]; then
+      say "[hidden-tests] lesson $n's tests do not build with those of ${hidden_src[$n]} (a test named like one of the kit's?):"
+    else
+      say "[kit-broken] lesson $n's tests do not build in a clean copy of the kit, so there is nothing to grade against:"
+    fi
     tail -n 20 "$work/base-$n.log" >&2
     exit 1
   fi
@@ -179,18 +266,40 @@ for name in $lessons; do
   lname_of[$n]=$name
   # The symbols of every shared library the tests link: an exercise may not define one.
   bin=$(eval "$vars"; echo "$TEST_BIN")
-  ldd "$bin" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
-    while read -r lib; do nm -D --defined-only "$lib" 2>/dev/null | awk '{ print $NF }'; done |
-    sed 's/@.*//' | sort -u >"$work/libsyms-$n"
+  # (One nm for all of them, and once for a set of libraries several lessons share.)
+  libs=$(ldd "$bin" 2>/dev/null | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+  libs_key=$(printf '%s\n' "$libs" | cksum | tr -d ' ')
+  [ -s "$work/libsyms.$libs_key" ] ||
+    nm -D --defined-only $libs 2>/dev/null | awk 'NF >= 3 { sub(/@.*/, "", $NF); print $NF }' | sort -u >"$work/libsyms.$libs_key"
+  ln -sf "libsyms.$libs_key" "$work/libsyms-$n"
+  # Each test's visibility: the instructor's tests after_due_date and the kit's visible, unless
+  # a line of the visibility file says otherwise.
+  # (A test of an instructor's file is one whose SUITE_TEST_meta, Criterion's record of it, one
+  # of its objects defines.)
+  : >"$work/hidden-names-$n"
+  [ -n "${hidden_src[$n]:-}" ] && nm --defined-only "$base/$name/hidden/san/"*.o 2>/dev/null |
+    awk '$NF ~ /_meta$/ && $NF !~ /^__/ { print substr($NF, 1, length($NF) - 5) }' >"$work/hidden-syms-$n" &&
+    printf '%s\n' "${tests_of[$n]}" | awk -v syms="$work/hidden-syms-$n" '
+      BEGIN { while ((getline l < syms) > 0) s[l] = 1 }
+      { k = $0; sub(/::/, "_", k); if (k in s) print }' >"$work/hidden-names-$n"
+  printf '%s\n' "${tests_of[$n]}" | awk -v visfile="${hidden_src[$n]:+${hidden_src[$n]}/visibility}" -v hiddenf="$work/hidden-names-$n" '
+    function glob2re(g,   r, i, c) {
+      r = "^"
+      for (i = 1; i <= length(g); i++) {
+        c = substr(g, i, 1)
+        if (c == "*") r = r ".*"; else if (c == "?") r = r "."
+        else if (index(".+^$(){}|[]\\/", c)) r = r "\\" c; else r = r c
+      }
+      return r "$"
+    }
+    BEGIN { while (visfile != "" && (getline l < visfile) > 0) { if (l ~ /^[ \t]*(#|$)/) continue; split(l, f, " "); pat[++np] = glob2re(f[1]); val[np] = f[2] }
+            while ((getline l < hiddenf) > 0) hid[l] = 1 }
+    { v = ($0 in hid) ? "after_due_date" : "visible"
+      for (i = 1; i <= np; i++) if ($0 ~ pat[i]) { v = val[i]; break }
+      print $0, v }' >"$work/vis-$n"
   # The mount point of a submission's build folder (make's VARIANT for FROM=/sub).
   mkdir -p "$base/$name/student-from_sub"
 done
-
-points_for() {   # points_for NN SUITE::TEST
-  local p
-  p=$(tr ' ' '\n' <<<"${points_of[$1]}" | awk -v t="$2" 'index($0, t "=") == 1 { print substr($0, length(t) + 2); exit }')
-  echo "${p:-1}"
-}
 
 # Where a student's files for a lesson are: a folder holding at least one of its exercise files.
 lesson_dir() {   # lesson_dir ROOT NAME
@@ -204,7 +313,7 @@ lesson_dir() {   # lesson_dir ROOT NAME
 
 # json STRING: a JSON string literal.
 json() {
-  awk -v s="$1" 'BEGIN { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s);
+  awk -v s="$1" 'BEGIN { gsub(/\\/, "&&", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s);
                          gsub(/\r/, "\\r", s); gsub(/\n/, "\\n", s);
                          gsub(/[\001-\037]/, " ", s); printf "\"%s\"", s }'
 }
@@ -233,7 +342,7 @@ box() {
   args=("${bwrap_base[@]}" --ro-bind "$kit" /kit --ro-bind "$base" /build
         --ro-bind "$job/sub" /sub --chdir /kit --clearenv
         --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv HOME /tmp --setenv TMPDIR /tmp
-        --setenv LANG C.UTF-8 --setenv BUILD /build --setenv COMPDB_LISTING 1 --setenv FROM /sub
+        --setenv LANG C.UTF-8 --setenv BUILD /build --setenv COMPDB_LISTING 1 --setenv FROM /sub --setenv GRADE_HIDDEN 1
         --setenv CC "$CC" --setenv KIT_DELAYD /build/bin/delayd --setenv LESSON "$lesson_n")
   if [ "$mode" = build ]; then
     args+=(--bind "$job/vdir" "/build/$lesson_name/student-from_sub")
@@ -243,47 +352,50 @@ box() {
            --setenv KIT_PROOF_DIR /run/kit --setenv KIT_PROOF_FD 3
            --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
   fi
-  timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce"
-}
-
-# start_code OBJECT: the first entry of a constructor or destructor table that is not the
-# sanitizer's own (AddressSanitizer registers an object's globals from .init_array.00099 and
-# .fini_array.00099: one entry each, a function that calls __asan_* only); nothing when none.
-start_code() {
-  local o=$1 sec entries target
-  while read -r sec; do
-    case $sec in
-      .init_array.00099|.fini_array.00099) ;;
-      *) echo "section $sec"; return ;;
-    esac
-    entries=$(readelf -rW "$o" | awk -v s="'.rela$sec'" '/^Relocation section/ { on = ($3 == s); next } on && /R_X86_64_64/ { print $NF " " $(NF - 2) }')
-    [ "$(wc -l <<<"$entries")" -eq 1 ] || { echo "section $sec"; return; }
-    read -r target sym <<<"$entries"
-    [ "$sym" = .text ] || { echo "section $sec"; return; }
-    objdump -dr --section=.text --start-address=$((0x${target#+})) --stop-address=$((0x${target#+} + 96)) "$o" 2>/dev/null |
-      awk '/^ +[0-9a-f]+:\t/ { if (want) { bad = 1; exit } if ($0 ~ /\t(call|jmp|bnd jmp|notrack)/) want = 1; if ($0 ~ /\tret/) exit; next }
-           /R_X86_64_(PLT32|PC32)/ && want { if ($NF !~ /^__asan_(init|version_mismatch_check_v[0-9]+|register_globals|unregister_globals)-0x4$/) { bad = 1; exit } want = 0 }
-           END { exit bad || want }' || { echo "section $sec"; return; }
-  done < <(readelf -SW "$o" 2>/dev/null | grep -oE '\.(init_array|fini_array|preinit_array|ctors|dtors)[^ ]*' | sort -u)
+  timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
 }
 
 # check_objects DIR: the exercise objects may not run code before main (constructors, IFUNC
 # resolvers), interpose a library's symbol, or reach into Criterion or the proof. Prints the
-# first problem found.
+# first problem found. One readelf an object (sections, symbols, relocations), read by awk; the
+# only table entries let through are AddressSanitizer's own (it registers an object's globals
+# from .init_array.00099 and .fini_array.00099: one entry each, a function that calls __asan_*
+# only, which objdump checks).
 check_objects() {
-  local objdir=$1 f o bad
+  local objdir=$1 f o bad sec target
   for f in ${exercise_of[$lesson_n]}; do
     case $f in *.c) ;; *) continue ;; esac
     o=$objdir/san/${f%.c}.o
     [ -f "$o" ] || { echo "$f was not compiled"; return 1; }
-    bad=$(start_code "$o")
-    [ -n "$bad" ] && { echo "$f has code that runs before main or after it ($bad: a constructor or destructor)"; return 1; }
-    bad=$(readelf -sW "$o" 2>/dev/null | awk '$4 == "IFUNC" { print $8; exit }')
-    [ -n "$bad" ] && { echo "$f defines an IFUNC ($bad), code that runs while the program loads"; return 1; }
-    bad=$(nm -u "$o" 2>/dev/null | awk '{ print $NF }' | grep -E '^(criterion_|cr_|bxf|nn_|__wrap_|__real_|kit_proof)' | head -n 1)
-    [ -n "$bad" ] && { echo "$f uses $bad, a part of the test framework"; return 1; }
-    bad=$(nm -g --defined-only "$o" 2>/dev/null | awk '{ print $NF }' | sort -u | comm -12 - "$work/libsyms-$lesson_n" | head -n 1)
-    [ -n "$bad" ] && { echo "$f defines $bad, which a library the tests use defines too (it would replace the library's)"; return 1; }
+    bad=$(readelf -SsrW "$o" 2>/dev/null | awk -v f="$f" -v libsyms="$work/libsyms-$lesson_n" '
+      BEGIN { while ((getline l < libsyms) > 0) lib[l] = 1 }
+      /^Section Headers:/ { part = "S"; next }
+      /^Relocation section / { part = "R"; rs = $3; gsub(/\047/, "", rs); sub(/^\.rela?/, "", rs); next }
+      /^Symbol table / { part = "Y"; next }
+      part == "S" && match($0, /\.(init_array|fini_array|preinit_array|ctors|dtors)[^ ]*/) {
+        sec = substr($0, RSTART, RLENGTH); tables[sec] = 1 }
+      part == "R" && (rs in tables) && /R_X86_64_64|R_AARCH64_ABS64/ { entries[rs]++; target[rs] = $NF " " $(NF - 2) }
+      part == "Y" && $4 == "IFUNC" { print f " defines an IFUNC (" $8 "), code that runs while the program loads"; exit }
+      part == "Y" && $7 == "UND" && $8 ~ /^(criterion_|cr_|bxf|nn_|__wrap_|__real_|kit_proof)/ {
+        print f " uses " $8 ", a part of the test framework"; exit }
+      part == "Y" && $7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") && ($8 in lib) {
+        print f " defines " $8 ", which a library the tests use defines too (it would replace the library\047s)"; exit }
+      END {
+        for (sec in tables) {
+          if ((sec != ".init_array.00099" && sec != ".fini_array.00099") || entries[sec] != 1 || target[sec] !~ / \.text$/) {
+            print f " has code that runs before main or after it (section " sec ": a constructor or destructor)"; exit }
+          print "check " sec " " target[sec]
+        }
+      }')
+    [ -n "$bad" ] || continue
+    while read -r word sec target _; do
+      if [ "$word" != check ]; then echo "$word $sec $target $_"; return 1; fi
+      objdump -dr --section=.text --start-address=$((0x${target#+})) --stop-address=$((0x${target#+} + 96)) "$o" 2>/dev/null |
+        awk '/^ +[0-9a-f]+:\t/ { if (want) { bad = 1; exit } if ($0 ~ /\t(call|jmp|bnd jmp|notrack)/) want = 1; if ($0 ~ /\tret/) exit; next }
+             /R_X86_64_(PLT32|PC32)/ && want { if ($NF !~ /^__asan_(init|version_mismatch_check_v[0-9]+|register_globals|unregister_globals)-0x4$/) { bad = 1; exit } want = 0 }
+             END { exit bad || want }' ||
+        { echo "$f has code that runs before main or after it (section $sec: a constructor or destructor)"; return 1; }
+    done <<<"$bad"
   done
   return 0
 }
@@ -291,14 +403,13 @@ check_objects() {
 slot=0
 lane=0
 grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/rows/INDEX.*
-  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 status diag p t f job why
-  local -A result message
-  local tests_json=() row=() started=$SECONDS
+  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 f job why line got of
+  local row=() started=$SECONDS
+  local score=(awk -v key="$key" -v classf="$work/rows/$index.class" -v jsonf="$work/rows/$index.json" -f harness/course/grade-score.awk)
   mkdir -p "$out/$key"
   for name in $lessons; do
     n=${name%%-*}
     lesson_n=$n lesson_name=$name
-    result=() message=()
     slot=$((slot + 1))
     job=$work/job-$lane-$slot
     mkdir -p "$job/sub" "$job/vdir"
@@ -314,74 +425,41 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
         fi
       done
     fi
-    openssl rand -hex 24 >"$job/nonce" 2>/dev/null || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$job/nonce"
-    nonce=$(tr -d '\n' <"$job/nonce")
+    nonce=$(od -An -N24 -tx1 /dev/urandom); nonce=${nonce//[$' \n']/}
+    printf '%s\n' "$nonce" >"$job/nonce"
     : >"$job/build.log"; : >"$job/test.log"; : >"$job/proofs"; : >"$job/tap"
-    [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "$(($box_uid + $lane)):$(($box_uid + $lane))" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
+    [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "${lane_uid[$lane]}:${lane_uid[$lane]}" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
     chmod 755 "$job" "$job/sub"
+    local sc=("${score[@]}" -v lesson="$n" -v tests="${tests_of[$n]//$'\n'/ }" -v points="${points_of[$n]}" -v visfile="$work/vis-$n")
     if [ -n "$why" ]; then
-      for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[not-handed-in] $why."; done
+      read -r got of < <(GRADE_DIAG="[not-handed-in] $why." "${sc[@]}" -v status=rejected </dev/null)
     elif [ -n "$root" ] && [ -z "$dir" ]; then
-      for t in ${tests_of[$n]}; do result[$t]=missing; message[$t]="no files were handed in for lesson $n"; done
+      read -r got of < <(GRADE_DIAG="no files were handed in for lesson $n" "${sc[@]}" -v status=missing </dev/null)
     elif ! build_lesson "$job" >>"$job/build.log" 2>&1; then
       line=$(grep -a -m1 -E 'error:|\[build-timeout\]' "$job/build.log" | cut -c1-300)
-      for t in ${tests_of[$n]}; do result[$t]=no-build; message[$t]="the code does not compile: ${line:-see lesson-$n.build.log}"; done
+      read -r got of < <(GRADE_DIAG="the code does not compile: ${line:-see lesson-$n.build.log}" "${sc[@]}" -v status=no-build </dev/null)
     elif ! why=$(check_objects "$(objdir "$job")"); then
-      for t in ${tests_of[$n]}; do result[$t]=rejected; message[$t]="[forbidden-code] $why. The grader runs only code the tests call."; done
+      read -r got of < <(GRADE_DIAG="[forbidden-code] $why. The grader runs only code the tests call." "${sc[@]}" -v status=rejected </dev/null)
     else
       run_lesson "$job"
-      while IFS=$'\t' read -r status t diag; do
-        result[$t]=$status
-        message[$t]=$diag
-      done < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }")
-      # A pass needs the test's proof: its teardown returned with no failed assertion, in the
-      # runner that reached its end.
-      if ! grep -qxF "kit-proof $nonce runner-end" "$job/proofs"; then
-        for t in ${tests_of[$n]}; do
-          [ "${result[$t]}" = pass ] || continue
-          result[$t]=crash
-          message[$t]="[no-report] the test runner did not reach its end (it was stopped, or the process was ended from the code under test), so no result of this run counts."
-        done
-      fi
-      for t in ${tests_of[$n]}; do
-        [ "${result[$t]}" = pass ] || continue
-        if grep -qxF "kit-proof $nonce test $t failed=0" "$job/proofs"; then continue; fi
-        result[$t]=crash
-        if grep -qF "kit-proof $nonce test $t failed=" "$job/proofs"; then
-          message[$t]="[failed-check] the report says this test passed, but one of its checks failed."
-        else
-          message[$t]="[exited] the test's process ended before the test did (exit() or _exit() in your code?), so it did not pass."
-        fi
-      done
+      read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" |
+                         "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce")
     fi
     [ -s "$job/build.log" ] && cap "$job/build.log" "$out/$key/lesson-$n.build.log"
     [ -s "$job/test.log" ] && cap "$job/test.log" "$out/$key/lesson-$n.log"
     [ -s "$job/tap" ] && cap "$job/tap" "$out/$key/lesson-$n.tap"
     [ "$sandbox" -eq 1 ] || rm -rf "$(objdir "$job")"
     rm -rf "$job"
-    local got=0 of=0 earned
-    for t in ${tests_of[$n]}; do
-      p=$(points_for "$n" "$t")
-      status=${result[$t]:-crash}
-      diag=${message[$t]:-}
-      earned=0; [ "$status" = pass ] && earned=$p
-      got=$((got + earned)); of=$((of + p))
-      printf '%s,%s,%s,%s,%s,%s,%s\n' "$key" "$n" "$t" "$status" "$earned" "$p" "$(csv "$diag")" >>"$work/rows/$index.class"
-      tests_json+=("{\"name\": $(json "$n $t"), \"score\": $earned, \"max_score\": $p, \"status\": \"$([ "$status" = pass ] && echo passed || echo failed)\", \"output\": $(json "$status${diag:+: $diag}")}")
-    done
-    row+=("$got/$of")
-    total=$((total + got)); max=$((max + of))
+    row+=("${got:-0}/${of:-0}")
+    total=$((total + ${got:-0})); max=$((max + ${of:-0}))
   done
   {
     printf '{"score": %s, "output": %s, "tests": [\n' "$total" "$(json "submission: $folder")"
-    local i
-    for i in "${!tests_json[@]}"; do
-      printf '  %s%s\n' "${tests_json[$i]}" "$([ "$i" -lt $((${#tests_json[@]} - 1)) ] && echo ,)"
-    done
+    [ -f "$work/rows/$index.json" ] && sed '$!s/$/,/; s/^/  /' "$work/rows/$index.json"
     printf ']}\n'
   } >"$out/$key/results.json"
   { printf '%s' "$key"; printf ',%s' "${row[@]}"; printf ',%s/%s,%s\n' "$total" "$max" "$(csv "$folder")"; } >"$work/rows/$index.summary"
-  printf '%s\n' "$(printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max"; printf '  (%s s)' "$((SECONDS - started))")"
+  printf '%-20s' "$key"; printf ' %9s' "${row[@]}" "$total/$max"; printf '  (%s s)\n' "$((SECONDS - started))"
 }
 
 # build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:
@@ -459,14 +537,24 @@ else
   done
 fi
 mkdir -p "$work/rows"
-# The lanes: lane L grades students L, L + jobs, ...; rows are put back in the class's order.
+# The lanes, GRADE_JOBS of them; rows are put back in the class's order.
 [ "${#keys[@]}" -lt "$jobs" ] && jobs=${#keys[@]}
+# A lane takes the next student when it is free (a queue, not a fixed share: one student's
+# time limit does not hold up the others of a lane).
+echo 0 >"$work/next"
+next_student() {
+  local i
+  { flock 8; i=$(<"$work/next"); echo $((i + 1)) >"$work/next"; } 8>>"$work/next.lock"
+  [ "$i" -lt "${#keys[@]}" ] && printf '%s\n' "$i"
+}
 lane_pids=()
 for ((lane = 0; lane < jobs; lane++)); do
   (
     lane_box "$lane"
     lane_cgroups "$lane"
-    for ((i = lane; i < ${#keys[@]}; i += jobs)); do
+    # Only this lane's lock stays open here (the sandbox gets none).
+    for fd in "${lane_lock[@]}"; do [ "$fd" = "$my_lock" ] || exec {fd}<&-; done
+    while i=$(next_student); do
       grade_one "$i" "${keys[$i]}" "${folders[$i]}" "${roots[$i]}"
     done
   ) &

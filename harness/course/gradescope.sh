@@ -7,6 +7,7 @@
 #                   the students' copy of the kit (no solutions), its results.json copied to
 #                   /autograder/results/results.json
 #   kit/            the students' copy of the kit (make dist-student), and GRADE_LESSONS
+#   hidden/         TESTS=dir: the instructor's own tests (make grade TESTS=dir), graded too
 # A submission may hold the lesson folders (04-gather/gather.c ...), the kit's layout
 # (lessons/04-gather/gather.c ...) or, for a single lesson, the exercise files at its top.
 # AUTOGRADER=dir runs the bundle against a layout of your own instead of /autograder (the
@@ -19,6 +20,13 @@ mkdir -p -- "$out/bundle"
 DIST="$out/bundle/kit" harness/course/dist-student.sh >/dev/null
 # Which lessons this assignment grades (default: every lesson of the kit).
 printf '%s\n' "${GRADE_LESSONS:-}" >"$out/bundle/kit/.gradescope-lessons"
+# An instructor's hidden tests (TESTS=dir, as for make grade): in the bundle beside the kit, never
+# in the students' copy; each test's visibility (dir/NN-topic/visibility) reaches results.json.
+hidden=${GRADE_TESTS:-${TESTS:-}}
+if [ -n "$hidden" ]; then
+  [ -d "$hidden" ] || { echo "[hidden-tests] TESTS=$hidden is not a folder" >&2; exit 2; }
+  cp -r -- "$hidden/." "$out/bundle/hidden/"
+fi
 
 cat >"$out/bundle/setup.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -67,6 +75,7 @@ fi
 if ! bwrap --ro-bind / / --unshare-pid --unshare-net --dev /dev true 2>/dev/null; then
   export KIT_GRADE_UNSANDBOXED=1
 fi
+[ -d "$root/source/hidden" ] && export GRADE_TESTS="$root/source/hidden"
 SUBMISSIONS="$work/class" GRADES="$work/grades" GRADE_LESSONS="$lessons" make -s --no-print-directory grade \
   >"$work/grade.log" 2>&1
 if [ -s "$work/grades/submission/results.json" ]; then

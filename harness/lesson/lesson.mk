@@ -126,7 +126,10 @@ PROG := $(VDIR)/opt/prog
 # passes the calls on outside grading.
 KIT_PROOF_WRAP := $(foreach s,criterion_internal_test_setup criterion_internal_test_teardown \
                   criterion_send_assert,-Wl$(comma)--wrap=$(s))
-$(TEST_BIN): $(call lesson_objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
+# GRADE_HIDDEN=1 (make grade sets it): an instructor's own tests (make grade TESTS=dir), built by
+# the grader from outside the kit into $(BUILD)/NN-topic/hidden/san/, are linked in too.
+HIDDEN_TEST_OBJS := $(if $(GRADE_HIDDEN),$(sort $(wildcard $(BUILD)/$(LESSON_NAME)/hidden/san/*.o)))
+$(TEST_BIN): $(call lesson_objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(HIDDEN_TEST_OBJS) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
 	@$(if $(filter Darwin,$(KIT_OS)),echo "[macos-tests] the tests count calls with -Wl,--wrap, which Apple's linker lacks: run make lesson-$(LESSON) test in the dev container (.devcontainer/); run, bench and plot work here." >&2; exit 1)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(SAN_FLAGS) $(LESSON_LD) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) $(KIT_PROOF_WRAP) -lcriterion $(LESSON_LDLIBS)

@@ -555,7 +555,10 @@ static void expect_no_blocking(const struct seen *out)
 static void expect_cheap(const struct spec *sp, const struct seen *out)
 {
     long waits = out->yields + out->sleeps + out->sleep_untils + out->parks;
-    double limit = 3.0 * sp->theory_s + 1.0;
+    /* Wide, and wider with the batch: 256 downloads under ASan, graded three at a time on two
+     * loaded cores, took 2.02 s for 0.3 s of theory. Fixed waits and polling are caught above
+     * by count, not by this clock. */
+    double limit = 3.0 * sp->theory_s + 1.0 + 0.01 * (double)sp->n;
 
     cr_assert(out->timer_sleeps == 0 || waits > MAX_WAITS, "[timer-wait] download_concurrent "
               "slept on a timer (aio_sleep() for more than 0 ms, or aio_sleep_until(), %ld %s) "

@@ -128,11 +128,17 @@ demo: $(DEPS_STAMP)
 	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
 	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png
 
-# Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files).
+# Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files),
+# and the known mistakes each lesson shows beside its chart (PLOT_MISTAKES), then the gallery.
 plots: $(DEPS_STAMP)
-	@for l in $(LESSONS); do n=$${l%%-*}; \
-	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
-	@harness/course/gallery.sh
+	@SOLUTION='$(if $(SOLUTION),$(SOLUTION),1)' harness/course/plots.sh
+
+# Two runs side by side: make compare A=run1.csv B=run2.csv (lesson benches or benchmark.csv).
+compare: $(DEPS_STAMP)
+	@harness/course/compare.sh
+check-compare: $(DEPS_STAMP)
+	@harness/course/compare-selftest.sh
+HARNESS_CHECK_TARGETS += check-compare
 
 # The gallery page alone (plots/index.html) from the benches already run, and its check in
 # headless Chromium (installed when missing).
@@ -189,5 +195,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: map help deps all clean check check-arm64 mutants demo grade plots gallery gallery-check \
-        check-gallery progress server vars compdb-entries dist-student gradescope check-gradescope
+        check-gallery compare check-compare progress server vars compdb-entries dist-student gradescope check-gradescope
 

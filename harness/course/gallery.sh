@@ -27,7 +27,7 @@ rel() { realpath -m --relative-to="$out" "$1"; }
 
 sections=$KIT_TMP/sections.html
 : >"$sections"
-echo "lesson,title,x,first_mode,last_mode,first_s,last_s,speedup,ideal" >"$summary"
+echo "lesson,title,x,first_mode,last_mode,first_s,last_s,speedup,ideal,asyncio_speedup" >"$summary"
 shown=0
 missing=()
 for name in $LESSONS; do
@@ -42,14 +42,17 @@ for name in $LESSONS; do
   img=$svg; [ -s "$img" ] || img=$png
   basename_csv=$(basename "$csv")
   rows=$(grep -v '^#' "$csv" | tail -n +2)
-  first=$(cut -d, -f1 <<<"$rows" | head -n 1)
-  last=$(cut -d, -f1 <<<"$rows" | awk '!seen[$0]++' | tail -n 1)
+  # The C program's first and last modes (asyncio's "py:" modes are compared among themselves).
+  first=$(cut -d, -f1 <<<"$rows" | grep -v '^py:' | head -n 1)
+  last=$(cut -d, -f1 <<<"$rows" | grep -v '^py:' | awk '!seen[$0]++' | tail -n 1)
   # The largest x both the first and the last mode reached.
   x=$(awk -F, -v a="$first" -v b="$last" '$1 == a { A[$2] = 1 } $1 == b && ($2 in A) { if (!s || $2 + 0 > m + 0) { m = $2; s = 1 } } END { if (s) print m }' <<<"$rows")
   if [ -n "$x" ] && [ "$first" != "$last" ]; then
     awk -F, -v a="$first" -v b="$last" -v x="$x" -v n="$n" -v t="$TITLE" '
       $1 == a && $2 == x { fa = $4; ta = $9 } $1 == b && $2 == x { fb = $4; tb = $9 }
-      END { if (fb > 0 && tb > 0) printf "%s,%s,%s,%s,%s,%s,%s,%.3f,%.3f\n", n, t, x, a, b, fa, fb, fa / fb, ta / tb }' <<<"$rows" >>"$summary"
+      $1 == "py:" a && $2 == x { pa = $4 } $1 == "py:" b && $2 == x { pb = $4 }
+      END { if (fb > 0 && tb > 0) printf "%s,%s,%s,%s,%s,%s,%s,%.3f,%.3f,%s\n", n, t, x, a, b, fa, fb, fa / fb, ta / tb,
+                                         (pb > 0 ? sprintf("%.3f", pa / pb) : "nan") }' <<<"$rows" >>"$summary"
   fi
   caption=${PLOT_CAPTION:-"The lesson program in each of its modes ($BENCH_MODES) against $PLOT_XLABEL: a solid line is the median of the runs at each point, its bar the fastest and slowest run, and the dashed line of the same colour the time theory gives.${PLOT_PANELS:+ The panels under it: $PLOT_PANELS, the same modes in the same colours.}"}
   # The table: the fixed columns, the CPU share, and the median of each panel's field.
@@ -103,7 +106,8 @@ fi
 # The summary chart: one pair of bars a lesson, measured and ideal ratio, on a log axis.
 summary_img=
 if [ "$(wc -l <"$summary")" -gt 1 ]; then
-  gnuplot -e "in='$summary'; out_png='$out/summary.png'; out_svg='$out/summary.svg'" harness/course/summary.gp &&
+  py=$(awk -F, 'NR > 1 && $10 != "nan" && $10 != "" { print 1; exit }' "$summary")
+  gnuplot -e "in='$summary'; out_png='$out/summary.png'; out_svg='$out/summary.svg'; py=${py:-0}" harness/course/summary.gp &&
     summary_img=summary.svg
 fi
 
@@ -137,7 +141,7 @@ EOF
     printf '<section id="summary">\n<h2>Every lesson in one chart</h2>\n<img src="%s" alt="summary" width="%s" height="%s">\n' "$summary_img" "$w" "$h"
     printf '<p class="caption">For each lesson, how many times faster its last mode ran than its first, at the largest point measured, beside what the theory allows. A bar below 1 is a lesson whose point is not speed (lesson 05 caps the requests in flight to stay under the server&#39;s limit, which costs time).</p>\n'
     printf '<table>\n<tr><th>lesson</th><th>at</th><th>first mode</th><th>last mode</th><th>first (s)</th><th>last (s)</th><th>ratio</th><th>ideal</th></tr>\n'
-    tail -n +2 "$summary" | while IFS=, read -r n t x a b fa fb r i; do
+    tail -n +2 "$summary" | while IFS=, read -r n t x a b fa fb r i _; do
       printf '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n' \
         "$(esc "$n $t")" "$(esc "$x")" "$(esc "$a")" "$(esc "$b")" "$(esc "$fa")" "$(esc "$fb")" "$(esc "$r")" "$(esc "$i")"
     done

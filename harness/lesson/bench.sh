@@ -19,6 +19,28 @@ for f in ${PLOT_PANELS:-}; do
   case $f in cpu|cpu_s|wall_s) ;; *) [[ $f =~ ^[a-z0-9_]+$ ]] && fields+=("$f") ;; esac
 done
 mkdir -p "$(dirname "$csv")"
+# The lesson's asyncio program (lessons/NN-topic/python/main.py), when it has one and Python can
+# import aiohttp: measured in the same run, interleaved with the C program, as modes "py:MODE".
+# BENCH_PYTHON: auto (every mode), 0 (none), or the modes to run in asyncio too.
+python=${PYTHON:-python3}
+pyprog=${LESSON_DIR:-/nonexistent}/python/main.py
+pymodes=()
+if [ "${BENCH_PYTHON:-auto}" != 0 ] && [ -f "$pyprog" ]; then
+  if "$python" -c 'import aiohttp' 2>/dev/null; then
+    want=${BENCH_PYTHON:-auto}; [ "$want" = auto ] && want=$BENCH_MODES
+    for mode in $want; do pymodes+=("py:$mode"); done
+  else
+    echo "(no asyncio beside C: $python cannot import aiohttp; sudo apt-get install python3-aiohttp, or PYTHON=/usr/bin/python3)" >&2
+  fi
+fi
+# run_mode MODE X: one run of the program in MODE (C, or asyncio for py:MODE); its row on stdout.
+run_mode() {
+  if [[ $1 == py:* ]]; then
+    "$python" "$pyprog" "${TARGET_ARGS[@]}" --mode "${1#py:}" "--$BENCH_X" "$2" "${fixed[@]}"
+  else
+    "$PROG" "${TARGET_ARGS[@]}" --mode "$1" "--$BENCH_X" "$2" "${fixed[@]}"
+  fi
+}
 
 # median_min_max: read numbers, one a line; print "median min max".
 median_min_max() {
@@ -33,6 +55,7 @@ kit_target "$PROG" || exit 1
   echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point, median min max"
   echo "# machine: $(kit_machine)"
   echo "# compiler: $(${CC:-cc} --version | head -n 1)"
+  [ ${#pymodes[@]} -eq 0 ] || echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)'), $pyprog"
   echo "# commit: $(kit_commit)"
   echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "# fixed: ${BENCH_ARGS}"
@@ -49,13 +72,14 @@ kit_target "$PROG" || exit 1
   echo "$cols"
 } >"$csv"
 
-echo "lesson $LESSON bench: ${modes[*]} over $BENCH_X = ${points[*]}, $repeat run(s) each, ${BENCH_ARGS}"
+echo "lesson $LESSON bench: ${modes[*]}${pymodes[*]:+ and in asyncio ${pymodes[*]}} over $BENCH_X = ${points[*]}, $repeat run(s) each, ${BENCH_ARGS}"
+modes+=("${pymodes[@]}")
 failures=0
 for x in "${points[@]}"; do
   declare -A walls=() cpus=() pcts=() peaks=() theory=() extra=()
   for ((r = 1; r <= repeat; r++)); do
     for mode in "${modes[@]}"; do   # modes interleaved, so a noisy moment hits them alike
-      row=$("$PROG" "${TARGET_ARGS[@]}" --mode "$mode" "--$BENCH_X" "$x" "${fixed[@]}" 2>"$KIT_TMP/err")
+      row=$(run_mode "$mode" "$x" 2>"$KIT_TMP/err")
       if [ $? -ne 0 ] || ! kit_field wall_s "$row" >/dev/null; then
         echo "  $mode $BENCH_X=$x run $r failed: $(tail -n 2 "$KIT_TMP/err" | tr '\n' ' ')" >&2
         failures=$((failures + 1))

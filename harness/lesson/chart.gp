@@ -13,13 +13,17 @@ set grid xtics ytics mytics lc rgb '#dddddd'
 if (logx) set logscale x 2
 
 n = words(modes)
-measured(i) = sprintf('%s (measured, median)', word(modes, i))
-theory(i) = sprintf('%s (theory)', word(modes, i))
+ispy(i) = strstrt(word(modes, i), 'py:') == 1
+anypy = strstrt(modes, 'py:') > 0
+measured(i) = ispy(i) ? sprintf('%s (asyncio, median)', word(modes, i)[4:]) : \
+              sprintf(anypy ? '%s (C, median)' : '%s (measured, median)', word(modes, i))
+# The theory is the same for both programs: drawn once, for the C mode.
+theory(i) = ispy(i) ? '' : sprintf('%s (theory)', word(modes, i))
 # Each mode's colour number (plot.sh gives asyncio's "py:" modes the colour of their C twin);
 # those modes draw dotted lines with open points.
 colour(i) = int(word(colours, i))
-dash(i) = strstrt(word(modes, i), 'py:') == 1 ? 3 : 1
-point(i) = strstrt(word(modes, i), 'py:') == 1 ? 6 : 7
+dash(i) = ispy(i) ? 3 : 1
+point(i) = ispy(i) ? 6 : 7
 
 # Sizes, in pixels: the wall-time chart, then each panel; the x axis lines up across them.
 main_h = 600.0
@@ -30,7 +34,7 @@ fr(px) = px / height
 # data holds one block per mode, in the order of modes. Columns: 1 mode, 2 x, 3 runs, 4 median,
 # 5 min, 6 max, 7 cpu, 8 peak, 9 theory, then the spreads and the panels' fields (plot.sh finds them).
 wall = 'plot for [i=1:n] data index (i-1) using 2:4:5:6 with yerrorlines lw 2 lc colour(i) dt dash(i) pt point(i) ps 0.8 title measured(i), \
-             for [i=1:n] data index (i-1) using 2:9 with lines dt 2 lw 1.5 lc colour(i) title theory(i)'
+             for [i=1:n] data index (i-1) using 2:(ispy(i) ? NaN : $9) with lines dt 2 lw 1.5 lc colour(i) title theory(i)'
 panel = 'plot for [i=1:n] data index (i-1) using 2:(column(pm)):(column(pn)):(column(px)) with yerrorlines lw 2 lc colour(i) dt dash(i) pt point(i) ps 0.6 notitle'
 limit = ', lim with lines dt 4 lw 1.5 lc rgb "#aa3333" title limlabel'
 

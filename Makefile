@@ -125,7 +125,7 @@ demo: $(DEPS_STAMP)
 	@echo "Building lesson 01's reference solution and the test server..."
 	@$(MAKE) -s --no-print-directory lesson-01 build SOLUTION=1 >/dev/null
 	@echo "N requests of 200 ms each, one after another (seq) and all at once (conc):"
-	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
+	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 BENCH_PYTHON=0 \
 	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png
 
 # Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files),

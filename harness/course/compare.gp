@@ -1,7 +1,7 @@
 # make compare's chart for two lesson benches (harness/course/compare.sh): the median wall time
 # of each mode in run A (solid, filled points) and run B (dashed, open points, the same colour)
 # with their min-max bars; under it the ratio B/A of each point; and, when both runs have it,
-# the CPU time as a share of wall time in each. Variables: data (a block a mode and run, A
+# the CPU time as a share of wall time in each (a log axis from 0.1%). Variables: data (a block a mode and run, A
 # first; columns mode, x, median, min, max, cpu %), ratios (a block a mode; columns mode, x,
 # A, B, B/A), modes, out_png, out_svg, title, xlabel, la, lb, logx, logy, cpu, note.
 set datafile separator ','
@@ -16,6 +16,7 @@ fr(px) = px / height
 # Block k (from 0) is mode k/2 + 1 of run k%2 (0: A, 1: B).
 ttl(k) = sprintf('%s, %s', word(modes, k / 2 + 1), k % 2 == 0 ? la : lb)
 dash(k) = k % 2 + 1
+fl(v) = (v == v && v < 0.1) ? 0.1 : v   # the CPU panel's log axis starts at 0.1%
 point(k) = k % 2 == 0 ? 7 : 6
 
 draw = "set multiplot; set lmargin 11; set rmargin 4; set tmargin; \
@@ -35,9 +36,10 @@ draw = "set multiplot; set lmargin 11; set rmargin 4; set tmargin; \
   unset arrow 1; \
   if (cpu) { \
     set size 1, fr(panel_h); set origin 0, 0; set xlabel xlabel; set bmargin 5.5; \
-    set ylabel 'CPU time, % of wall'; set yrange [0:100<*]; set offsets graph 0.03, graph 0.03, graph 0.08, 0; unset key; \
-    plot for [k=0:2*n-1] data index k using 2:6 with linespoints lw 2 lc (k / 2 + 1) dt dash(k) pt point(k) ps 0.7 notitle; \
-    set autoscale y; \
+    set ylabel 'CPU time, % of wall'; set logscale y 10; set yrange [0.1:250]; set ytics ('0.1%%' 0.1, '1%%' 1, '10%%' 10, '100%%' 100); \
+    set offsets graph 0.03, graph 0.03, 0, 0; unset key; \
+    plot for [k=0:2*n-1] data index k using 2:(fl($6)) with linespoints lw 2 lc (k / 2 + 1) dt dash(k) pt point(k) ps 0.7 notitle; \
+    unset logscale y; set ytics autofreq; set autoscale y; \
   }; \
   unset multiplot"
 

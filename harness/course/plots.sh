@@ -15,7 +15,7 @@ for name in $LESSONS; do
   kit_vars "$n" SOLUTION=1 || exit 1
   for mistake in ${PLOT_MISTAKES:-}; do
     echo "lesson $n with the known mistake $mistake, in mode ${BENCH_MODES##* } only:"
-    m lesson-"$n" bench MISTAKE="$mistake" BENCH_MODES="${BENCH_MODES##* }" || exit 1
+    m lesson-"$n" bench MISTAKE="$mistake" BENCH_ONLY="${BENCH_MODES##* }" || exit 1
   done
 done
 harness/course/gallery.sh

@@ -8,7 +8,8 @@
 set -uo pipefail
 . harness/lib.sh
 
-read -r -a modes <<<"$BENCH_MODES"
+# BENCH_ONLY: some of the modes (make plots benches a known mistake in its last mode alone).
+read -r -a modes <<<"${BENCH_ONLY:-$BENCH_MODES}"
 read -r -a points <<<"$BENCH_POINTS"
 read -r -a fixed <<<"$BENCH_ARGS"
 repeat=${BENCH_REPEAT:-3}
@@ -27,7 +28,7 @@ pyprog=${LESSON_DIR:-/nonexistent}/python/main.py
 pymodes=()
 if [ "${BENCH_PYTHON:-auto}" != 0 ] && [ -f "$pyprog" ]; then
   if "$python" -c 'import aiohttp' 2>/dev/null; then
-    want=${BENCH_PYTHON:-auto}; [ "$want" = auto ] && want=$BENCH_MODES
+    want=${BENCH_PYTHON:-auto}; [ "$want" = auto ] && want=${BENCH_ONLY:-$BENCH_MODES}
     for mode in $want; do pymodes+=("py:$mode"); done
   else
     echo "(no asyncio beside C: $python cannot import aiohttp; sudo apt-get install python3-aiohttp, or PYTHON=/usr/bin/python3)" >&2

@@ -5,7 +5,7 @@
 # the commit go in the bottom right corner. Variables come from plot.sh: data, modes, out_png,
 # out_svg, title, xlabel, ylabel, logx, logy, key, note, colours, npanels, and for each panel i:
 # pmed_i, pmin_i, pmax_i (columns), plabel_i, plimit_i (a value drawn as a line, or NaN),
-# plimitlabel_i, pceil_i (the least top of the y axis, or NaN).
+# plimitlabel_i, pceil_i (the least top of the y axis, or NaN), plog_i (1: a log axis, floor 0.1).
 
 set datafile separator ','
 set datafile missing 'nan'
@@ -35,7 +35,9 @@ fr(px) = px / height
 # 5 min, 6 max, 7 cpu, 8 peak, 9 theory, then the spreads and the panels' fields (plot.sh finds them).
 wall = 'plot for [i=1:n] data index (i-1) using 2:4:5:6 with yerrorlines lw 2 lc colour(i) dt dash(i) pt point(i) ps 0.8 title measured(i), \
              for [i=1:n] data index (i-1) using 2:(ispy(i) ? NaN : $9) with lines dt 2 lw 1.5 lc colour(i) title theory(i)'
-panel = 'plot for [i=1:n] data index (i-1) using 2:(column(pm)):(column(pn)):(column(px)) with yerrorlines lw 2 lc colour(i) dt dash(i) pt point(i) ps 0.6 notitle'
+# On a log panel, values under its floor (0.1) are drawn on the floor.
+fl(v) = (plog && v == v && v < 0.1) ? 0.1 : v
+panel = 'plot for [i=1:n] data index (i-1) using 2:(fl(column(pm))):(fl(column(pn))):(fl(column(px))) with yerrorlines lw 2 lc colour(i) dt dash(i) pt point(i) ps 0.6 notitle'
 limit = ', lim with lines dt 4 lw 1.5 lc rgb "#aa3333" title limlabel'
 
 # draw: the whole figure, on whichever terminal is set.
@@ -56,7 +58,9 @@ draw = "set multiplot; \
     lim = value(sprintf('plimit_%d', p)); limlabel = value(sprintf('plimitlabel_%d', p)); ceil = value(sprintf('pceil_%d', p)); \
     set ylabel value(sprintf('plabel_%d', p)); set key top right box opaque font ',9'; \
     set offsets graph 0.03, graph 0.03, graph 0.08, 0; \
-    if (ceil == ceil) { eval sprintf('set yrange [0:%g<*]', ceil) } else { set yrange [0:*] }; \
+    plog = value(sprintf('plog_%d', p)); \
+    if (plog) { set logscale y 10; set ytics ('0.1%%' 0.1, '1%%' 1, '10%%' 10, '100%%' 100); set yrange [0.1:250]; set offsets graph 0.03, graph 0.03, 0, 0 } \
+    else { unset logscale y; set ytics autofreq; if (ceil == ceil) { eval sprintf('set yrange [0:%g<*]', ceil) } else { set yrange [0:*] } }; \
     if (p == npanels) { set xlabel xlabel; set bmargin 5.5 } else { unset xlabel; set bmargin 1 }; \
     if (lim == lim) { set key; eval panel.limit } else { unset key; eval panel }; \
   }; \

@@ -24,8 +24,11 @@ for mode in $modes; do
   grep -v '^#' "$csv" | tail -n +2 | awk -F, -v m="$mode" '$1 == m'
   printf '\n\n'
 done >"$data"
-# Colours: one a mode, in order, except that asyncio's "py:MODE" takes MODE's colour.
-colours=$(awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^py:/) c[$i] = ++k
+# Colours: a mode keeps the colour of its place in the lesson's BENCH_MODES (so a chart of one
+# mode, like a known mistake's, draws it as the lesson's chart does), and asyncio's "py:MODE"
+# takes MODE's colour.
+colours=$(awk -v all="${BENCH_MODES:-}" '{ n = split(all, a, " "); for (i = 1; i <= n; i++) c[a[i]] = i; k = n
+                 for (i = 1; i <= NF; i++) if ($i !~ /^py:/ && !($i in c)) c[$i] = ++k
                  for (i = 1; i <= NF; i++) printf "%d ", ($i ~ /^py:/ && (substr($i, 4) in c)) ? c[substr($i, 4)] : (($i in c) ? c[$i] : ++k) }' <<<"$modes")
 commit=$(sed -n 's/^# commit: //p' "$csv")
 note="$(sed -n 's/^# machine: //p' "$csv"); commit ${commit/ (with uncommitted changes)/-dirty}; $(sed -n 's/^# date: //p' "$csv")"
@@ -36,9 +39,11 @@ col() { awk -F, -v h="$1" '{ for (i = 1; i <= NF; i++) if ($i == h) { print i; e
 panel_vars=
 np=0
 for f in ${PLOT_PANELS:-}; do
-  label= limit= ceil=NaN
+  label= limit= ceil=NaN plog=0
   case $f in
-    cpu) med=cpu_pct_median lo=cpu_pct_min hi=cpu_pct_max ceil=100
+    # A log axis: a loop that sleeps uses well under 1% of a core, one that spins on a loaded
+    # machine still 10% or more, and asyncio's share beside C's differs by as much.
+    cpu) med=cpu_pct_median lo=cpu_pct_min hi=cpu_pct_max ceil=100 plog=1
          label="CPU time, % of wall time"; limit="100 one core busy the whole time" ;;
     cpu_s) med=cpu_median_s lo=cpu_min_s hi=cpu_max_s label="CPU time (s)" ;;
     peak) med=peak_median lo=peak_min hi=peak_max label="server's peak in flight" ;;
@@ -60,7 +65,7 @@ for f in ${PLOT_PANELS:-}; do
   if [ -n "$limit" ]; then lval=${limit%% *}; ltext=${limit#"$lval"}; ltext=${ltext# }; fi
   [[ $lval =~ ^-?[0-9.]+$ ]] || { [ "$lval" = NaN ] || echo "[plot-limit] PLOT_LIMIT_$f=$limit should start with a number; no line drawn." >&2; lval=NaN; }
   panel_vars+="pmed_$np=$cm; pmin_$np=$cn; pmax_$np=$cx; plabel_$np=$(q "$label"); plimit_$np=$lval;
-               plimitlabel_$np=$(q "${ltext:-$limit}"); pceil_$np=$ceil; "
+               plimitlabel_$np=$(q "${ltext:-$limit}"); pceil_$np=$ceil; plog_$np=$plog; "
 done
 
 gnuplot -e "data=$(q "$data"); modes=$(q "$modes"); colours=$(q "$colours"); out_png=$(q "$png"); out_svg=$(q "$svg");

@@ -9,9 +9,13 @@ import sys
 import time
 
 
-def parse(modes, default_mode, n=10, delay=100, max_n=100000):
-    """The command line, as the C kit parses it; exits with status 2 on a bad option."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse(modes, default_mode, n=10, delay=100, max_n=100000, extra=()):
+    """The command line, as the C kit parses it; exits with status 2 on a bad option. extra:
+    the lesson's own integer options, as (name, default) pairs: (("k", 5),) adds --k."""
+    p = argparse.ArgumentParser(description=(sys.modules["__main__"].__doc__ or "").split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in extra:
+        p.add_argument(f"--{name}", type=int, default=default)
     p.add_argument("--url", help="the server's base URL (http://127.0.0.1:PORT)")
     p.add_argument("--urls", help="a file of URLs, one a line (repeated in order up to --n)")
     p.add_argument("--mode", default=default_mode, choices=modes)

@@ -13,6 +13,9 @@ set grid xtics ytics mytics lc rgb '#dddddd'
 if (logx) set logscale x 2
 
 n = words(modes)
+# A known mistake's chart names it on a line of its own, under the lesson's title.
+t = strstrt(title, ' (known mistake: ')
+if (t > 0) title = title[1:t-1] . "\n" . title[t+1:]
 ispy(i) = strstrt(word(modes, i), 'py:') == 1
 anypy = strstrt(modes, 'py:') > 0
 measured(i) = ispy(i) ? sprintf('%s (asyncio, median)', word(modes, i)[4:]) : \

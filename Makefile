@@ -140,14 +140,20 @@ demo: $(DEPS_STAMP)
 	@echo "Building lesson 01's reference solution and the test server..."
 	@$(MAKE) -s --no-print-directory lesson-01 build SOLUTION=1 >/dev/null
 	@echo "N requests of 200 ms each, one after another (seq) and all at once (conc):"
-	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 \
+	@$(MAKE) -s --no-print-directory lesson-01 bench SOLUTION=1 BENCH_REPEAT=1 BENCH_PYTHON=0 \
 	    BENCH_CSV=plots/data/demo.csv BENCH_PNG=plots/demo.png
 
-# Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files).
+# Every lesson's bench and chart, from the reference solutions (SOLUTION=0 for your own files),
+# and the known mistakes each lesson shows beside its chart (PLOT_MISTAKES), then the gallery.
 plots: $(DEPS_STAMP)
-	@for l in $(LESSONS); do n=$${l%%-*}; \
-	  $(MAKE) -s --no-print-directory lesson-$$n bench SOLUTION=$(if $(SOLUTION),$(SOLUTION),1) || exit 1; done
-	@harness/course/gallery.sh
+	@SOLUTION='$(if $(SOLUTION),$(SOLUTION),1)' harness/course/plots.sh
+
+# Two runs side by side: make compare A=run1.csv B=run2.csv (lesson benches or benchmark.csv).
+compare: $(DEPS_STAMP)
+	@harness/course/compare.sh
+check-compare: $(DEPS_STAMP)
+	@harness/course/compare-selftest.sh
+HARNESS_CHECK_TARGETS += check-compare
 
 # The gallery page alone (plots/index.html) from the benches already run, and its check in
 # headless Chromium (installed when missing).
@@ -215,5 +221,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: map help deps all clean check check-arm64 check-portable mutants demo grade plots gallery gallery-check \
-        check-gallery progress server vars compdb-entries dist-student gradescope check-gradescope actions
+        check-gallery compare check-compare progress server vars compdb-entries dist-student gradescope check-gradescope actions
 

@@ -63,6 +63,7 @@ One lesson (add SOLUTION=1 for the reference solution, FROM=dir for files from e
                                 (URL=http://host:port/path or URLS=file: your server instead)
   make lesson-NN bench          a timed sweep (3 runs a point, medians), then the chart
   make lesson-NN plot           redraw the chart from the last bench
+  make lesson-NN bench MISTAKE=name   the same with a known mistake (solutions/NN-*/mistakes/)
   make lesson-NN build          build the tests and the program without running them
   make lesson-NN vars           the lesson's metadata as shell assignments (for scripts)
 The course:
@@ -78,6 +79,7 @@ The course:
   make plots                    every lesson's bench and chart, from the reference solutions,
                                 and the gallery page plots/index.html with a summary chart
   make gallery-check            open plots/index.html in headless Chromium: every chart loads
+  make compare A=x.csv B=y.csv  two benches side by side: each point's ratio B/A, and a chart
   make server [PORT=8080]       the bundled test server, in the foreground
 Building and maintaining:
   make all                      build the harness: kit, delayd, the aio runtime, the benchmark

@@ -39,16 +39,45 @@ PLOT_LOGX    := 1
 PLOT_LOGY    := 1
 PLOT_KEY     := top left
 PLOT_CAPTION :=
+PLOT_PANELS  := cpu
+PLOT_MISTAKES :=
+BENCH_PYTHON := auto
+BENCH_ONLY   :=
 RUN_ARGS     :=
 SPEEDUP_ARGS :=
 PLOT_TITLE   :=
 include $(LESSON_DIR)/lesson.mk
+
+# MISTAKE=name: the reference solution with solutions/NN-topic/mistakes/name.patch applied, in a
+# copy under $(BUILD)/NN-topic/mistake-src/name/ (written again only where it changed), built and
+# run as FROM=that copy. Its bench goes to plots/data/lesson-NN-name.csv and its chart says so,
+# so a known mistake's chart can stand beside the right one (make compare draws both). The
+# listing of compile_commands.json, which visits every lesson, leaves it out.
+ifneq ($(and $(MISTAKE),$(if $(COMPDB_LISTING),,1)),)
+MISTAKE_PATCH := solutions/$(LESSON_NAME)/mistakes/$(MISTAKE).patch
+ifeq ($(wildcard $(MISTAKE_PATCH)),)
+$(error [no-such-mistake] there is no $(MISTAKE_PATCH); lesson $(LESSON)'s known mistakes are: $(basename $(notdir $(wildcard solutions/$(LESSON_NAME)/mistakes/*.patch))))
+endif
+override SOLUTION := 1
+override FROM := $(BUILD)/$(LESSON_NAME)/mistake-src/$(MISTAKE)
+MISTAKE_COPY := $(shell set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+  cp solutions/$(LESSON_NAME)/*.c "$$t/"; \
+  patch --batch -s -p1 -d "$$t" <$(MISTAKE_PATCH) >/dev/null 2>&1 || { echo failed; exit 0; }; \
+  mkdir -p $(FROM); for f in "$$t"/*.c; do cmp -s "$$f" $(FROM)/$${f##*/} || cp "$$f" $(FROM)/; done; echo ok)
+ifneq ($(MISTAKE_COPY),ok)
+$(error [mistake-does-not-apply] $(MISTAKE_PATCH) does not apply to the reference solution (patch -p1 in a copy of solutions/$(LESSON_NAME)/))
+endif
+override BENCH_PYTHON := 0
+BENCH_CSV ?= plots/data/lesson-$(LESSON)-$(MISTAKE).csv
+BENCH_PNG ?= plots/lesson-$(LESSON)-$(MISTAKE).png
+endif
 # Derived after the lesson's own values: `run` runs the last mode at RUN_POINT, a passing `test`
 # compares the first and last modes at SPEEDUP_POINT.
 RUN_ARGS     := $(or $(RUN_ARGS),--mode $(lastword $(BENCH_MODES)) --$(BENCH_X) $(RUN_POINT) $(BENCH_ARGS))
 SPEEDUP_ARGS := $(or $(SPEEDUP_ARGS),--$(BENCH_X) $(SPEEDUP_POINT) $(BENCH_ARGS))
 PLOT_TITLE   := $(or $(PLOT_TITLE),Lesson $(LESSON): $(TITLE))
 PLOT_XLABEL  := $(or $(PLOT_XLABEL),$(BENCH_X))
+PLOT_TITLE   := $(PLOT_TITLE)$(if $(MISTAKE), (known mistake: $(MISTAKE)))
 BENCH_CSV    ?= plots/data/lesson-$(LESSON).csv
 BENCH_PNG    ?= plots/lesson-$(LESSON).png
 $(foreach v,TITLE EXERCISE BENCH_MODES,$(if $($(v)),,$(error [lesson-mk-incomplete] $(LESSON_DIR)/lesson.mk sets no $(v); every lesson needs one (harness/README.md, "lesson.mk"))))
@@ -142,7 +171,8 @@ $(PROG): $(call lesson_objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(L
 LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKGS USES_AIO \
     LDWRAP POINTS VARIANT SRC_DIR FROM TEST_BIN PROG RUN_ARGS SPEEDUP_ARGS BENCH_MODES BENCH_X \
     BENCH_POINTS BENCH_ARGS BENCH_REPEAT BENCH_CSV BENCH_PNG PLOT_TITLE PLOT_XLABEL \
-    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION EXERCISE_PATHS ONLY AT
+    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION PLOT_PANELS PLOT_MISTAKES MISTAKE BENCH_ONLY BENCH_PYTHON PYTHON EXERCISE_PATHS ONLY AT \
+    $(foreach f,$(PLOT_PANELS),PLOT_LABEL_$(f) PLOT_LIMIT_$(f))
 LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
 
 $(LESSON_GOAL): $(COMPDB)

@@ -13,7 +13,7 @@ while [ $# -gt 0 ]; do case $1 in --mode) m=$2; shift ;; --n) n=$2; shift ;; esa
 [ "$m" = b ] && [ "$n" = 3 ] && { echo "made-up failure" >&2; exit 1; }
 w=$(awk -v n="$n" -v m="$m" -v r=$RANDOM 'BEGIN { printf "%.4f", (m == "a" ? n : 1) * 0.1 + r / 1e7 }')
 t=$(awk -v n="$n" -v m="$m" 'BEGIN { printf "%.4f", (m == "a" ? n : 1) * 0.1 }')
-echo "mode=$m n=$n wall_s=$w cpu_s=0.0010 peak=$n theory_s=$t"
+echo "mode=$m n=$n wall_s=$w cpu_s=0.0010 peak=$n s429=$((n - 1)) theory_s=$t"
 PROG
 chmod +x "$out/prog"
 
@@ -21,15 +21,22 @@ fail() { echo "[bench-selftest] $*" >&2; exit 1; }
 
 LESSON=00 TITLE="self-test" VARIANT=solution PROG="$out/prog" BENCH_MODES="a b" BENCH_X=n \
   BENCH_POINTS="1 2 3 4" BENCH_ARGS="--delay 100" BENCH_REPEAT=3 BENCH_CSV="$out/data.csv" \
-  BENCH_PNG="$out/chart.png" PLOT_LOGX=1 PLOT_LOGY=1 harness/lesson/bench.sh >"$out/log" 2>&1 \
+  BENCH_PNG="$out/chart.png" PLOT_LOGX=1 PLOT_LOGY=1 PLOT_PANELS="cpu peak s429" PLOT_LIMIT_peak="3 a limit" \
+  harness/lesson/bench.sh >"$out/log" 2>&1 \
   || { cat "$out/log"; fail "bench.sh failed"; }
 
 csv=$out/data.csv
 for key in machine compiler commit date; do
   grep -q "^# $key: ." "$csv" || fail "the CSV header does not name the $key"
 done
-grep -qx 'mode,n,runs,wall_median_s,wall_min_s,wall_max_s,cpu_median_s,peak_median,theory_s' "$csv" \
+grep -qx 'mode,n,runs,wall_median_s,wall_min_s,wall_max_s,cpu_median_s,peak_median,theory_s,cpu_min_s,cpu_max_s,cpu_pct_median,cpu_pct_min,cpu_pct_max,peak_min,peak_max,s429_median,s429_min,s429_max' "$csv" \
   || fail "the CSV's column line is missing or changed"
+# The panels' fields: the row's s429 is n - 1 (min = median = max), and a 1 ms CPU time of a
+# 0.1 s run is 1% of it.
+awk -F, '!/^#/ && $1 == "a" && $2 == 4 { exit !($17 == 3 && $18 == 3 && $19 == 3 && $12 > 0.1 && $12 < 10) }' "$csv" \
+  || fail "the s429 panel's field or the CPU share is wrong in the CSV (a, n=4: s429 should be 3, CPU about 0.25%)"
+grep -q '<svg' "$out/chart.svg" && grep -q '<g id="gnuplot_plot_1d"' "$out/chart.svg" \
+  || fail "the SVG should hold the wall-time chart and the cpu, peak and s429 panels"
 rows=$(grep -vc '^#' "$csv")
 [ "$rows" -eq 8 ] || fail "expected 7 data rows and the column line (4 points x 2 modes, one failed), found $((rows - 1)) rows"
 grep -q '^# b n=3: no successful run' "$csv" || fail "the failed point is not recorded in the CSV"

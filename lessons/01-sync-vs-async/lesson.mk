@@ -11,4 +11,4 @@ BENCH_MODES := seq conc
 BENCH_ARGS  := --delay 200
 PLOT_TITLE  := Lesson 01: N requests of 200 ms, one after another vs all at once
 PLOT_XLABEL := requests (N)
-PLOT_CAPTION := One after another, N requests take N times 200 ms: the seq line climbs with N. All at once they take about one request's time, whatever N: the conc line stays flat near 0.2 s. The gap between the lines is the time spent waiting in a row.
+PLOT_CAPTION := One after another, N requests take N times 200 ms: the seq line climbs with N. All at once they take about one request's time, whatever N: the conc line stays flat near 0.2 s. The gap between the lines is the time spent waiting in a row. The panel under it is the CPU time as a share of the wall time: both modes stay near 0%, because waiting on the network costs nothing; a loop that spins instead of waiting (make lesson-01 bench MISTAKE=spin) draws its conc line near 100%.

@@ -15,4 +15,6 @@ PLOT_XLABEL := mirrors asked at once (N)
 PLOT_YLABEL := time to the answer (s)
 PLOT_LOGY   := 0
 PLOT_KEY    := center right
-PLOT_CAPTION := N mirrors of one answer, each after 1 to 2 s. Waiting for all of them (all, gather) takes the slowest mirror's time, which grows with N; keeping the first answer and cancelling the rest (first with aio_join_any, mine with the student's done queue) takes the fastest mirror's time, which falls with N.
+PLOT_PANELS := left
+PLOT_LABEL_left := still served after the answer
+PLOT_CAPTION := N mirrors of one answer, each after 1 to 2 s. Waiting for all of them (all, gather) takes the slowest mirror's time, which grows with N; keeping the first answer and cancelling the rest (first with aio_join_any, mine with the student's done queue) takes the fastest mirror's time, which falls with N. The panel under it counts the requests the server was still serving 50 ms after the answer: 0 in every mode, because first and mine cancel the losers; an answer that leaves them running (make lesson-04 bench MISTAKE=losers-running) draws N - 1 there.

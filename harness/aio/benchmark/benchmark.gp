@@ -22,6 +22,7 @@ impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : s eq "go" ? 0x
 pick(bm) = strcol(1) eq bm ? column(3) : NaN
 # A label like "14.2 ns" or "3.52 us" for a bar.
 nice(v, u) = u eq "ns" && v >= 1000 ? sprintf("%.3g us", v / 1000) : \
+             u eq "req/s" && v >= 1000 ? sprintf("%.3gk %s", v / 1000, u) : \
              v >= 100 ? sprintf("%.0f %s", v, u) : sprintf("%.3g %s", v, u)
 # The value of implementation impl in panel bm, else NaN.
 pick_impl(bm, impl) = strcol(1) eq bm && strcol(2) eq impl ? column(3) : NaN
@@ -52,7 +53,8 @@ do for [out = 1:2] {
         http = bm[1:5] eq "http_"
         set ylabel u
         impls = http ? http_impls : micro_impls
-        set xtics () noenhanced font (http ? ",8" : ",10")
+        tics_font = http ? ",8" : ",10"
+        set xtics () noenhanced font tics_font
         do for [j = 1:words(impls)] {
             set xtics add (word(impls, j) j - 1)
         }

@@ -66,9 +66,14 @@ sig=$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')
     bad png-signature "$png starts with '${sig:-nothing}', expected the PNG signature 89504e470d0a1a0a; did gnuplot fail (see run.sh's output)?"
 grep -q '<svg' "$dir/benchmark.svg" 2>/dev/null ||
     bad svg-missing "$dir/benchmark.svg has no <svg element; gnuplot's svg terminal should have written it."
+# The chart draws every implementation: each one's name is a tick label in the SVG.
+for impl in aio $peers curl_multi epoll_raw; do
+    grep -q ">$impl<" "$dir/benchmark.svg" 2>/dev/null ||
+        bad svg-bars "$dir/benchmark.svg has no '$impl' tick label, expected a bar for every implementation in the CSV; did benchmark.gp get the lists from run.sh?"
+done
 
 if [ "$problems" -gt 0 ]; then
     echo "check-output: $problems problem(s) in $dir" >&2
     exit 1
 fi
-echo "check-output: $csv has every row in shape (aio, peers:$(printf ' %s' $peers), HTTP floors); the PNG and SVG charts are valid"
+echo "check-output: $csv has every row in shape (aio, peers: $peers, HTTP floors); the PNG and SVG charts are valid"

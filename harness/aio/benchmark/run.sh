@@ -174,19 +174,23 @@ fi
 # Go and Node.js: measured when here, else left out with one line (the table has no column).
 # benchmark.mk builds bench_go only when the go command exists.
 go_version="" node_version=""
-if [ -x "$bin/bench_go" ] && go_version=$("$go" version 2>/dev/null); then
-    peers="$peers go"
-else
-    echo "[benchmark-peer-missing] go not found (no '$go' command, or $bin/bench_go not built): the Go column is left out. To measure it: apt-get install golang-go, then make benchmark again"
+if ! go_version=$("$go" version 2>/dev/null); then
+    echo "[benchmark-peer-missing] go not found: apt-get install golang-go (the Go column is left out of this run; make benchmark GO=/path/to/go names another)"
     go_version=""
+elif [ ! -x "$bin/bench_go" ]; then
+    echo "[benchmark-peer-missing] $bin/bench_go is not built, though $go is here: make benchmark builds it (the Go column is left out of this run)"
+    go_version=""
+else
+    peers="$peers go"
 fi
-if node_version=$("$node" --version 2>/dev/null) && [ "$(echo "$node_version" | sed 's/^v//; s/\..*//')" -ge 18 ] 2>/dev/null; then
-    peers="$peers node"
-elif [ -n "$node_version" ]; then
-    echo "[benchmark-peer-missing] $node is Node.js $node_version, and bench_node.mjs needs 18 or later: the Node.js column is left out. To measure it: apt-get install nodejs (Debian 12 has 18), or make benchmark NODE=/path/to/node"
+if ! node_version=$("$node" --version 2>/dev/null); then
+    echo "[benchmark-peer-missing] node not found: apt-get install nodejs (the Node.js column is left out of this run; make benchmark NODE=/path/to/node names another)"
+    node_version=""
+elif ! [ "$(echo "$node_version" | sed 's/^v//; s/\..*//')" -ge 18 ] 2>/dev/null; then
+    echo "[benchmark-peer-missing] $node is Node.js $node_version; bench_node.mjs needs 18 or later (Debian 12's nodejs is 18): the Node.js column is left out of this run"
     node_version=""
 else
-    echo "[benchmark-peer-missing] node not found (no '$node' command): the Node.js column is left out. To measure it: apt-get install nodejs, then make benchmark again"
+    peers="$peers node"
 fi
 
 # 1,000 concurrent connections need ~2,000 descriptors between client and server.

@@ -85,7 +85,7 @@ Building and maintaining:
   make all                      build the harness: kit, delayd, the aio runtime, the benchmark
   make check                    the kit's self-test (every solution passes, every skeleton and
                                 known mistake fails); its last line is `N passed, N failed`
-  make benchmark [ONLY=name]    the aio runtime against Python asyncio, on this machine
+  make benchmark [ONLY=name]    the aio runtime against Python asyncio, Go and Node.js, on this machine
   make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
   make check-aio-valgrind       the runtime under valgrind
   make check-lesson-bench       the lesson pipeline's bench, table and charts, from a stand-in program
@@ -97,6 +97,7 @@ Building and maintaining:
 Settings (on the command line or in the environment):
   CC=clang   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS (added after the kit's own)   PKG_CONFIG
   BUILD=dir  (where everything is built; default build)   PYTHON (the benchmark's asyncio side)
+  GO, NODE   (the benchmark's Go and Node.js peers; default go, node)
   V=1        (whole command lines)   PORTABLE=1 (the macOS code paths; the default off Linux)
 MORE
 fi

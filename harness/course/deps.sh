@@ -25,6 +25,12 @@ optional=(
 [ "${KIT_DEPS_GRADE:-}" = 1 ] && optional+=(
   bubblewrap            # bwrap: make grade's sandbox
 )
+# make benchmark (and check-benchmark): Go and Node.js, two of the peers the aio runtime is
+# measured against (a missing one is left out of the run, with a line saying so).
+[ "${KIT_DEPS_BENCHMARK:-}" = 1 ] && optional+=(
+  golang-go             # go: make benchmark's Go peer
+  nodejs                # node: make benchmark's Node.js peer
+)
 # CC=clang (make check CC=clang, the CI's second compiler): clang, only when asked for.
 case ${CC:-} in *clang*) command -v "${CC%% *}" >/dev/null 2>&1 || packages+=(clang) ;; esac
 
@@ -65,7 +71,7 @@ else
 fi
 if [ ${#missing[@]} -eq 0 ]; then
   [ ${#opt_missing[@]} -eq 0 ] && exit 0
-  note="kit: optional: ${opt_missing[*]} (inotify-tools: make lesson-NN watch reacts at once to a save; bubblewrap: make grade's sandbox, without which it grades no class)."
+  note="kit: optional: ${opt_missing[*]} (inotify-tools: make lesson-NN watch reacts at once to a save; bubblewrap: make grade's sandbox, without which it grades no class; golang-go, nodejs: make benchmark's Go and Node.js peers)."
   if [ "$(id -u)" -eq 0 ]; then sudo=()
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=(sudo)
   else echo "$note To add it: sudo apt-get install ${opt_missing[*]}" >&2; exit 0

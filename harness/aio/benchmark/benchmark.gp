@@ -1,9 +1,10 @@
-# benchmark.gp: one panel per benchmark, aio vs asyncio as bars on a
+# benchmark.gp: one panel per benchmark, aio and each peer (asyncio, go, node) as bars on a
 # log scale, the goal as a dashed line. For HTTP two floors follow: curl_multi (libcurl, no
 # runtime) and epoll_raw (no library). run.sh passes, with -e:
 #   csv, png, svg                    the data (benchmark,implementation,value,unit) and outputs
 #   subtitle                         date, commit and load, under the title
 #   names, units, goals, betters     word lists, one word per panel, in the same order
+#   micro_impls, http_impls          the bars of the other panels and of the HTTP ones, in order
 
 set datafile separator ","
 set datafile commentschars "#"
@@ -12,13 +13,16 @@ n = words(names)
 cols = n < 3 ? n : 3
 rows = (n + cols - 1) / cols
 
-# Bar position and colour of each implementation; the CSV's column-name row maps to NaN.
-impl_x(s) = s eq "aio" ? 0 : s eq "asyncio" ? 1 : s eq "curl_multi" ? 2 : s eq "epoll_raw" ? 3 : NaN
-impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : s eq "curl_multi" ? 0x999999 : 0xcccccc
+# Bar position of implementation s in the word list l (0, 1, ...), NaN when it is not there
+# (the CSV's column-name row, an implementation this panel does not draw); and its colour.
+impl_at(l, s) = strstrt(" ".l." ", " ".s." ") > 0 ? words((" ".l." ")[1:strstrt(" ".l." ", " ".s." ")]) : NaN
+impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : s eq "go" ? 0x00a3cc : \
+              s eq "node" ? 0xe08214 : s eq "curl_multi" ? 0x999999 : 0xcccccc
 # The value of this row if it belongs to panel bm, else NaN (gnuplot skips the point).
 pick(bm) = strcol(1) eq bm ? column(3) : NaN
 # A label like "14.2 ns" or "3.52 us" for a bar.
 nice(v, u) = u eq "ns" && v >= 1000 ? sprintf("%.3g us", v / 1000) : \
+             u eq "req/s" && v >= 1000 ? sprintf("%.3gk %s", v / 1000, u) : \
              v >= 100 ? sprintf("%.0f %s", v, u) : sprintf("%.3g %s", v, u)
 # The value of implementation impl in panel bm, else NaN.
 pick_impl(bm, impl) = strcol(1) eq bm && strcol(2) eq impl ? column(3) : NaN
@@ -40,17 +44,19 @@ do for [out = 1:2] {
         set output svg
     }
     set multiplot layout rows, cols title \
-        "aio runtime vs Python asyncio/aiohttp (log scale; dashed: the goal for aio)\n".subtitle noenhanced
+        "aio runtime vs its peers: Python asyncio/aiohttp, Go, Node.js (log scale; dashed: the goal for aio;\n".\
+        "each title: aio against the best peer on that row)\n".subtitle noenhanced
     do for [i = 1:n] {
         bm = word(names, i)
         u = word(units, i)
         goal = word(goals, i) + 0
         http = bm[1:5] eq "http_"
         set ylabel u
-        if (http) {
-            set xtics ("aio" 0, "asyncio" 1, "curl\\_multi" 2, "epoll\\_raw" 3)
-        } else {
-            set xtics ("aio" 0, "asyncio" 1)
+        impls = http ? http_impls : micro_impls
+        tics_font = http ? ",8" : ",10"
+        set xtics () noenhanced font tics_font
+        do for [j = 1:words(impls)] {
+            set xtics add (word(impls, j) j - 1)
         }
         # Leave room above the tallest bar for its label; the range always includes the goal.
         # (stats reads one column as x values, so the x range must be free while it runs.)
@@ -59,22 +65,35 @@ do for [out = 1:2] {
         stats csv using (pick(bm)) nooutput
         lo = (STATS_min < goal ? STATS_min : goal) / 3
         hi = (STATS_max > goal ? STATS_max : goal) * 4
-        # The title says by how much aio wins (or loses), as the table does.
+        # The title says by how much aio wins (or loses) against the best peer, as the table does.
         better = word(betters, i)
-        # A stats that finds no point (a failed implementation) leaves STATS_max undefined.
+        # A stats that finds no point (a failed implementation) leaves STATS_max undefined:
+        # it is undefined before each one, so a missing peer is not read as the previous one.
+        undefine STATS_*
         stats csv using (pick_impl(bm, "aio")) nooutput
         a = exists("STATS_max") ? STATS_max : NaN
-        stats csv using (pick_impl(bm, "asyncio")) nooutput
-        p = exists("STATS_max") ? STATS_max : NaN
-        r = better eq "lower" ? p / a : a / p
-        verdict = r != r ? "no aio or asyncio result" : \
-                  r >= 1 ? sprintf("aio %.3gx ahead", r) : sprintf("aio %.3gx behind", 1 / r)
+        r = NaN
+        best = ""
+        do for [peer in "asyncio go node"] {
+            undefine STATS_*
+            stats csv using (pick_impl(bm, peer)) nooutput
+            if (exists("STATS_max")) {
+                rp = better eq "lower" ? STATS_max / a : a / STATS_max
+                if (rp == rp && (best eq "" || rp < r)) {
+                    r = rp
+                    best = peer
+                }
+            }
+        }
+        verdict = r != r ? "no aio or peer result" : \
+                  r >= 1 ? sprintf("aio %.3gx ahead of %s", r, best) : \
+                  sprintf("aio %.3gx BEHIND %s", 1 / r, best)
         set title sprintf("%s (%s is better): %s", bm, better, verdict) noenhanced
-        set xrange [-0.6:(http ? 3.6 : 1.6)]
+        set xrange [-0.6:words(impls) - 0.4]
         set yrange [lo:hi]
-        plot csv using (impl_x(strcol(2))):(pick(bm)):(impl_rgb(strcol(2))) \
+        plot csv using (impl_at(impls, strcol(2))):(pick(bm)):(impl_rgb(strcol(2))) \
                  with boxes lc rgb variable notitle, \
-             csv using (impl_x(strcol(2))):(pick(bm)):(nice(pick(bm), u)) \
+             csv using (impl_at(impls, strcol(2))):(pick(bm)):(nice(pick(bm), u)) \
                  with labels offset 0, 0.8 font ",9" notitle, \
              goal with lines dt 2 lw 1.5 lc rgb "#b2182b" title sprintf("goal %g %s", goal, u)
     }

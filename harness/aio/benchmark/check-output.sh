@@ -18,7 +18,7 @@ if [ ! -s "$csv" ]; then
 fi
 
 # The header: comment lines naming the machine, tools and commit, then the column names.
-for key in machine cpu compiler python commit date; do
+for key in machine cpu compiler python libcurl go node commit date; do
     grep -q "^# $key: " "$csv" ||
         bad csv-header "no '# $key: ...' line in the header of $csv; the header must say where and when the numbers were taken."
 done
@@ -37,15 +37,21 @@ bad_rows=$(echo "$rows" | awk -F, '
         for (i in pairs) { split(pairs[i], kv, ":"); unit[kv[1]] = kv[2] }
         unit["group_gather"] = "ns"
     }
-    NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|curl_multi|epoll_raw)$/ ||
+    NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|go|node|curl_multi|epoll_raw)$/ ||
     $3 !~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ || $3 + 0 <= 0 { print NR ": " $0 }')
 [ -z "$bad_rows" ] ||
     bad csv-row "these rows are not 'benchmark,implementation,positive number,unit of that benchmark': $bad_rows"
 
-# Every benchmark has its aio and asyncio rows; the HTTP ones also both floors; no duplicates.
+# The peers the header says were measured (go and node are left out when their tools are
+# missing, and the header then says "not measured").
+peers="asyncio"
+grep -q '^# go: go version' "$csv" && peers="$peers go"
+grep -q '^# node: v[0-9]' "$csv" && peers="$peers node"
+
+# Every benchmark has its aio row and one per peer; the HTTP ones also both floors; no duplicates.
 for name in yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps group_gather wait_for_ready; do
-    impls="aio asyncio"
-    case $name in http_*) impls="aio asyncio curl_multi epoll_raw" ;; esac
+    impls="aio $peers"
+    case $name in http_*) impls="aio $peers curl_multi epoll_raw" ;; esac
     for impl in $impls; do
         count=$(echo "$rows" | grep -c "^$name,$impl,")
         [ "$count" = 1 ] ||
@@ -60,9 +66,14 @@ sig=$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')
     bad png-signature "$png starts with '${sig:-nothing}', expected the PNG signature 89504e470d0a1a0a; did gnuplot fail (see run.sh's output)?"
 grep -q '<svg' "$dir/benchmark.svg" 2>/dev/null ||
     bad svg-missing "$dir/benchmark.svg has no <svg element; gnuplot's svg terminal should have written it."
+# The chart draws every implementation: each one's name is a tick label in the SVG.
+for impl in aio $peers curl_multi epoll_raw; do
+    grep -q ">$impl<" "$dir/benchmark.svg" 2>/dev/null ||
+        bad svg-bars "$dir/benchmark.svg has no '$impl' tick label, expected a bar for every implementation in the CSV; did benchmark.gp get the lists from run.sh?"
+done
 
 if [ "$problems" -gt 0 ]; then
     echo "check-output: $problems problem(s) in $dir" >&2
     exit 1
 fi
-echo "check-output: $csv has every row in shape; the PNG and SVG charts are valid"
+echo "check-output: $csv has every row in shape (aio, peers: $peers, HTTP floors); the PNG and SVG charts are valid"

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# run.sh: measure the aio runtime against asyncio/aiohttp (and, for HTTP, a plain curl_multi
-# loop) on one private delayd; median of several runs; writes the CSV, prints a table of
-# ratios and goals, draws the chart. `make benchmark` runs it; see harness/aio/benchmark/README.md.
+# run.sh: measure the aio runtime against its peers (Python asyncio/aiohttp, Go, Node.js and, for
+# HTTP, a plain curl_multi loop and a raw epoll client) on one private delayd; median of several
+# runs; writes the CSV, prints a table of ratios and goals, draws the chart. `make benchmark`
+# runs it; see harness/aio/benchmark/README.md.
 set -u
 
 usage() {
     cat <<'EOF'
 usage: harness/aio/benchmark/run.sh [--quick] [--only NAME[,NAME...]] [--out DIR]
                                     [--bin DIR] [--delayd PATH] [--python PATH]
+                                    [--go PATH] [--node PATH]
   --quick    tiny sizes and one run each (the self-test; numbers mean nothing)
   --only     run these benchmarks only; other rows of an existing CSV are kept
   --out      where benchmark.png/.svg and data/benchmark.csv go (default: plots)
-  --bin      where bench_aio and bench_curl were built (default: $BUILD/benchmark)
+  --bin      where bench_aio, bench_curl, bench_epoll and bench_go were built
+             (default: $BUILD/benchmark)
   --delayd   the server binary (default: $BUILD/bin/delayd)
   --python   the interpreter for the asyncio side, with aiohttp (default: /usr/bin/python3)
+  --go       the go command, for its version only (default: go)
+  --node     the Node.js interpreter for the node side (default: node)
+A peer whose tool is missing (go, node) is left out with one line saying how to install it.
 EOF
 }
 
@@ -24,6 +30,8 @@ out=plots
 bin=${BUILD:-build}/benchmark
 delayd=${BUILD:-build}/bin/delayd
 python=/usr/bin/python3 # Debian's python3: the pyenv one first in PATH has no aiohttp
+go=go
+node=node
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -33,6 +41,8 @@ while [ $# -gt 0 ]; do
     --bin) bin=${2:-}; shift ;;
     --delayd) delayd=${2:-}; shift ;;
     --python) python=${2:-}; shift ;;
+    --go) go=${2:-}; shift ;;
+    --node) node=${2:-}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -46,8 +56,8 @@ ALL="$ALL wait_for_ready"  # lesson 06
 # ---- what each benchmark runs, and its goal -------------------------------------------------
 
 # Options for one run of benchmark $1 by implementation $2. aio gets more rounds than asyncio
-# in the micro-benchmarks because each round is ~100x cheaper: both runs last a fraction of a
-# second, and the figure is per round either way.
+# in the micro-benchmarks because each round is ~100x cheaper (Go and Node.js sit between): every
+# run lasts a fraction of a second, and the figure is per round either way.
 bench_args() {
     if [ "$quick" = 1 ]; then
         case $1 in
@@ -65,14 +75,19 @@ bench_args() {
     fi
     case $1:$2 in
     yield_roundtrip:aio) echo "--n 2000000" ;;
+    yield_roundtrip:go | yield_roundtrip:node) echo "--n 1000000" ;;
     yield_roundtrip:*) echo "--n 100000" ;;
     spawn_join:aio) echo "--n 500000" ;;
+    spawn_join:go | spawn_join:node) echo "--n 300000" ;;
     spawn_join:*) echo "--n 30000" ;;
     sem_handoff:aio) echo "--n 1000000" ;;
+    sem_handoff:go | sem_handoff:node) echo "--n 500000" ;;
     sem_handoff:*) echo "--n 30000" ;;
     group_gather:aio) echo "--n 500000" ;;
+    group_gather:go | group_gather:node) echo "--n 300000" ;;
     group_gather:*) echo "--n 30000" ;;
     wait_for_ready:aio) echo "--n 500000" ;;
+    wait_for_ready:go | wait_for_ready:node) echo "--n 100000" ;;
     wait_for_ready:*) echo "--n 30000" ;;
     sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
     tasks_100k_rss:*) echo "--n 100000" ;;
@@ -90,12 +105,16 @@ bench_reps() {
     esac
 }
 
-# Implementations measured for benchmark $1. For HTTP, two floors: curl_multi is libcurl with
-# no runtime, epoll_raw no library at all (what delayd and the kernel allow on this machine).
+# The peers: what a user would pick instead of aio (asyncio always; go and node when their
+# tools are here, found below). The best of them is the table's "best peer".
+peers="asyncio"
+# Implementations measured for benchmark $1: aio, the peers and, for HTTP, two floors that are
+# not peers: curl_multi is libcurl with no runtime, epoll_raw no library at all (what delayd and
+# the kernel allow on this machine).
 bench_impls() {
     case $1 in
-    http_*) echo "aio asyncio curl_multi epoll_raw" ;;
-    *) echo "aio asyncio" ;;
+    http_*) echo "aio $peers curl_multi epoll_raw" ;;
+    *) echo "aio $peers" ;;
     esac
 }
 
@@ -123,6 +142,8 @@ bench_cmd() {
     case $2 in
     aio) echo "$bin/bench_aio $1 $args $url" ;;
     asyncio) echo "$python $here/bench_asyncio.py $1 $args $url" ;;
+    go) echo "$bin/bench_go $1 $args $url" ;;
+    node) echo "$node $here/bench_node.mjs $1 $args $url" ;;
     curl_multi) echo "$bin/bench_curl $1 $args $url" ;;
     epoll_raw) echo "$bin/bench_epoll $1 $args $url" ;;
     esac
@@ -150,6 +171,28 @@ if ! "$python" -c 'import aiohttp' 2>/dev/null; then
     exit 2
 fi
 
+# Go and Node.js: measured when here, else left out with one line (the table has no column).
+# benchmark.mk builds bench_go only when the go command exists.
+go_version="" node_version=""
+if ! go_version=$("$go" version 2>/dev/null); then
+    echo "[benchmark-peer-missing] go not found: apt-get install golang-go (the Go column is left out of this run; make benchmark GO=/path/to/go names another)"
+    go_version=""
+elif [ ! -x "$bin/bench_go" ]; then
+    echo "[benchmark-peer-missing] $bin/bench_go is not built, though $go is here: make benchmark builds it (the Go column is left out of this run)"
+    go_version=""
+else
+    peers="$peers go"
+fi
+if ! node_version=$("$node" --version 2>/dev/null); then
+    echo "[benchmark-peer-missing] node not found: apt-get install nodejs (the Node.js column is left out of this run; make benchmark NODE=/path/to/node names another)"
+    node_version=""
+elif ! [ "$(echo "$node_version" | sed 's/^v//; s/\..*//')" -ge 18 ] 2>/dev/null; then
+    echo "[benchmark-peer-missing] $node is Node.js $node_version; bench_node.mjs needs 18 or later (Debian 12's nodejs is 18): the Node.js column is left out of this run"
+    node_version=""
+else
+    peers="$peers node"
+fi
+
 # 1,000 concurrent connections need ~2,000 descriptors between client and server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
@@ -170,10 +213,13 @@ server_counts() {
             if (kv[1] == "peak" || kv[1] == "connections") printf "%s=%s ", kv[1], kv[2] } }'
 }
 
-# CPU seconds (user + system) delayd has used so far, from /proc/PID/stat.
-server_cpu() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' \
-        "/proc/$server_pid/stat" 2>/dev/null || echo 0
+# CPU time (user + system, in clock ticks) delayd has used so far, from /proc/PID/stat (read
+# by the shell itself: its name, "(delayd)", has no space, so the fields split plainly).
+clk_tck=$(getconf CLK_TCK)
+server_ticks() {
+    local -a st=()
+    read -r -a st <"/proc/$server_pid/stat" 2>/dev/null
+    echo $((${st[13]:-0} + ${st[14]:-0}))
 }
 
 # ---- running ------------------------------------------------------------------------------
@@ -182,65 +228,108 @@ mkdir -p "$out/data" "$bin"
 log=$bin/benchmark.log
 : >"$log"
 echo "benchmark: server $base; every run's row in $log"
-declare -A median unit failed runs cold_runs cold_median cpu_runs cpu_median
+declare -A warned median unit failed runs cold_runs cold_median cpu_runs cpu_median srv_runs srv_median
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One run of benchmark $1 by $2: appends the value to runs[$1:$2], or records why it failed.
+# Written with few child processes: on a loaded machine each one costs tens of milliseconds,
+# and the quick self-test makes about 50 runs.
 run_once() {
-    local key=$1:$2 cmd row value cold limit=120 rc s0 s1 per
+    local key=$1:$2 cmd line row="" value limit=120 rc s0=0 s1=0 per word loops conns
+    local -A f=()
     [ "$quick" = 1 ] && limit=20
-    cmd=$(bench_cmd "$1" "$2" "$base")
-    case $1 in http_*) curl -s --max-time 5 "$base/reset" >/dev/null ;; esac
-    s0=$(server_cpu)
+    bench_cmd "$1" "$2" "$base" >"$work/cmd"
+    read -r cmd <"$work/cmd"
+    case $1 in http_*) curl -s --max-time 5 "$base/reset" >/dev/null; s0=$(server_ticks) ;; esac
     # shellcheck disable=SC2086 # cmd is split into words on purpose
     timeout --foreground "$limit" $cmd >"$work/row" 2>"$work/err"
     rc=$?
-    s1=$(server_cpu)
     # A run killed by Ctrl+C (or a child that turned it into exit 130) ends the whole benchmark.
     if [ "$rc" = 130 ] || [ "$rc" = 143 ]; then
         echo "run.sh: interrupted during $2 $1" >&2
         exit 130
     fi
-    row=$(grep '^benchmark=' "$work/row" | tail -n 1)
+    while IFS= read -r line; do
+        case $line in benchmark=*) row=$line ;; esac
+    done <"$work/row"
+    # The program's own fields (the first cpu_s is the client's; the server's is added below).
+    for word in $row; do
+        [ -z "${f[${word%%=*}]:-}" ] && f[${word%%=*}]=${word#*=}
+    done
     case $1 in
-    http_*) row="$row server: $(server_counts)cpu_s=$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" ;;
+    http_*)
+        s1=$(server_ticks)
+        row="$row server: $(server_counts)cpu_s=$(awk -v a="$s0" -v b="$s1" -v hz="$clk_tck" 'BEGIN { print (b - a) / hz }')"
+        for word in $row; do
+            case $word in peak=* | connections=*) f[${word%%=*}]=${word#*=} ;; esac
+        done
+        f[server_cpu_s]=${row##*cpu_s=}
+        ;;
     esac
     echo "$2 $row" >>"$log"
-    cat "$work/err" >>"$log"
-    value=$(kit_field value "$row")
+    local last=""
+    while IFS= read -r line; do
+        echo "$line"
+        last=$line
+    done <"$work/err" >>"$log"
+    value=${f[value]:-}
     if [ "$rc" != 0 ] || [ -z "$value" ]; then
         if [ "$rc" = 124 ]; then
             failed[$key]="timed out after $limit s"
         else
-            failed[$key]="exit $rc: $(tail -n 1 "$work/err" | cut -c1-160)"
+            failed[$key]="exit $rc: ${last:0:160}"
         fi
         return 1
     fi
     runs[$key]="${runs[$key]:-} $value"
-    unit[$key]=$(kit_field unit "$row")
+    unit[$key]=${f[unit]:-}
     # sleep_10k_100ms also reports its first, cold round (fresh stacks); kept as a note.
-    cold=$(kit_field cold_ms "$row")
-    if [ -n "$cold" ]; then
-        cold_runs[$key]="${cold_runs[$key]:-} $cold"
+    if [ -n "${f[cold_ms]:-}" ]; then
+        cold_runs[$key]="${cold_runs[$key]:-} ${f[cold_ms]}"
     fi
-    # HTTP rows: CPU microseconds per request, client and server, "client/server".
-    per=$(echo "$row" | awk '{
-        for (i = 1; i <= NF; i++) {
-            split($i, kv, "=")
-            if (kv[1] == "requests") n = kv[2]
-            if (kv[1] == "cpu_s") { if (seen++) s = kv[2]; else c = kv[2] }
-        }
-        if (n > 0 && c != "") printf "%.0f/%.0f", c / n * 1e6, s / n * 1e6 }')
-    if [ -n "$per" ]; then
-        cpu_runs[$key]="${cpu_runs[$key]:-} $per"
+    case $1 in
+    http_*)
+        # CPU microseconds per request, client and server, "client/server".
+        per=$(awk -v n="${f[requests]:-0}" -v c="${f[cpu_s]:-}" -v s="${f[server_cpu_s]}" \
+            'BEGIN { if (n > 0 && c != "") printf "%.0f/%.0f", c / n * 1e6, s / n * 1e6 }')
+        [ -n "$per" ] && cpu_runs[$key]="${cpu_runs[$key]:-} $per"
+        # The server's own counts, "peak/connections": the same check for every client.
+        srv_runs[$key]="${srv_runs[$key]:-} ${f[peak]:-0}/${f[connections]:-0}"
+        ;;
+    esac
+    # Keep-alive means each loop keeps its connection: about one per loop. A client that does
+    # not reuse them opens one per request (thousands); up to two per loop is let pass, as Go's
+    # transport now and then replaces a few (7 for 4 loops, once in 12 quick runs).
+    loops=${f[loops]:-} conns=${f[connections]:-}
+    if [ "$1" = http_keepalive_rps ] && [ -n "$loops" ] && [ -n "$conns" ] &&
+        [ "$conns" -gt $((2 * loops)) ] && [ -z "${warned[$key]:-}" ]; then
+        warned[$key]="[benchmark-no-reuse] $2 $1: delayd saw $conns connections for $loops request loops, expected about $loops (at most $((2 * loops))); the client did not keep its connections alive, so this row measures connecting too"
     fi
     return 0
 }
 
-# Median of the numbers given as arguments.
+# Median of the numbers given as arguments; each may be several numbers joined by "/"
+# ("client/server"), and then the medians are taken side by side ("2/3" and "4/1": "3/2").
+# One awk, no sort: the lists are short.
 median_of() {
-    printf '%s\n' "$@" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    awk 'BEGIN {
+        n = ARGC - 1
+        for (i = 1; i <= n; i++) {
+            k = split(ARGV[i], parts, "/")
+            for (j = 1; j <= k; j++) cols[i, j] = parts[j]
+        }
+        for (j = 1; j <= k; j++) {
+            for (i = 1; i <= n; i++) { v[i] = cols[i, j]; s[i] = v[i] + 0 }
+            for (i = 2; i <= n; i++)        # insertion sort by value, keeping the text
+                for (m = i; m > 1 && s[m - 1] > s[m]; m--) {
+                    t = s[m]; s[m] = s[m - 1]; s[m - 1] = t
+                    t = v[m]; v[m] = v[m - 1]; v[m - 1] = t
+                }
+            out = out (j > 1 ? "/" : "") (n % 2 ? v[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2)
+        }
+        print out
+        exit
+    }' "$@"
 }
 
 any_failed=0
@@ -265,12 +354,14 @@ for name in $selected; do
         if [ -n "${cold_runs[$key]:-}" ]; then
             cold_median[$key]=$(median_of ${cold_runs[$key]})
         fi
+        # Each run gave "client/server" and "peak/connections"; medians side by side.
         if [ -n "${cpu_runs[$key]:-}" ]; then
-            # Each run gave "client/server"; the medians are taken side by side.
-            client=$(printf '%s\n' ${cpu_runs[$key]} | sed 's|/.*||')
-            server=$(printf '%s\n' ${cpu_runs[$key]} | sed 's|.*/||')
             # shellcheck disable=SC2086
-            cpu_median[$key]="$(median_of $client)/$(median_of $server)"
+            cpu_median[$key]=$(median_of ${cpu_runs[$key]})
+        fi
+        if [ -n "${srv_runs[$key]:-}" ]; then
+            # shellcheck disable=SC2086
+            srv_median[$key]=$(median_of ${srv_runs[$key]})
         fi
         printf '  %-20s %-10s runs:%s -> median %s %s\n' "$name" "$impl" "${runs[$key]}" \
             "${median[$key]}" "${unit[$key]}"
@@ -286,12 +377,22 @@ if [ -n "$(git status --porcelain -- harness/aio harness/delayd 2>/dev/null)" ];
     commit="$commit (with uncommitted changes in harness/aio or harness/delayd)"
 fi
 {
-    echo "# aio runtime vs asyncio/aiohttp: harness/aio/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
+    echo "# aio runtime vs its peers ($peers; HTTP floors curl_multi, epoll_raw): harness/aio/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
     echo "# machine: $(uname -srmo)"
     echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), cores: $(nproc)"
     echo "# compiler: $(${CC:-cc} --version | head -n 1)"
     echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)')"
-    echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown)"
+    echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown) (aio and curl_multi)"
+    if [ -n "$go_version" ]; then
+        echo "# go: $go_version, GOMAXPROCS ${GOMAXPROCS:-$(nproc) (the default: one per core)}, net/http"
+    else
+        echo "# go: not measured (no go command or no bench_go)"
+    fi
+    if [ -n "$node_version" ]; then
+        echo "# node: $node_version, http.Agent with keepAlive (the built-in fetch was slower here)"
+    else
+        echo "# node: not measured (no node 18 or later)"
+    fi
     echo "# commit: $commit"
     echo "# date: $(date -u '+%Y-%m-%dT%H:%M:%SZ')"
     echo "# load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -312,6 +413,14 @@ fi
             [ -n "${cpu_median[$name:$impl]:-}" ] && notes="$notes $impl ${cpu_median[$name:$impl]},"
         done
         [ -n "$notes" ] && echo "# $name, CPU us per request, client/server:${notes%,}"
+        notes=""
+        for impl in $(bench_impls "$name"); do
+            [ -n "${srv_median[$name:$impl]:-}" ] && notes="$notes $impl ${srv_median[$name:$impl]},"
+        done
+        [ -n "$notes" ] && echo "# $name, delayd's peak in flight/connections opened:${notes%,}"
+        for impl in $(bench_impls "$name"); do
+            [ -n "${warned[$name:$impl]:-}" ] && echo "# $name, warning: ${warned[$name:$impl]}"
+        done
     done
     if [ -n "$only" ] && [ -f "$csv" ]; then
         kept=$(awk -F, -v sel=" $selected " '!/^#/ && $1 != "benchmark" && index(sel, " " $1 " ") == 0' "$csv")
@@ -337,18 +446,41 @@ mv "$work/benchmark.csv" "$csv"
 
 # ---- the table ----------------------------------------------------------------------------
 
+# Columns: aio, each peer, the two HTTP floors; then aio's ratio to asyncio (the kit's first
+# claim), to the best peer on that row, the goal and the verdict.
+columns="aio $peers curl_multi epoll_raw"
 echo
-printf '%-20s %12s %12s %12s %12s %8s %-28s %s\n' benchmark aio asyncio curl_multi epoll_raw ratio goal verdict
+{
+    printf '%-19s' benchmark
+    for c in $columns; do printf ' %11s' "$c"; done
+    printf ' %8s %-18s %-25s %s\n' "vs asyncio" "best peer" goal verdict
+} | sed 's/ *$//'
+behind=""
 for name in $selected; do
     read -r better limit min_ratio <<<"$(bench_goal "$name")"
-    awk -v name="$name" -v a="${median[$name:aio]:-}" -v p="${median[$name:asyncio]:-}" \
-        -v c="${median[$name:curl_multi]:-}" -v e="${median[$name:epoll_raw]:-}" -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
+    values=""
+    for c in $columns; do values="$values $c=${median[$name:$c]:-}"; done
+    line=$(awk -v name="$name" -v values="$values" -v peers="$peers" \
+        -v u="${unit[$name:aio]:-${unit[$name:asyncio]:-}}" \
         -v better="$better" -v limit="$limit" -v min_ratio="$min_ratio" -v quick="$quick" '
     function show(v) { return v == "" ? "-" : sprintf(v + 0 >= 1000 ? "%.0f %s" : "%.4g %s", v, u) }
+    # How many times better aio is than a peer that got p: p/a for time and memory, a/p for rates.
+    function times(a, p) { return better == "lower" ? p / a : a / p }
     BEGIN {
+        nc = split(values, cols, " ")
+        for (i = 1; i <= nc; i++) { split(cols[i], kv, "="); v[kv[1]] = kv[2]; order[i] = kv[1] }
+        a = v["aio"]
         ratio = ""
-        if (a != "" && p != "" && a + 0 > 0 && p + 0 > 0)
-            ratio = better == "lower" ? p / a : a / p
+        if (a != "" && v["asyncio"] != "" && a + 0 > 0 && v["asyncio"] + 0 > 0) ratio = times(a, v["asyncio"])
+        # The best peer: the one aio is least ahead of (or most behind).
+        np = split(peers, pl, " ")
+        best = ""; best_ratio = ""
+        for (i = 1; i <= np; i++) {
+            p = v[pl[i]]
+            if (a == "" || a + 0 <= 0 || p == "" || p + 0 <= 0) continue
+            r = times(a, p)
+            if (best == "" || r < best_ratio) { best = pl[i]; best_ratio = r }
+        }
         goal = (better == "lower" ? "<= " : ">= ") limit " " (u == "" ? "" : u)
         if (min_ratio > 0) goal = goal ", >= " min_ratio "x"
         if (a == "") verdict = "FAILED (aio)"
@@ -358,16 +490,33 @@ for name in $selected; do
             if (min_ratio > 0 && (ratio == "" || ratio < min_ratio + 0)) ok = 0
             verdict = ok ? "met" : "NOT MET"
         }
-        printf "%-20s %12s %12s %12s %12s %8s %-28s %s\n", name, show(a), show(p), show(c), show(e),
-            ratio == "" ? "-" : sprintf("%.3gx", ratio), goal, verdict
-    }'
+        printf "%-19s", name
+        for (i = 1; i <= nc; i++) printf " %11s", show(v[order[i]])
+        printf " %8s %-18s %-25s %s\n", ratio == "" ? "-" : sprintf("%.3gx", ratio),
+            best == "" ? "-" : sprintf("%s %.3gx%s", best, best_ratio, best_ratio < 1 ? " BEHIND" : ""),
+            goal, verdict
+        # For the summary under the table: "name best factor" when aio is behind.
+        if (best != "" && best_ratio < 1) printf "BEHIND %s %s %.3g\n", name, best, 1 / best_ratio
+    }')
+    echo "$line" | grep -v '^BEHIND '
+    behind="$behind$(echo "$line" | sed -n 's/^BEHIND //p')
+"
 done
-echo "ratio: how many times better aio is than asyncio (time, memory: asyncio/aio; req/s: aio/asyncio)"
+echo "vs asyncio, best peer: how many times better aio is (time, memory: peer/aio; req/s: aio/peer)."
+echo "      The best peer is the best of: $peers (curl_multi and epoll_raw are floors, not peers)."
+if [ -n "${behind//$'\n'/}" ]; then
+    echo "$behind" | awk 'NF == 3 { printf "behind: on %s aio is %sx behind %s (README.md, \"Where the limits are\", says why)\n", $1, $3, $2 }'
+fi
 if grep -q '^# .*CPU us per request' "$csv"; then
     echo "note: CPU time per request (client process / delayd), in microseconds: a busy machine slows the"
     echo "      wall clock, not these; the client that spends less CPU per request is the faster runtime."
     grep '^# .*CPU us per request' "$csv" | sed 's/^# /      /'
 fi
+if grep -q "^# .*delayd's peak" "$csv"; then
+    echo "note: what delayd itself saw (medians): requests in flight at the peak / connections opened."
+    grep "^# .*delayd's peak" "$csv" | sed 's/^# /      /'
+fi
+grep '^# .*, warning: ' "$csv" | sed 's/^# [a-z_0-9]*, warning: //'
 if grep -q '^# .*(cold):' "$csv"; then
     echo "note: sleep_10k_100ms above is each program's second round; the first, cold round also pays for fresh task memory:"
     grep '^# .*(cold):' "$csv" | sed 's/^# /      /'
@@ -382,6 +531,16 @@ for name in $ALL; do
     read -r better limit _ <<<"$(bench_goal "$name")"
     names="$names $name" units="$units $u" goals="$goals $limit" betters="$betters $better"
 done
+# The bars of each kind of panel: the implementations the CSV has, in the table's order (rows
+# kept from an earlier run with ONLY= may have a peer this run did not find).
+csv_impls() {
+    local c list=""
+    for c in aio asyncio go node curl_multi epoll_raw; do
+        awk -F, -v c="$c" -v http="$1" '!/^#/ && $2 == c && (($1 ~ /^http_/) == http) { found = 1 }
+            END { exit !found }' "$csv" && list="$list $c"
+    done
+    echo "${list# }"
+}
 if [ -n "$names" ]; then
     when=$(sed -n 's/^# date: //p' "$csv" | cut -c1-10)
     subtitle="$when, commit ${commit%% *}, $(nproc) cores, load average $load_start at start"
@@ -389,6 +548,7 @@ if [ -n "$names" ]; then
     if gnuplot -e "csv='$csv'; png='$out/benchmark.png'; svg='$out/benchmark.svg'" \
         -e "subtitle='$subtitle'" \
         -e "names='$names'; units='$units'; goals='$goals'; betters='$betters'" \
+        -e "micro_impls='$(csv_impls 0)'; http_impls='$(csv_impls 1)'" \
         "$here/benchmark.gp" 2>"$work/gnuplot.err"; then
         echo "chart: $out/benchmark.png, $out/benchmark.svg; data: $csv"
     else

@@ -17,7 +17,7 @@ endif
 # The context switch: hand-written assembly on x86-64 and arm64 Linux, ucontext elsewhere or
 # when asked (AIO_SWITCH=ucontext, e.g. to compare them). Each .S assembles to nothing on the
 # other architecture, so a cross build (CC=aarch64-linux-gnu-gcc AIO_SWITCH=asm) needs no more.
-AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
+AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c trace.c
 # lesson 06: aio_wait_for and the accounting
 AIO_COMMON_SRC += timeout.c
 ifneq ($(filter x86_64 aarch64,$(shell uname -m)),)
@@ -85,6 +85,8 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 # others. They start a private delayd through harness/kit: run them from the repository root.
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
 AIO_CORE_TESTS += test_group
+# AIO_TRACE
+AIO_CORE_TESTS += test_trace
 AIO_HTTP_TESTS := test_http
 # lesson 06
 AIO_CORE_TESTS += test_timeout

@@ -6,7 +6,7 @@ LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
 ifneq ($(LESSON_GOAL),)
 LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
 endif
-LESSON_ACTIONS := test run bench plot build build-tests watch reset solution
+LESSON_ACTIONS := test run bench plot timeline build build-tests watch reset solution
 LESSON_SCRIPTS := harness/lesson
 
 ifneq ($(LESSON),)
@@ -42,6 +42,8 @@ PLOT_CAPTION :=
 RUN_ARGS     :=
 SPEEDUP_ARGS :=
 PLOT_TITLE   :=
+TIMELINE_ARGS :=
+TIMELINE_SOURCE :=
 include $(LESSON_DIR)/lesson.mk
 # Derived after the lesson's own values: `run` runs the last mode at RUN_POINT, a passing `test`
 # compares the first and last modes at SPEEDUP_POINT.
@@ -49,6 +51,10 @@ RUN_ARGS     := $(or $(RUN_ARGS),--mode $(lastword $(BENCH_MODES)) --$(BENCH_X) 
 SPEEDUP_ARGS := $(or $(SPEEDUP_ARGS),--$(BENCH_X) $(SPEEDUP_POINT) $(BENCH_ARGS))
 PLOT_TITLE   := $(or $(PLOT_TITLE),Lesson $(LESSON): $(TITLE))
 PLOT_XLABEL  := $(or $(PLOT_XLABEL),$(BENCH_X))
+# `timeline` runs every mode once at RUN_POINT; TIMELINE_SOURCE: both (tasks and the server's lanes)
+# for lessons on the runtime, server (delayd's request lanes) for the others.
+TIMELINE_ARGS := $(or $(TIMELINE_ARGS),--$(BENCH_X) $(RUN_POINT) $(BENCH_ARGS))
+TIMELINE_SOURCE := $(or $(TIMELINE_SOURCE),$(if $(USES_AIO),both,server))
 BENCH_CSV    ?= plots/data/lesson-$(LESSON).csv
 BENCH_PNG    ?= plots/lesson-$(LESSON).png
 $(foreach v,TITLE EXERCISE BENCH_MODES,$(if $($(v)),,$(error [lesson-mk-incomplete] $(LESSON_DIR)/lesson.mk sets no $(v); every lesson needs one (harness/README.md, "lesson.mk"))))
@@ -138,7 +144,8 @@ $(PROG): $(call lesson_objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(L
 LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKGS USES_AIO \
     LDWRAP POINTS VARIANT SRC_DIR FROM TEST_BIN PROG RUN_ARGS SPEEDUP_ARGS BENCH_MODES BENCH_X \
     BENCH_POINTS BENCH_ARGS BENCH_REPEAT BENCH_CSV BENCH_PNG PLOT_TITLE PLOT_XLABEL \
-    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION EXERCISE_PATHS ONLY AT
+    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION EXERCISE_PATHS ONLY AT \
+    TIMELINE_ARGS TIMELINE_SOURCE TIMELINE_PNG TIMELINE_JSON
 LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
 
 $(LESSON_GOAL): $(COMPDB)
@@ -154,6 +161,9 @@ bench: $(PROG) $(DELAYD)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/bench.sh
 plot: $(DEPS_STAMP)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/plot.sh
+# What happened, drawn: every mode once, traced (harness/timeline/).
+timeline: $(PROG) $(DELAYD) $(DEPS_STAMP)
+	@$(LESSON_ENV) harness/timeline/timeline.sh
 # The work loop: test again at every save, the skeleton back, the reference once it is earned.
 watch: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/watch.sh

@@ -189,9 +189,14 @@ check-lesson-loop: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
 	@$(LESSON_SCRIPTS)/loop-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-loop
 
+# `make lesson-NN timeline` on lessons 01 and 03's references at a tiny point (harness/timeline/).
+check-timeline: $(DELAYD) $(DEPS_STAMP) $(KIT_OPT_LIB) $(BUILD)/aio/opt/libaio.a
+	@harness/timeline/selftest.sh
+HARNESS_CHECK_TARGETS += check-timeline
+
 # How long a student waits from a save to the verdict, in watch mode and with make test
 # (BENCH_LESSONS="01 03", ROUNDS=3). A measure, not a test.
 feedback-bench: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
 	@$(LESSON_SCRIPTS)/feedback-bench.sh
 
-.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench check-lesson-loop feedback-bench
+.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench check-lesson-loop check-timeline feedback-bench

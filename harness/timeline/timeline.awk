@@ -206,6 +206,11 @@ BEGIN {
                 jstr(S_st[m, k]), S_s[m, k] - t0[m], S_e[m, k] - S_s[m, k], i, S_lane[m, k],
                 jstr(S_cause[m, k]) > js
         for (k = 1; k <= nhttp[m]; k++)
+            if (!((m, H_task[m, k]) in named_http)) {
+                named_http[m, H_task[m, k]] = 1
+                printf "%s{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": %s}}", sep, i, 1000 + H_task[m, k], jstr("transfers of task " H_task[m, k]) > js
+            }
+        for (k = 1; k <= nhttp[m]; k++)
             printf "%s{\"name\": %s, \"cat\": \"http\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": %d, \"tid\": %d, \"args\": {\"task\": %d, \"status\": %s}}",
                 sep, jstr("GET " H_path[m, k]), H_s[m, k] - t0[m], H_e[m, k] - H_s[m, k], i,
                 1000 + H_task[m, k], H_task[m, k], H_status[m, k] + 0 > js

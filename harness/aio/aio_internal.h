@@ -331,9 +331,9 @@ struct aio__trace *aio__trace_open(void);
 /* Write what is left and close: at the end of aio_run. */
 void aio__trace_close(struct aio__trace *tr);
 void aio__trace_ev(struct aio__trace *tr, enum aio__ev ev, unsigned long task, int cause,
-                   int64_t arg) __attribute__((noinline));
+                   int64_t arg) __attribute__((noinline, cold));
 void aio__trace_text(struct aio__trace *tr, enum aio__ev ev, unsigned long task,
-                     const char *text) __attribute__((noinline));
+                     const char *text) __attribute__((noinline, cold));
 
 /* The hooks: one predictable branch each when tracing is off. */
 #define AIO__TRACE(L, ev, task, cause, arg)                                          \

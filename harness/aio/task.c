@@ -47,7 +47,7 @@ static aio_task *aio__ready_pop(struct aio__loop *L)
 /* ---- switching ---------------------------------------------------------------------------- */
 
 /* Make t the running task (the switch itself is the caller's). */
-static void aio__enter(struct aio__loop *L, aio_task *t)
+static inline __attribute__((always_inline)) void aio__enter(struct aio__loop *L, aio_task *t)
 {
     L->current = t;
     t->state = AIO__RUNNING;

@@ -64,13 +64,14 @@ do for [out=1:2] {
   set rmargin 0
   set tmargin 0
   set bmargin 0
-  set label 1 'running' at 0.02, 0.5 tc rgb '#d62728' font ',10'
-  set label 2 'ready (queued)' at 0.11, 0.5 tc rgb '#cc9900' font ',10'
-  set label 3 'waiting: I/O' at 0.24, 0.5 tc rgb '#1f77b4' font ',10'
-  set label 4 'waiting: timer' at 0.35, 0.5 tc rgb '#6baed6' font ',10'
-  set label 5 'waiting: task, lock' at 0.47, 0.5 tc rgb '#807dba' font ',10'
-  set label 6 'server: request in flight (its clock)' at 0.62, 0.5 tc rgb '#2ca02c' font ',10'
-  set label 7 'loop idle' at 0.90, 0.5 tc rgb '#7f7f7f' font ',10'
+  set label 1 'running' at 0.01, 0.5 tc rgb '#d62728' font ',9'
+  set label 2 'ready (queued)' at 0.08, 0.5 tc rgb '#cc9900' font ',9'
+  set label 3 'waiting: I/O' at 0.19, 0.5 tc rgb '#1f77b4' font ',9'
+  set label 4 'waiting: timer' at 0.29, 0.5 tc rgb '#6baed6' font ',9'
+  set label 5 'waiting: task, lock' at 0.40, 0.5 tc rgb '#807dba' font ',9'
+  set label 6 'loop idle' at 0.54, 0.5 tc rgb '#7f7f7f' font ',9'
+  set label 7 'server: in flight (its clock)' at 0.62, 0.5 tc rgb '#2ca02c' font ',9'
+  set label 8 'cut, no answer' at 0.85, 0.5 tc rgb '#5cb85c' font ',9'
   plot 2 notitle
   unset label
   unset multiplot

@@ -91,6 +91,7 @@ AIO_HTTP_TESTS := test_http
 # lesson 06
 AIO_CORE_TESTS += test_timeout
 AIO_HTTP_TESTS += test_timeout_http
+AIO_HTTP_TESTS += test_trace_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)

@@ -17,7 +17,7 @@ endif
 # The context switch: hand-written assembly on x86-64 and arm64 Linux, ucontext elsewhere or
 # when asked (AIO_SWITCH=ucontext, e.g. to compare them). Each .S assembles to nothing on the
 # other architecture, so a cross build (CC=aarch64-linux-gnu-gcc AIO_SWITCH=asm) needs no more.
-AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c
+AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c trace.c
 # lesson 06: aio_wait_for and the accounting
 AIO_COMMON_SRC += timeout.c
 # The .S files are written for ELF: the assembly switch is for Linux only (macOS: ucontext).
@@ -86,10 +86,13 @@ ALL_TARGETS += $(BUILD)/aio/san/libaio.a $(BUILD)/aio/opt/libaio.a
 # others. They start a private delayd through harness/kit: run them from the repository root.
 AIO_CORE_TESTS := test_tasks test_io test_debug test_sem
 AIO_CORE_TESTS += test_group
+# AIO_TRACE
+AIO_CORE_TESTS += test_trace
 AIO_HTTP_TESTS := test_http
 # lesson 06
 AIO_CORE_TESTS += test_timeout
 AIO_HTTP_TESTS += test_timeout_http
+AIO_HTTP_TESTS += test_trace_http
 AIO_TEST_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(AIO_INC) $(KIT_INC) \
                   $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 AIO_TEST_LIBS = -lcriterion $(KIT_LIBS) $(AIO_LIBS)

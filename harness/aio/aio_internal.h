@@ -156,9 +156,27 @@ struct aio_task {
     char name[AIO__NAME_MAX];
 };
 
+/* What a wait is for, as the trace names it (AIO_TRACE, trace.c): the kind says how the
+ * runtime treats the wait, the cause only what a timeline shows. */
+enum aio__cause {
+    AIO__C_TIMER,       /* aio_sleep, aio_sleep_until: detail = the deadline (ms) */
+    AIO__C_FD,          /* aio_wait_fd: detail = the descriptor */
+    AIO__C_JOIN,        /* aio_join: detail = the joined task's id */
+    AIO__C_JOIN_ANY,    /* aio_join_any: detail = how many tasks */
+    AIO__C_GROUP,       /* aio_group_wait: detail = children still running */
+    AIO__C_WAIT_FOR,    /* aio_wait_for: detail = the task's id */
+    AIO__C_THREAD,      /* aio_to_thread */
+    AIO__C_HTTP,        /* aio_http_get: the transfer */
+    AIO__C_PARK,        /* aio_park: a lock, queue or event built on park */
+    AIO__C_SEM,         /* aio_sem_acquire */
+    AIO__C_COUNT
+};
+
 /* Suspend the running task until woken, the deadline passes (-ETIMEDOUT) or it is cancelled
- * (-ECANCELED; not when immune). Returns the wake value. Must run inside a task. */
-int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, bool immune);
+ * (-ECANCELED; not when immune). Returns the wake value. Must run inside a task. cause and
+ * detail only go into the trace. */
+int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, enum aio__cause cause,
+              int64_t detail, int64_t deadline, bool immune);
 
 /* Make a waiting task ready; its wait returns value. Does nothing if t is not waiting. */
 void aio__wake(struct aio__loop *L, aio_task *t, int value);
@@ -232,6 +250,7 @@ struct aio__loop {
     size_t pending;
     struct aio__hook *hooks;            /* loop-end hooks, newest first */
     bool debug;
+    struct aio__trace *trace;           /* AIO_TRACE: the event buffer, NULL when off */
     void *main_stack_lo;                /* for AddressSanitizer's fiber switch */
     size_t main_stack_size;
 };
@@ -281,6 +300,47 @@ int64_t aio__now(struct aio__loop *L);  /* aio_now() for code that has the loop 
 void aio__debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aio__task_label(const aio_task *t, char *buf, size_t len);
 void aio__run_ready(struct aio__loop *L);   /* task.c: phase 3 of the loop */
+
+/* ---- the trace (trace.c): AIO_TRACE=file ---------------------------------------------
+ *
+ * Off (L->trace == NULL), each hook below is one test of a field of the loop the caller
+ * already holds: no call, no clock, no memory. On, an event is 32 bytes in a buffer
+ * allocated when the loop starts; the buffer is written out as text when the loop ends, or
+ * when it is full (and that write is itself an event, so its cost shows). */
+
+enum aio__ev {
+    AIO__EV_LOOP_START, AIO__EV_LOOP_END,
+    AIO__EV_SPAWN,      /* arg: the parent task's id (0: aio_run) */
+    AIO__EV_NAME,       /* text: the name */
+    AIO__EV_RUN,        /* the task got the CPU */
+    AIO__EV_YIELD,      /* it gave the CPU back, ready at once */
+    AIO__EV_WAIT,       /* cause, arg: what it waits for */
+    AIO__EV_WAKE,       /* arg: the value its wait will return */
+    AIO__EV_END,        /* arg: its result */
+    AIO__EV_HTTP_START, /* text: the URL's path */
+    AIO__EV_HTTP_END,   /* arg: the HTTP status, or -errno if the transfer failed or stopped */
+    AIO__EV_IDLE_START, /* arg: the poller's timeout (ms, -1 for none) */
+    AIO__EV_IDLE_END,   /* arg: how many descriptors were ready */
+    AIO__EV_FLUSH,      /* the full buffer was written out; arg: its duration in ns */
+    AIO__EV_COUNT
+};
+
+/* Open AIO_TRACE's file and allocate the buffer if the environment asks; NULL otherwise (a
+ * file that cannot be written is reported once, and the program runs untraced). */
+struct aio__trace *aio__trace_open(void);
+/* Write what is left and close: at the end of aio_run. */
+void aio__trace_close(struct aio__trace *tr);
+void aio__trace_ev(struct aio__trace *tr, enum aio__ev ev, unsigned long task, int cause,
+                   int64_t arg) __attribute__((noinline, cold));
+void aio__trace_text(struct aio__trace *tr, enum aio__ev ev, unsigned long task,
+                     const char *text) __attribute__((noinline, cold));
+
+/* The hooks: one predictable branch each when tracing is off. */
+#define AIO__TRACE(L, ev, task, cause, arg)                                          \
+    do {                                                                             \
+        if (__builtin_expect((L)->trace != NULL, 0))                                 \
+            aio__trace_ev((L)->trace, (ev), (task), (cause), (arg));                 \
+    } while (0)
 
 /* ---- timeouts (timeout.c) ------------------------------------------------------------- */
 

@@ -62,7 +62,7 @@ int aio_join_any(aio_task *const *tasks, size_t n, int64_t deadline)
     for (size_t i = 0; i < n; i++)
         if (tasks[i] != NULL)
             tasks[i]->joiner = self;
-    int r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    int r = aio__wait(L, AIO__W_OTHER, AIO__C_JOIN_ANY, (int64_t)n, deadline, false);
     for (size_t i = 0; i < n; i++)
         if (tasks[i] != NULL && tasks[i]->joiner == self)
             tasks[i]->joiner = NULL;
@@ -186,7 +186,8 @@ int aio_group_wait(aio_group *g, int64_t deadline)
      * are cancelled and waited for without either: the group never returns before them. */
     while (g->live > 0) {
         g->waiter = self;
-        int r = aio__wait(L, AIO__W_OTHER, why < 0 ? AIO_NEVER : deadline, why < 0);
+        int r = aio__wait(L, AIO__W_OTHER, AIO__C_GROUP, (int64_t)g->live,
+                          why < 0 ? AIO_NEVER : deadline, why < 0);
         g->waiter = NULL;
         if (r < 0 && why == 0) {
             why = r;

@@ -117,11 +117,31 @@ static void aio__xfer_detach(aio_http *c, struct aio__xfer *x)
     c->loop->pending--;
 }
 
+/* The trace's end of a transfer: its status, or -EIO when curl failed it. */
+static void aio__http_trace_end(struct aio__loop *L, struct aio__xfer *x)
+{
+    long status = 0;
+    if (x->result != CURLE_OK || x->mresult != CURLM_OK ||
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = -EIO;
+    aio__trace_ev(L->trace, AIO__EV_HTTP_END, x->waiter->id, 0, status);
+}
+
+/* The part of url a timeline shows: from the path on ("/delay/200?tag=3"). */
+static const char *aio__url_path(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p != NULL ? strchr(p + 3, '/') : NULL;
+    return p != NULL ? p : url;
+}
+
 /* x is over: detach it and wake its task, which reads x->result / x->mresult. */
 static void aio__xfer_finish(aio_http *c, struct aio__xfer *x)
 {
     aio__xfer_detach(c, x);
     x->done = true;
+    if (c->loop->trace != NULL)
+        aio__http_trace_end(c->loop, x);
     aio__wake(c->loop, x->waiter, 1);
 }
 
@@ -663,9 +683,12 @@ int aio_http_get(aio_http *c, const char *url, struct aio_response *out, int64_t
     c->active = x;
     c->in_flight++;
     L->pending++;
-    r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    if (L->trace != NULL)
+        aio__trace_text(L->trace, AIO__EV_HTTP_START, self->id, aio__url_path(url));
+    r = aio__wait(L, AIO__W_OTHER, AIO__C_HTTP, 0, deadline, false);
     if (!x->done) {
         /* Deadline or cancellation: the transfer stops here and its connection closes. */
+        AIO__TRACE(L, AIO__EV_HTTP_END, self->id, 0, r);
         aio__xfer_detach(c, x);
         goto out_put;
     }

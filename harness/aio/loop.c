@@ -415,7 +415,7 @@ int aio_wait_fd(int fd, int events, int64_t deadline)
     r = aio__watch_set(L, &fw.watch, events);
     if (r < 0)
         return r;
-    r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    r = aio__wait(L, AIO__W_OTHER, AIO__C_FD, fd, deadline, false);
     aio__watch_set(L, &fw.watch, 0);
     return r;
 }
@@ -466,7 +466,9 @@ static void aio__check_loop_held(int64_t since_ns, const char *phase)
  * instead of spinning silently. Returns the number of ready fds, or -1 after EINTR. */
 static int aio__poll_io(struct aio__loop *L, int timeout)
 {
+    AIO__TRACE(L, AIO__EV_IDLE_START, 0, 0, timeout);
     int n = aio__be_wait(L, timeout);
+    AIO__TRACE(L, AIO__EV_IDLE_END, 0, 0, n);
     if (n >= 0)
         return n;
     if (n == -EINTR)
@@ -528,6 +530,8 @@ static void aio__loop_close(struct aio__loop *L)
     AIO__ASSERT(L->pending == 0);
     aio__stacks_free(&L->stacks);
     aio__be_free(L);
+    AIO__TRACE(L, AIO__EV_LOOP_END, 0, 0, 0);
+    aio__trace_close(L->trace);
     free(L->fired);
     free(L->fds);
     free(L->heap);
@@ -549,6 +553,8 @@ int aio_run(aio_fn fn, void *arg)
     if (L == NULL)
         return -ENOMEM;
     L->debug = aio__env_debug();
+    L->trace = aio__trace_open();
+    AIO__TRACE(L, AIO__EV_LOOP_START, 0, 0, 0);
     L->now_stale = true;
     aio__stacks_init(&L->stacks);
     L->stacks.fifo = L->debug;
@@ -573,6 +579,7 @@ out_close:
     aio__loop_close(L);
     return rc;
 out_free:
+    aio__trace_close(L->trace);
     free(L);
     return rc;
 }

@@ -82,7 +82,7 @@ int aio_sem_acquire(aio_sem *s, int64_t deadline)
     struct aio_sem_waiter w = { .task = self };
     aio__sem_append(s, &w);
     for (;;) {
-        r = aio__wait(L, AIO__W_PARK, deadline, false);
+        r = aio__wait(L, AIO__W_PARK, AIO__C_SEM, 0, deadline, false);
         if (w.granted) {
             if (r == 0)
                 return 0;

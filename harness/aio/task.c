@@ -47,12 +47,13 @@ static aio_task *aio__ready_pop(struct aio__loop *L)
 /* ---- switching ---------------------------------------------------------------------------- */
 
 /* Make t the running task (the switch itself is the caller's). */
-static void aio__enter(struct aio__loop *L, aio_task *t)
+static inline __attribute__((always_inline)) void aio__enter(struct aio__loop *L, aio_task *t)
 {
     L->current = t;
     t->state = AIO__RUNNING;
     if (L->debug)
         L->ran_since = aio__clock_ns();
+    AIO__TRACE(L, AIO__EV_RUN, t->id, 0, 0);
 }
 
 /* Debug mode: t is about to switch away; report it if it ran too long without a wait. */
@@ -104,6 +105,11 @@ static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
     AIO__ASSERT(t == L->current && t->state != AIO__RUNNING);
     if (L->debug)
         aio__check_held(L, t);
+    /* A yield is traced here, where L and t are at hand anyway: in aio_yield() the call would
+     * cost a register and a stack adjustment on every yield, traced or not. (A wait and an end
+     * were traced where their cause and result are known.) */
+    if (__builtin_expect(L->trace != NULL, 0) && t->state == AIO__READY)
+        aio__trace_ev(L->trace, AIO__EV_YIELD, t->id, 0, 0);
     if (L->batch == 0 && aio__loop_idle(L)) {
         /* Phases 1 and 3 of the next iteration, run from here (phase 2, 5 and 6 are empty). */
         L->now_stale = true;
@@ -149,6 +155,7 @@ static void aio__stack_check(aio_task *t)
 static void aio__finish(struct aio__loop *L, aio_task *t, int result)
 {
     AIO__ASSERT(t->state == AIO__RUNNING && L->live > 0);
+    AIO__TRACE(L, AIO__EV_END, t->id, 0, result);
     t->result = result;
     t->state = AIO__DONE;
     L->live--;
@@ -205,6 +212,7 @@ aio_task *aio_spawn(aio_fn fn, void *arg)
     L->all = t;
     L->live++;
     aio__ready_push(L, t);
+    AIO__TRACE(L, AIO__EV_SPAWN, t->id, 0, L->current != NULL ? (int64_t)L->current->id : 0);
     return t;
 }
 
@@ -252,7 +260,8 @@ static inline void aio__check_handle(struct aio__loop *L, const aio_task *t, con
 
 /* ---- waiting and waking ------------------------------------------------------------------- */
 
-int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, bool immune)
+int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, enum aio__cause cause,
+              int64_t detail, int64_t deadline, bool immune)
 {
     aio_task *t = L->current;
     AIO__ASSERT(t != NULL && t->state == AIO__RUNNING && t->timer.slot == AIO__NOSLOT);
@@ -263,6 +272,7 @@ int aio__wait(struct aio__loop *L, enum aio__wait_kind kind, int64_t deadline, b
     t->cancel_immune = immune;
     t->wake = 0;
     t->state = AIO__WAITING;
+    AIO__TRACE(L, AIO__EV_WAIT, t->id, cause, detail);
     if (deadline != AIO_NEVER)
         aio__timer_start(L, &t->timer, deadline);
     aio__suspend(L, t, false);
@@ -278,6 +288,7 @@ void aio__wake(struct aio__loop *L, aio_task *t, int value)
         return;
     t->wake = value;
     aio__ready_push(L, t);
+    AIO__TRACE(L, AIO__EV_WAKE, t->id, 0, value);
 }
 
 int aio_park(int64_t deadline)
@@ -287,7 +298,7 @@ int aio_park(int64_t deadline)
     int r = aio__may_wait(&L, &self, "aio_park");
     if (r < 0)
         return r;
-    return aio__wait(L, AIO__W_PARK, deadline, false);
+    return aio__wait(L, AIO__W_PARK, AIO__C_PARK, 0, deadline, false);
 }
 
 /* Wake t if it is parked; does nothing otherwise (the header's contract). Debug mode names
@@ -328,7 +339,7 @@ static int aio__sleep_until(int64_t deadline, const char *call)
         return r;
     if (deadline == AIO_NEVER)
         return -EINVAL;
-    r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    r = aio__wait(L, AIO__W_OTHER, AIO__C_TIMER, deadline, deadline, false);
     return r == -ETIMEDOUT ? 0 : r;
 }
 
@@ -387,7 +398,7 @@ int aio_join(aio_task *t, int64_t deadline)
         if (entry < 0 && !immune)
             return entry;
         t->joiner = self;
-        int r = aio__wait(L, AIO__W_OTHER, deadline, immune);
+        int r = aio__wait(L, AIO__W_OTHER, AIO__C_JOIN, (int64_t)t->id, deadline, immune);
         t->joiner = NULL;
         if (r < 0 && t->state != AIO__DONE)
             return r;
@@ -425,4 +436,6 @@ void aio_set_name(aio_task *t, const char *name)
 {
     aio__check_handle(aio__loop_get(), t, "aio_set_name");
     snprintf(t->name, sizeof t->name, "%s", name != NULL ? name : "");
+    if (t->loop->trace != NULL)
+        aio__trace_text(t->loop->trace, AIO__EV_NAME, t->id, t->name);
 }

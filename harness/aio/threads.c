@@ -233,7 +233,7 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     pthread_cond_signal(&P->cv);
     pthread_mutex_unlock(&P->mu);
     L->pending++;
-    int r = aio__wait(L, AIO__W_OTHER, deadline, false);
+    int r = aio__wait(L, AIO__W_OTHER, AIO__C_THREAD, 0, deadline, false);
     if (r < 0) {
         if (j->delivered)
             free(j);                    /* finished just as we stopped waiting */

@@ -24,7 +24,7 @@ int aio_wait_for(aio_task *t, int64_t deadline)
         return aio_join(t, deadline);   /* the misuse report, or -EBUSY */
     if (why == 0) {
         t->joiner = self;
-        why = aio__wait(L, AIO__W_OTHER, deadline, false);
+        why = aio__wait(L, AIO__W_OTHER, AIO__C_WAIT_FOR, (int64_t)t->id, deadline, false);
         t->joiner = NULL;
     }
     if (t->state == AIO__DONE)          /* in time, or in the same pass as the deadline */
@@ -32,7 +32,7 @@ int aio_wait_for(aio_task *t, int64_t deadline)
     aio_cancel(t);
     t->joiner = self;
     while (t->state != AIO__DONE)
-        aio__wait(L, AIO__W_OTHER, AIO_NEVER, true);
+        aio__wait(L, AIO__W_OTHER, AIO__C_WAIT_FOR, (int64_t)t->id, AIO_NEVER, true);
     t->joiner = NULL;
     aio_join(t, AIO_NEVER);             /* frees t; its -ECANCELED is not the news */
     return self->cancelled ? -ECANCELED : why;

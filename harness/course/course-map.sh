@@ -64,6 +64,7 @@ One lesson (add SOLUTION=1 for the reference solution, FROM=dir for files from e
   make lesson-NN bench          a timed sweep (3 runs a point, medians), then the chart
   make lesson-NN plot           redraw the chart from the last bench
   make lesson-NN bench MISTAKE=name   the same with a known mistake (solutions/NN-*/mistakes/)
+  make lesson-NN timeline       each mode once, traced: a Gantt chart of who waited when
   make lesson-NN build          build the tests and the program without running them
   make lesson-NN vars           the lesson's metadata as shell assignments (for scripts)
 The course:

@@ -21,6 +21,7 @@ struct delayd_config {
     long pages;         /* /page/0 .. /page/(pages-1) exist */
     unsigned threads;   /* MHD worker threads */
     long request_timeout_ms;   /* a request must arrive whole within this (timers.h) */
+    long trace;         /* --trace: requests /trace keeps (0: off; trace.h) */
 };
 
 extern struct delayd_config delayd_cfg;
@@ -39,6 +40,7 @@ enum endpoint {
     EP_COUNTED,    /* how many endpoints /stats counts; the ones below are not */
     EP_STATS = EP_COUNTED,
     EP_RESET,
+    EP_TRACE,
 };
 
 /* Where a request is in its life (see server.c, on_request). */
@@ -75,6 +77,7 @@ struct request {
     unsigned status;          /* the answer chosen before sleeping (/limited, /flaky, /page) */
     long id;                  /* the number in the path: delay ms, page id, ... */
     uint64_t flaky_n;         /* this request's place in the /flaky sequence */
+    long trace_slot;          /* its slot in the --trace record, or -1 */
 
     /* /drip: a slow body, paced from the content reader (see endpoints.c). */
     uint64_t drip_bytes;

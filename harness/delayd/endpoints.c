@@ -13,6 +13,7 @@
 #include "server.h"
 #include "stats.h"
 #include "timers.h"
+#include "trace.h"
 
 #define DELAY_MAX_MS 600000L            /* ten minutes: any longer is a mistake in a test */
 #define HANG_MAX_US 3600000000ull       /* /hang gives up after an hour */
@@ -44,6 +45,7 @@ static const struct route routes[] = {
     { "/hang", false, EP_HANG },       { "/drip", false, EP_DRIP },
     { "/limited", false, EP_LIMITED }, { "/flaky", false, EP_FLAKY },
     { "/stats", false, EP_STATS },     { "/reset", false, EP_RESET },
+    { "/trace", false, EP_TRACE },
 };
 
 #define ROUTES (sizeof routes / sizeof routes[0])
@@ -415,6 +417,20 @@ static enum MHD_Result stats_answer(struct request *req)
     return server_respond(req, MHD_HTTP_OK, resp);
 }
 
+/* /trace: the requests since start or /reset, when delayd runs with --trace N. */
+static enum MHD_Result trace_answer(struct request *req)
+{
+    bool off;
+    char *body = trace_text(&off);
+
+    if (off)
+        return server_respond_copy(req, MHD_HTTP_CONFLICT, TEXT,
+                                   "tracing is off: start delayd with --trace N\n");
+    if (body == NULL)
+        return MHD_NO;
+    return server_respond_owned(req, MHD_HTTP_OK, TEXT, body);
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 /* HEAD is served exactly as GET (the same sleeps, counts and headers, Content-Length
@@ -443,8 +459,11 @@ enum MHD_Result endpoint_answer(struct request *req, const char *url, const char
         return page_answer(req, url);
     case EP_STATS:
         return stats_answer(req);
+    case EP_TRACE:
+        return trace_answer(req);
     case EP_RESET:
         stats_reset();
+        trace_reset();
         return server_respond_copy(req, MHD_HTTP_OK, TEXT, "reset\n");
     case EP_OTHER:
         break;

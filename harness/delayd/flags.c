@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "usage: delayd [--host 127.0.0.1] [--port 0] [--limit K] [--flaky-rate R] [--seed S]\n"
-    "              [--pages N] [--threads T] [--request-timeout-ms MS]\n"
+    "              [--pages N] [--threads T] [--request-timeout-ms MS] [--trace N]\n"
     "\n"
     "The kit's local HTTP test server. Prints \"delayd listening on http://HOST:PORT\" first,\n"
     "then serves until SIGINT or SIGTERM.\n"
@@ -32,6 +32,8 @@ static const char usage[] =
     "                     each request (head and body) must arrive whole within MS of the\n"
     "                     accept or of the previous answer, else the connection is closed;\n"
     "                     1..3600000 (default 10000)\n"
+    "  --trace N          keep when each of the first N requests (since start or /reset)\n"
+    "                     arrived and was answered, for GET /trace; 0..1000000 (default 0: off)\n"
     "  --help             this text\n"
     "\n"
     "Endpoints and the /stats schema: harness/delayd/README.md\n";
@@ -45,6 +47,7 @@ static const struct option long_options[] = {
     { "pages", required_argument, NULL, 'n' },
     { "threads", required_argument, NULL, 't' },
     { "request-timeout-ms", required_argument, NULL, 'T' },
+    { "trace", required_argument, NULL, 'x' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -133,6 +136,11 @@ static int apply(int opt, const char *arg, struct delayd_config *cfg)
         if (whole_number(arg, 1, REQUEST_TIMEOUT_MAX_MS, &v) != 0)
             return bad_value("--request-timeout-ms", arg, "milliseconds 1..3600000");
         cfg->request_timeout_ms = (long)v;
+        return 0;
+    case 'x':
+        if (whole_number(arg, 0, 1000000, &v) != 0)
+            return bad_value("--trace", arg, "an integer 0..1000000");
+        cfg->trace = (long)v;
         return 0;
     }
     return -EINVAL;

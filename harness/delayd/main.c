@@ -9,6 +9,7 @@
 #include "content.h"
 #include "delayd.h"
 #include "flags.h"
+#include "trace.h"
 #include "server.h"
 #include "timers.h"
 
@@ -71,6 +72,10 @@ int main(int argc, char **argv)
     keep_freed_memory();
     take_signals(&stop);
     content_init();
+    if (trace_init(delayd_cfg.trace) != 0) {
+        fprintf(stderr, "delayd: --trace %ld: no memory for that many requests\n", delayd_cfg.trace);
+        return 1;
+    }
 
     rc = timers_start();
     if (rc != 0) {

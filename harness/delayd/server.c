@@ -14,6 +14,7 @@
 #include "endpoints.h"
 #include "stats.h"
 #include "timers.h"
+#include "trace.h"
 
 #define CONNECTION_LIMIT 20000u     /* above the 10,000 the kit promises to hold */
 #define CONNECTION_TIMEOUT_S 3600u  /* idle seconds; /hang sleeps at most this long anyway */
@@ -68,6 +69,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     req->conn = conn;
     req->fd = -1;
     req->heap_index = TIMERS_NOT_QUEUED;
+    req->trace_slot = -1;
     if (q != NULL)
         memcpy(req->query, q + 1, qlen);
     return req;
@@ -84,8 +86,10 @@ static void request_started(struct request *req, struct conn *c, const char *url
     req->fd = fd_info == NULL ? -1 : fd_info->connect_fd;
     req->watch = c == NULL ? NULL : &c->watch;
     stats_connection_used(c == NULL ? NULL : &c->note, req->counted);
-    if (req->counted)
+    if (req->counted) {
         stats_request_started(req->ep);
+        req->trace_slot = trace_begin(url, req->query);
+    }
     req->phase = PHASE_HEADERS;
 }
 
@@ -171,8 +175,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         timers_watch_request(req->watch);
     if (req->holds_limited)
         stats_limited_leave();
-    if (req->counted)
+    if (req->counted) {
         stats_request_completed();
+        trace_end(req->trace_slot, why == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    }
     free(req);
     *req_cls = NULL;
 }
@@ -231,8 +237,10 @@ enum MHD_Result server_respond(struct request *req, unsigned status, struct MHD_
     MHD_destroy_response(resp);   /* MHD keeps its own reference while sending */
     if (ret == MHD_YES) {
         req->phase = PHASE_ANSWERED;
-        if (req->counted)
+        if (req->counted) {
             stats_response_queued(status);
+            trace_status(req->trace_slot, status);
+        }
     }
     return ret;
 }

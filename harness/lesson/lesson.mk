@@ -6,7 +6,7 @@ LESSON_GOAL := $(firstword $(filter lesson-%,$(MAKECMDGOALS)))
 ifneq ($(LESSON_GOAL),)
 LESSON := $(patsubst lesson-%,%,$(LESSON_GOAL))
 endif
-LESSON_ACTIONS := test run bench plot build build-tests watch reset solution
+LESSON_ACTIONS := test run bench plot timeline build build-tests watch reset solution
 LESSON_SCRIPTS := harness/lesson
 
 ifneq ($(LESSON),)
@@ -46,6 +46,8 @@ BENCH_ONLY   :=
 RUN_ARGS     :=
 SPEEDUP_ARGS :=
 PLOT_TITLE   :=
+TIMELINE_ARGS :=
+TIMELINE_SOURCE :=
 include $(LESSON_DIR)/lesson.mk
 
 # MISTAKE=name: the reference solution with solutions/NN-topic/mistakes/name.patch applied, in a
@@ -78,6 +80,10 @@ SPEEDUP_ARGS := $(or $(SPEEDUP_ARGS),--$(BENCH_X) $(SPEEDUP_POINT) $(BENCH_ARGS)
 PLOT_TITLE   := $(or $(PLOT_TITLE),Lesson $(LESSON): $(TITLE))
 PLOT_XLABEL  := $(or $(PLOT_XLABEL),$(BENCH_X))
 PLOT_TITLE   := $(PLOT_TITLE)$(if $(MISTAKE), (known mistake: $(MISTAKE)))
+# `timeline` runs every mode once at RUN_POINT; TIMELINE_SOURCE: both (tasks and the server's lanes)
+# for lessons on the runtime, server (delayd's request lanes) for the others.
+TIMELINE_ARGS := $(or $(TIMELINE_ARGS),--$(BENCH_X) $(RUN_POINT) $(BENCH_ARGS))
+TIMELINE_SOURCE := $(or $(TIMELINE_SOURCE),$(if $(USES_AIO),both,server))
 BENCH_CSV    ?= plots/data/lesson-$(LESSON).csv
 BENCH_PNG    ?= plots/lesson-$(LESSON).png
 $(foreach v,TITLE EXERCISE BENCH_MODES,$(if $($(v)),,$(error [lesson-mk-incomplete] $(LESSON_DIR)/lesson.mk sets no $(v); every lesson needs one (harness/README.md, "lesson.mk"))))
@@ -172,6 +178,7 @@ LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKG
     LDWRAP POINTS VARIANT SRC_DIR FROM TEST_BIN PROG RUN_ARGS SPEEDUP_ARGS BENCH_MODES BENCH_X \
     BENCH_POINTS BENCH_ARGS BENCH_REPEAT BENCH_CSV BENCH_PNG PLOT_TITLE PLOT_XLABEL \
     PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION PLOT_PANELS PLOT_MISTAKES MISTAKE BENCH_ONLY BENCH_PYTHON PYTHON EXERCISE_PATHS ONLY AT \
+    TIMELINE_ARGS TIMELINE_SOURCE TIMELINE_PNG TIMELINE_JSON \
     $(foreach f,$(PLOT_PANELS),PLOT_LABEL_$(f) PLOT_LIMIT_$(f))
 LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
 
@@ -188,6 +195,9 @@ bench: $(PROG) $(DELAYD)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/bench.sh
 plot: $(DEPS_STAMP)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/plot.sh
+# What happened, drawn: every mode once, traced (harness/timeline/).
+timeline: $(PROG) $(DELAYD) $(DEPS_STAMP)
+	@$(LESSON_ENV) harness/timeline/timeline.sh
 # The work loop: test again at every save, the skeleton back, the reference once it is earned.
 watch: $(DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
 	@$(LESSON_ENV) $(LESSON_SCRIPTS)/watch.sh
@@ -213,9 +223,14 @@ check-lesson-loop: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
 	@$(LESSON_SCRIPTS)/loop-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-loop
 
+# `make lesson-NN timeline` on lessons 01 and 03's references at a tiny point (harness/timeline/).
+check-timeline: $(DELAYD) $(DEPS_STAMP) $(KIT_OPT_LIB) $(BUILD)/aio/opt/libaio.a
+	@harness/timeline/selftest.sh
+HARNESS_CHECK_TARGETS += check-timeline
+
 # How long a student waits from a save to the verdict, in watch mode and with make test
 # (BENCH_LESSONS="01 03", ROUNDS=3). A measure, not a test.
 feedback-bench: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
 	@$(LESSON_SCRIPTS)/feedback-bench.sh
 
-.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench check-lesson-loop feedback-bench
+.PHONY: $(LESSON_ACTIONS) $(LESSON_GOAL) check-lesson-bench check-lesson-loop check-timeline feedback-bench

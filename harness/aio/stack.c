@@ -27,9 +27,17 @@
 #include <valgrind/valgrind.h>
 #endif
 #endif
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
 #ifndef VALGRIND_STACK_REGISTER
 #define VALGRIND_STACK_REGISTER(lo, hi) 0u
 #define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
+#endif
+#ifndef VALGRIND_MAKE_MEM_UNDEFINED
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)(p), (void)(n))
 #endif
 
 #ifndef MAP_NORESERVE
@@ -369,12 +377,17 @@ void aio__compact_bring(struct aio__stacks *S, aio_task *t, void (*entry)(void))
     if (!t->stack_made) {
         /* Its first frame, laid out where it runs, and a clean stack under it. */
         AIO__STACK_CLEAN(S->shared_lo, S->shared_hi);
+        (void)VALGRIND_MAKE_MEM_UNDEFINED(S->shared_hi - 1024, 1024);
         aio__ctx_make(&t->ctx, S->shared_lo, S->shared_hi, entry);
         t->stack_made = true;
         return;
     }
     char *low = S->shared_hi - t->saved_len;
     AIO__STACK_CLEAN(low, S->shared_hi);
+    /* Memcheck marked the stack below the last occupant's frames unaddressable as they
+     * returned: make the range addressable again; the copy then brings the definedness of
+     * t's own bytes with it. */
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(low, t->saved_len);
     memcpy(low, t->saved, t->saved_len);
 }
 

@@ -146,8 +146,6 @@ enum aio__wait_kind { AIO__W_NONE, AIO__W_PARK, AIO__W_OTHER };
 
 struct aio_task {
     struct aio__ctx ctx;
-    bool compact;               /* AIO_TASK_COMPACT: runs on the loop's shared stack */
-    bool stack_made;            /* compact: its first frame has been laid out */
     struct aio__loop *loop;
     aio_fn fn;
     void *arg;
@@ -156,6 +154,8 @@ struct aio_task {
     enum aio__wait_kind kind;   /* what the task waits in (or was woken from) */
     bool cancelled;
     bool cancel_immune;         /* this wait ignores cancellation (join of a cancelled task) */
+    bool compact;               /* AIO_TASK_COMPACT: runs on the loop's shared stack */
+    bool stack_made;            /* compact: its first frame has been laid out */
     int wake;                   /* the value the current wait will return */
     struct aio__timer timer;    /* the deadline of the current wait */
     aio_task *next;             /* ready queue link */

@@ -121,7 +121,9 @@ static int noop(void *arg)
 static int spawn_join_rounds(long rounds)
 {
     for (long i = 0; i < rounds; i++) {
-        aio_task *t = spawn_task(noop, NULL);
+        /* aio_spawn itself in the normal row: not even the flag test of spawn_task(). */
+        aio_task *t = spawn_flags != 0 ? aio_spawn_opts(noop, NULL, spawn_flags)
+                                       : aio_spawn(noop, NULL);
         if (t == NULL)
             return -errno;
         int rc = aio_join(t, AIO_NEVER);
@@ -473,7 +475,9 @@ out:
 static int wait_for_rounds(long rounds)
 {
     for (long i = 0; i < rounds; i++) {
-        aio_task *t = spawn_task(noop, NULL);
+        /* aio_spawn itself in the normal row: not even the flag test of spawn_task(). */
+        aio_task *t = spawn_flags != 0 ? aio_spawn_opts(noop, NULL, spawn_flags)
+                                       : aio_spawn(noop, NULL);
         if (t == NULL)
             return -errno;
         int rc = aio_wait_for(t, aio_now() + 1000);

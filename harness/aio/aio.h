@@ -62,6 +62,25 @@ int64_t aio_now(void);
  * sets errno when no stack can be had. The caller owns the handle until aio_join(). */
 aio_task *aio_spawn(aio_fn fn, void *arg);
 
+/* aio_spawn() with options: flags is 0 (the same as aio_spawn) or AIO_TASK_COMPACT. NULL with
+ * errno EINVAL for an unknown flag, and as aio_spawn otherwise.
+ *
+ * AIO_TASK_COMPACT: for very many tasks that mostly wait. A compact task has no stack of its
+ * own: it runs on a stack the loop shares between all compact tasks, and when it waits and
+ * another compact task needs that stack, the part it used is copied to the heap (and copied
+ * back before it runs again). A waiting compact task so costs about its struct and the bytes
+ * its frames used, well under a KiB for shallow ones, against at least a 4 KiB page for a
+ * normal task; the price is a copy each time compact tasks take turns on the stack.
+ * THE RULE: while a compact task waits, its local variables are not where their addresses
+ * say. Never hand a pointer to a compact task's local to another task, to aio_to_thread()'s
+ * fn, to a callback, or to anything that reads or writes it while the compact task waits:
+ * put such data in the heap, a static, or the spawner's struct. (The runtime's own calls are
+ * safe: they keep what others reach of a waiting compact task on the heap.) A compact task
+ * may use up to the loop's stack size (AIO_STACK_SIZE) at once; a guard page below the
+ * shared stack stops an overflow. */
+enum { AIO_TASK_COMPACT = 1 };
+aio_task *aio_spawn_opts(aio_fn fn, void *arg, unsigned flags);
+
 /* await task: wait until t finishes, then free it and return its result. -ETIMEDOUT at the
  * deadline (t keeps running and must still be joined), -ECANCELED if the caller is cancelled,
  * -EDEADLK for the caller itself, -EBUSY if another task is joining t. Each task is joined

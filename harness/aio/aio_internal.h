@@ -63,6 +63,7 @@ struct aio__ctx {
 #include <ucontext.h>
 struct aio__ctx {
     ucontext_t uc;
+    void *low;      /* switched out: the lowest stack address the context still needs */
 };
 #endif
 
@@ -73,6 +74,17 @@ void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void)
 /* Save the running context into from and continue in to. Returns when something switches
  * back into from. */
 void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to);
+
+/* The lowest stack address a switched-out context still needs: everything from there to the
+ * top of its stack is what a compact task must keep while it waits. */
+static inline char *aio__ctx_low(const struct aio__ctx *ctx)
+{
+#if AIO__ASM_SWITCH
+    return (char *)ctx->sp;
+#else
+    return (char *)ctx->low;
+#endif
+}
 
 /* ---- timers: a min-heap ordered by deadline ------------------------------------------ */
 
@@ -142,6 +154,8 @@ struct aio_task {
     enum aio__wait_kind kind;   /* what the task waits in (or was woken from) */
     bool cancelled;
     bool cancel_immune;         /* this wait ignores cancellation (join of a cancelled task) */
+    bool compact;               /* AIO_TASK_COMPACT: runs on the loop's shared stack */
+    bool stack_made;            /* compact: its first frame has been laid out */
     int wake;                   /* the value the current wait will return */
     struct aio__timer timer;    /* the deadline of the current wait */
     aio_task *next;             /* ready queue link */
@@ -153,6 +167,10 @@ struct aio_task {
     struct aio__slab *slab;
     void *asan_fake;            /* AddressSanitizer's fake stack while switched out */
     unsigned valgrind_id;
+    unsigned saved_len;         /* compact: bytes of stack kept in saved while it is out */
+    unsigned saved_cap;
+    char *saved;                /* compact: its stack's used part, while another has the stack */
+    void *node;                 /* compact: aio__wait_node()'s block */
     char name[AIO__NAME_MAX];
 };
 
@@ -196,12 +214,46 @@ struct aio__stacks {
     bool fifo;                  /* debug mode: reuse the slot freed longest ago, so a stale
                                  * handle keeps pointing at a freed slot as long as possible */
     size_t in_use;
+    /* Compact tasks (AIO_TASK_COMPACT): their structs come from chunks of the heap, and they
+     * all run on one shared stack, [guard page][shared_lo, shared_hi), mapped at the first. */
+    char *shared_map;
+    char *shared_lo, *shared_hi;
+    unsigned shared_vg;
+    aio_task *occupant;         /* the compact task whose frames are on the shared stack now */
+    struct aio__chunk *chunks;
+    size_t next_chunk_slots;
+    aio_task *cfree, *cfree_tail;   /* free compact structs, as free and free_tail */
 };
 
 int aio__stacks_init(struct aio__stacks *S);
 aio_task *aio__stacks_get(struct aio__stacks *S);        /* NULL, errno = ENOMEM */
 void aio__stacks_put(struct aio__stacks *S, aio_task *t);
 void aio__stacks_free(struct aio__stacks *S);
+
+/* Compact tasks. aio__compact_get() is aio__stacks_get() for one (its stack is the shared one);
+ * aio__compact_put() gives it back. aio__compact_bring() makes t's frames the shared stack's:
+ * it copies the occupant's used part [its saved stack pointer, top) to the occupant's heap
+ * buffer (right-sized), then copies t's back (or lays out t's first frame, entry). It must run
+ * on another stack than the shared one, and only when t is not the occupant. */
+aio_task *aio__compact_get(struct aio__stacks *S);       /* NULL, errno = ENOMEM */
+void aio__compact_put(struct aio__stacks *S, aio_task *t);
+void aio__compact_bring(struct aio__stacks *S, aio_task *t, void (*entry)(void));
+/* t has finished: its frames are dead, so nothing of them is kept or saved again. */
+void aio__compact_done(struct aio__stacks *S, aio_task *t);
+/* How many bytes of stack t keeps on the heap while it is off the shared stack (tests). */
+size_t aio__compact_saved(const aio_task *t);
+void *aio__compact_node(aio_task *t, size_t size);
+
+/* Memory for a record that other code reaches while the running task t waits (a descriptor
+ * watch, a semaphore's waiter node): local, in the caller's frame, for a normal task; for a
+ * compact task, whose frames are elsewhere while it waits, a block of the heap kept with the
+ * task (each wait reuses it; freed with the task). NULL when the block cannot be had. */
+static inline void *aio__wait_node(aio_task *t, void *local, size_t size)
+{
+    if (__builtin_expect(!t->compact, 1))
+        return local;
+    return aio__compact_node(t, size);
+}
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
@@ -225,6 +277,7 @@ struct aio__loop {
     size_t ready_len;
     size_t batch;                       /* phase 3: tasks of this batch not yet run */
     bool from_scheduler;                /* the switch under way started in the scheduler */
+    aio_task *handoff;                  /* a compact task the scheduler must bring in next */
     int64_t ran_since;                  /* debug mode: when the running task got the CPU */
     uint64_t iteration;                 /* scheduler turns so far (phase 1 counts them) */
     struct aio__heap_ent {              /* the timer heap: a deadline and its timer */

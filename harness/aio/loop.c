@@ -387,7 +387,8 @@ void aio__dispatch(struct aio__loop *L, int fd, int revents)
         wr->ready(L, wr, revents & wr->events);
 }
 
-/* A task waiting in aio_wait_fd(): its watch lives on the task's own stack for the wait. */
+/* A task waiting in aio_wait_fd(): its watch lives on the task's own stack for the wait (on
+ * the heap for a compact task: aio__wait_node). */
 struct aio__fd_wait {
     struct aio__watch watch;
     aio_task *task;
@@ -411,12 +412,15 @@ int aio_wait_fd(int fd, int events, int64_t deadline)
     events &= AIO_READ | AIO_WRITE;
     if (events == 0)
         return -EINVAL;
-    struct aio__fd_wait fw = {.watch = {.fd = fd, .ready = aio__fd_wait_ready}, .task = self};
-    r = aio__watch_set(L, &fw.watch, events);
+    struct aio__fd_wait local, *fw = aio__wait_node(self, &local, sizeof local);
+    if (fw == NULL)
+        return -ENOMEM;
+    *fw = (struct aio__fd_wait){.watch = {.fd = fd, .ready = aio__fd_wait_ready}, .task = self};
+    r = aio__watch_set(L, &fw->watch, events);
     if (r < 0)
         return r;
     r = aio__wait(L, AIO__W_OTHER, AIO__C_FD, fd, deadline, false);
-    aio__watch_set(L, &fw.watch, 0);
+    aio__watch_set(L, &fw->watch, 0);
     return r;
 }
 

@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stddef.h>
 
-/* One task in aio_sem_acquire(), in its stack frame: off the queue before it returns. */
+/* One task in aio_sem_acquire(), in its stack frame (a compact task's on the heap:
+ * aio__wait_node): off the queue before it returns. */
 struct aio_sem_waiter {
     aio_task *task;
     struct aio_sem_waiter *prev, *next;
@@ -79,11 +80,14 @@ int aio_sem_acquire(aio_sem *s, int64_t deadline)
         s->permits--;
         return 0;
     }
-    struct aio_sem_waiter w = { .task = self };
-    aio__sem_append(s, &w);
+    struct aio_sem_waiter local, *w = aio__wait_node(self, &local, sizeof local);
+    if (w == NULL)
+        return -ENOMEM;
+    *w = (struct aio_sem_waiter){ .task = self };
+    aio__sem_append(s, w);
     for (;;) {
         r = aio__wait(L, AIO__W_PARK, AIO__C_SEM, 0, deadline, false);
-        if (w.granted) {
+        if (w->granted) {
             if (r == 0)
                 return 0;
             /* Handed a permit in the same pass as the timeout or cancellation that woke it:
@@ -92,7 +96,7 @@ int aio_sem_acquire(aio_sem *s, int64_t deadline)
             return r;
         }
         if (r < 0) {
-            aio__sem_unlink(s, &w);
+            aio__sem_unlink(s, w);
             return r;
         }
         /* Somebody's stray aio_unpark(): still queued, wait on. */

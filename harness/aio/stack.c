@@ -27,9 +27,17 @@
 #include <valgrind/valgrind.h>
 #endif
 #endif
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
 #ifndef VALGRIND_STACK_REGISTER
 #define VALGRIND_STACK_REGISTER(lo, hi) 0u
 #define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
+#endif
+#ifndef VALGRIND_MAKE_MEM_UNDEFINED
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)(p), (void)(n))
 #endif
 
 #ifndef MAP_NORESERVE
@@ -225,6 +233,177 @@ void aio__stacks_put(struct aio__stacks *S, aio_task *t)
     S->in_use--;
 }
 
+/* ---- compact tasks: one shared stack, and each task's used part saved on the heap --------
+ *
+ * A compact task (AIO_TASK_COMPACT) has no stack of its own. All of them run on one shared
+ * stack; the task whose frames are there is its occupant. When another compact task is to
+ * run, the occupant's used part, from its saved stack pointer up to the top, is copied to a
+ * heap buffer of that size, and the newcomer's copied back (libco's copy-stack mode). The copy is lazy: a compact task that waits stays
+ * the occupant until another compact task needs the stack, so one compact task among normal
+ * ones never copies at all. A waiting task then costs its struct and the bytes it used. */
+
+#define AIO__CHUNK_FIRST 64               /* compact structs in the first chunk; doubles */
+#define AIO__CHUNK_MAX 4096
+#define AIO__NODE_SIZE 64                 /* aio__compact_node's block */
+
+struct aio__chunk {
+    struct aio__chunk *next;
+    size_t slots;
+    size_t carved;
+    aio_task tasks[];
+};
+
+/* Map the shared stack, with a guard page below it. 0, or -ENOMEM. */
+static int aio__shared_map(struct aio__stacks *S)
+{
+    size_t len = aio__round_up(S->stack_size, S->page) + S->page;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    S->shared_map = p;
+    /* A guard page always, whatever the budget: there is one shared stack per loop. */
+#ifdef AIO__GUARD_MADVISE
+    if (madvise(p, S->page, MADV_GUARD_INSTALL) != 0)
+#endif
+        mprotect(p, S->page, PROT_NONE);
+    S->shared_lo = S->shared_map + S->page;
+    S->shared_hi = S->shared_map + len;
+    AIO__STACK_CLEAN(S->shared_lo, S->shared_hi);
+    S->shared_vg = VALGRIND_STACK_REGISTER(S->shared_lo, S->shared_hi);
+    return 0;
+}
+
+/* The same as aio__stacks_get(), for a compact task: a zeroed struct from a chunk, its stack
+ * the shared one. NULL with errno = ENOMEM. */
+aio_task *aio__compact_get(struct aio__stacks *S)
+{
+    if (S->shared_map == NULL && aio__shared_map(S) < 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    aio_task *t = S->cfree;
+    if (t != NULL) {
+        AIO__ASSERT(t->state == AIO__FREE && t->saved == NULL && t->node == NULL);
+        S->cfree = t->next;
+    } else {
+        struct aio__chunk *ch = S->chunks;
+        if (ch == NULL || ch->carved == ch->slots) {
+            size_t n = S->next_chunk_slots != 0 ? S->next_chunk_slots : AIO__CHUNK_FIRST;
+            ch = malloc(sizeof *ch + n * sizeof(aio_task));
+            if (ch == NULL) {
+                errno = ENOMEM;
+                return NULL;
+            }
+            ch->slots = n;
+            ch->carved = 0;
+            ch->next = S->chunks;
+            S->chunks = ch;
+            S->next_chunk_slots = n < AIO__CHUNK_MAX ? 2 * n : n;
+        }
+        t = &ch->tasks[ch->carved++];
+    }
+    memset(t, 0, sizeof *t);
+    t->compact = true;
+    t->stack_lo = S->shared_lo;
+    t->stack_hi = S->shared_hi;
+    S->in_use++;
+    return t;
+}
+
+void aio__compact_done(struct aio__stacks *S, aio_task *t)
+{
+    if (S->occupant == t)
+        S->occupant = NULL;
+    free(t->saved);
+    t->saved = NULL;
+    t->saved_len = t->saved_cap = 0;
+}
+
+void aio__compact_put(struct aio__stacks *S, aio_task *t)
+{
+    AIO__ASSERT(S->in_use > 0 && S->occupant != t);
+    free(t->saved);
+    free(t->node);
+    t->saved = NULL;
+    t->node = NULL;
+    t->state = AIO__FREE;
+    t->loop = NULL;
+    t->next = NULL;
+    if (!S->fifo || S->cfree == NULL) {
+        t->next = S->cfree;
+        S->cfree = t;
+        if (t->next == NULL)
+            S->cfree_tail = t;
+    } else {
+        S->cfree_tail->next = t;
+        S->cfree_tail = t;
+    }
+    S->in_use--;
+}
+
+/* Copy the occupant's used stack to its buffer. The buffer is right-sized: it grows to what
+ * is used, and shrinks when the task now uses less than half of it. Out of memory here
+ * cannot be handed to anybody (the switch is under way): stop with a message. */
+static void aio__compact_save(struct aio__stacks *S, aio_task *o)
+{
+    char *low = aio__ctx_low(&o->ctx);
+    if (low < S->shared_lo)
+        low = S->shared_lo;             /* the ucontext margin may reach below the stack */
+    size_t len = (size_t)(S->shared_hi - low);
+    if (len > o->saved_cap || len < o->saved_cap / 2) {
+        size_t cap = aio__round_up(len, 16);
+        char *p = realloc(o->saved, cap);
+        if (p == NULL)
+            aio__fatal("compact-save-failed", "no memory to keep a compact task's %zu bytes "
+                       "of stack while it waits", len);
+        o->saved = p;
+        o->saved_cap = (unsigned)cap;
+    }
+    /* AddressSanitizer keeps the red zones of o's frames in the shadow of the shared stack:
+     * clear them, or the copy would be reported as reading them. o's frames come back
+     * without red zones. */
+    AIO__STACK_CLEAN(low, S->shared_hi);
+    memcpy(o->saved, low, len);
+    o->saved_len = (unsigned)len;
+}
+
+void aio__compact_bring(struct aio__stacks *S, aio_task *t, void (*entry)(void))
+{
+    AIO__ASSERT(t->compact && S->occupant != t);
+    if (S->occupant != NULL)
+        aio__compact_save(S, S->occupant);
+    S->occupant = t;
+    if (!t->stack_made) {
+        /* Its first frame, laid out where it runs, and a clean stack under it. */
+        AIO__STACK_CLEAN(S->shared_lo, S->shared_hi);
+        (void)VALGRIND_MAKE_MEM_UNDEFINED(S->shared_hi - 1024, 1024);
+        aio__ctx_make(&t->ctx, S->shared_lo, S->shared_hi, entry);
+        t->stack_made = true;
+        return;
+    }
+    char *low = S->shared_hi - t->saved_len;
+    AIO__STACK_CLEAN(low, S->shared_hi);
+    /* Memcheck marked the stack below the last occupant's frames unaddressable as they
+     * returned: make the range addressable again; the copy then brings the definedness of
+     * t's own bytes with it. */
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(low, t->saved_len);
+    memcpy(low, t->saved, t->saved_len);
+}
+
+size_t aio__compact_saved(const aio_task *t)
+{
+    return t->saved_len;
+}
+
+void *aio__compact_node(aio_task *t, size_t size)
+{
+    AIO__ASSERT(size <= AIO__NODE_SIZE);
+    if (t->node == NULL && size <= AIO__NODE_SIZE)
+        t->node = malloc(AIO__NODE_SIZE);
+    return t->node;
+}
+
 /* Unmap every slab. Every task handle of this loop is invalid afterwards. */
 void aio__stacks_free(struct aio__stacks *S)
 {
@@ -243,4 +422,20 @@ void aio__stacks_free(struct aio__stacks *S)
     }
     S->slabs = NULL;
     S->free = S->free_tail = NULL;
+    while (S->chunks != NULL) {
+        struct aio__chunk *ch = S->chunks;
+        for (size_t i = 0; i < ch->carved; i++) {
+            free(ch->tasks[i].saved);   /* tasks the loop ended without (a deadlock) */
+            free(ch->tasks[i].node);
+        }
+        S->chunks = ch->next;
+        free(ch);
+    }
+    S->cfree = S->cfree_tail = NULL;
+    S->occupant = NULL;
+    if (S->shared_map != NULL) {
+        VALGRIND_STACK_DEREGISTER(S->shared_vg);
+        munmap(S->shared_map, (size_t)(S->shared_hi - S->shared_map));
+        S->shared_map = NULL;
+    }
 }

@@ -68,8 +68,14 @@ void aio__ctx_make(struct aio__ctx *ctx, void *lo, void *hi, void (*entry)(void)
     makecontext(&ctx->uc, entry, 0);
 }
 
-void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to)
+/* swapcontext() keeps the registers in the ucontext_t, not on the stack: what the context
+ * still needs of its stack, once resumed, are this function's frame and its callers'. The
+ * margin below the frame address covers the registers this frame saved and its spills. */
+#define AIO__UC_MARGIN 512
+
+__attribute__((noinline)) void aio__ctx_switch(struct aio__ctx *from, struct aio__ctx *to)
 {
+    from->low = (char *)__builtin_frame_address(0) - AIO__UC_MARGIN;
     swapcontext(&from->uc, &to->uc);
 }
 

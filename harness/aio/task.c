@@ -46,6 +46,8 @@ static aio_task *aio__ready_pop(struct aio__loop *L)
 
 /* ---- switching ---------------------------------------------------------------------------- */
 
+static void aio__task_entry(void);
+
 /* Make t the running task (the switch itself is the caller's). */
 static inline __attribute__((always_inline)) void aio__enter(struct aio__loop *L, aio_task *t)
 {
@@ -79,12 +81,22 @@ void aio__run_ready(struct aio__loop *L)
         return;
     L->batch = L->ready_len - 1;
     aio_task *t = aio__ready_pop(L);
-    void *fake = NULL;
     aio__enter(L, t);
-    L->from_scheduler = true;
-    AIO__ASAN_START(&fake, t->stack_lo, (size_t)(t->stack_hi - t->stack_lo));
-    aio__ctx_switch(&L->sched, &t->ctx);
-    AIO__ASAN_FINISH(fake, NULL, NULL);
+    for (;;) {
+        void *fake = NULL;
+        if (t->compact && t != L->stacks.occupant)
+            aio__compact_bring(&L->stacks, t, aio__task_entry);
+        L->from_scheduler = true;
+        AIO__ASAN_START(&fake, t->stack_lo, (size_t)(t->stack_hi - t->stack_lo));
+        aio__ctx_switch(&L->sched, &t->ctx);
+        AIO__ASAN_FINISH(fake, NULL, NULL);
+        /* A compact task handing the CPU to another compact task comes back here first:
+         * the shared stack's frames can only be exchanged from another stack. */
+        t = L->handoff;
+        if (__builtin_expect(t == NULL, 1))
+            break;
+        L->handoff = NULL;
+    }
     L->current = NULL;
 }
 
@@ -127,6 +139,18 @@ static void aio__suspend(struct aio__loop *L, aio_task *t, bool final)
         to = &next->ctx;
         lo = next->stack_lo;
         size = (size_t)(next->stack_hi - next->stack_lo);
+        if (__builtin_expect(next->compact, 0) && next != L->stacks.occupant) {
+            if (t->compact) {
+                /* t runs on the shared stack, which next needs: go through the scheduler,
+                 * which swaps their frames from its own stack (aio__run_ready). */
+                L->handoff = next;
+                to = &L->sched;
+                lo = L->main_stack_lo;
+                size = L->main_stack_size;
+            } else {
+                aio__compact_bring(&L->stacks, next, aio__task_entry);
+            }
+        }
     }
     L->from_scheduler = false;
     AIO__ASAN_START(final ? NULL : &t->asan_fake, lo, size);
@@ -158,6 +182,8 @@ static void aio__finish(struct aio__loop *L, aio_task *t, int result)
     AIO__TRACE(L, AIO__EV_END, t->id, 0, result);
     t->result = result;
     t->state = AIO__DONE;
+    if (t->compact)
+        aio__compact_done(&L->stacks, t);
     L->live--;
     if (t->joiner != NULL)
         aio__wake(L, t->joiner, 0);
@@ -188,15 +214,16 @@ static void aio__timer_wake(struct aio__loop *L, struct aio__timer *tm)
 }
 
 /* Create a task that will start on a later loop turn. The caller owns the handle until
- * aio_join(). NULL with errno ENOMEM (no stack) or EPERM (no running loop). */
-aio_task *aio_spawn(aio_fn fn, void *arg)
+ * aio_join(). NULL with errno ENOMEM (no stack) or EPERM (no running loop). A compact task's
+ * first frame is laid out when it first gets the shared stack (aio__compact_bring). */
+static inline aio_task *aio__spawn(aio_fn fn, void *arg, bool compact)
 {
     struct aio__loop *L = aio__loop_get();
     if (L == NULL) {
         errno = EPERM;
         return NULL;
     }
-    aio_task *t = aio__stacks_get(&L->stacks);
+    aio_task *t = compact ? aio__compact_get(&L->stacks) : aio__stacks_get(&L->stacks);
     if (t == NULL)
         return NULL;
     t->loop = L;
@@ -205,7 +232,8 @@ aio_task *aio_spawn(aio_fn fn, void *arg)
     t->id = ++L->next_id;
     t->timer.slot = AIO__NOSLOT;
     t->timer.fire = aio__timer_wake;
-    aio__ctx_make(&t->ctx, t->stack_lo, t->stack_hi, aio__task_entry);
+    if (!compact)
+        aio__ctx_make(&t->ctx, t->stack_lo, t->stack_hi, aio__task_entry);
     t->all_next = L->all;
     if (L->all != NULL)
         L->all->all_prev = t;
@@ -214,6 +242,20 @@ aio_task *aio_spawn(aio_fn fn, void *arg)
     aio__ready_push(L, t);
     AIO__TRACE(L, AIO__EV_SPAWN, t->id, 0, L->current != NULL ? (int64_t)L->current->id : 0);
     return t;
+}
+
+aio_task *aio_spawn(aio_fn fn, void *arg)
+{
+    return aio__spawn(fn, arg, false);
+}
+
+aio_task *aio_spawn_opts(aio_fn fn, void *arg, unsigned flags)
+{
+    if ((flags & ~(unsigned)AIO_TASK_COMPACT) != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aio__spawn(fn, arg, (flags & AIO_TASK_COMPACT) != 0);
 }
 
 /* Give t's slot back; t is invalid afterwards. */
@@ -226,7 +268,10 @@ static void aio__task_free(struct aio__loop *L, aio_task *t)
         L->all = t->all_next;
     if (t->all_next != NULL)
         t->all_next->all_prev = t->all_prev;
-    aio__stacks_put(&L->stacks, t);
+    if (t->compact)
+        aio__compact_put(&L->stacks, t);
+    else
+        aio__stacks_put(&L->stacks, t);
 }
 
 /* Is t a handle the calling thread may use? A joined task's slot is marked free and loses

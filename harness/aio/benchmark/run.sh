@@ -52,6 +52,7 @@ done
 ALL="yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps"
 ALL="$ALL group_gather"   # lesson 04: aio_group beside asyncio.TaskGroup
 ALL="$ALL wait_for_ready"  # lesson 06
+ALL="$ALL tasks_100k_rss_compact yield_roundtrip_compact spawn_join_compact"  # AIO_TASK_COMPACT
 
 # ---- what each benchmark runs, and its goal -------------------------------------------------
 
@@ -67,7 +68,8 @@ bench_args() {
         group_gather) echo "--n 2000" ;;
         wait_for_ready) echo "--n 2000" ;;
         sleep_10k_100ms) echo "--n 200 --delay 20" ;;
-        tasks_100k_rss) echo "--n 2000" ;;
+        tasks_100k_rss | tasks_100k_rss_compact) echo "--n 2000" ;;
+        yield_roundtrip_compact | spawn_join_compact) echo "--n 2000" ;;
         http_1000x100ms) echo "--n 20 --delay 20" ;;
         http_keepalive_rps) echo "--conns 4 --seconds 0.3" ;;
         esac
@@ -90,7 +92,9 @@ bench_args() {
     wait_for_ready:go | wait_for_ready:node) echo "--n 100000" ;;
     wait_for_ready:*) echo "--n 30000" ;;
     sleep_10k_100ms:*) echo "--n 10000 --delay 100" ;;
-    tasks_100k_rss:*) echo "--n 100000" ;;
+    tasks_100k_rss:* | tasks_100k_rss_compact:*) echo "--n 100000" ;;
+    yield_roundtrip_compact:*) echo "--n 500000" ;;
+    spawn_join_compact:*) echo "--n 500000" ;;
     http_1000x100ms:*) echo "--n 1000 --delay 100" ;;
     http_keepalive_rps:*) echo "--conns 100 --seconds 3" ;;
     esac
@@ -101,6 +105,7 @@ bench_reps() {
     if [ "$quick" = 1 ]; then echo 1; return; fi
     case $1 in
     yield_roundtrip | spawn_join | sem_handoff | wait_for_ready) echo 5 ;;
+    yield_roundtrip_compact | spawn_join_compact) echo 5 ;;
     *) echo 3 ;;
     esac
 }
@@ -114,6 +119,7 @@ peers="asyncio"
 bench_impls() {
     case $1 in
     http_*) echo "aio $peers curl_multi epoll_raw" ;;
+    *_compact) echo "aio" ;;        # the same work as the row without _compact, by aio alone
     *) echo "aio $peers" ;;
     esac
 }
@@ -129,6 +135,9 @@ bench_goal() {
     wait_for_ready) echo "lower 2000 10" ;;
     sleep_10k_100ms) echo "lower 105 0" ;;
     tasks_100k_rss) echo "lower 1024 0" ;;
+    tasks_100k_rss_compact) echo "lower 88 0" ;;   # Node.js's 0.82 KiB a task, over 7.4 MiB
+    yield_roundtrip_compact) echo "lower 500 0" ;;
+    spawn_join_compact) echo "lower 1000 0" ;;
     http_1000x100ms) echo "lower 130 0" ;;
     http_keepalive_rps) echo "higher 40000 10" ;;
     esac

@@ -93,6 +93,54 @@ Test(http, a_hundred_gets_are_in_flight_at_once)
                  "one after another?", s.peak, CONCURRENT);
 }
 
+/* The same with compact tasks (AIO_TASK_COMPACT), each keeping its response in its own frame
+ * (the runtime fills it after the wait, from the task itself), mixed with normal ones. */
+static int compact_get(void *arg)
+{
+    struct get *g = arg;
+    struct aio_response res;
+    int rc = aio_http_get(g->client, g->url, &res, g->deadline);
+    g->rc = rc;
+    if (rc == 0) {
+        g->res = res;
+        rc = res.status == 200 && res.len > 0 ? 0 : -EBADMSG;
+    }
+    return rc;
+}
+
+static int hundred_compact_gets(void *arg)
+{
+    (void)arg;
+    aio_http *c = aio_http_new();
+    struct get *g = calloc(CONCURRENT, sizeof *g);
+    aio_task *t[CONCURRENT];
+    for (int i = 0; i < CONCURRENT; i++) {
+        get_init(&g[i], c, "/delay/300", aio_now() + 10000);
+        t[i] = i % 4 == 0 ? aio_spawn(compact_get, &g[i])
+                          : aio_spawn_opts(compact_get, &g[i], AIO_TASK_COMPACT);
+    }
+    int ok = 0;
+    for (int i = 0; i < CONCURRENT; i++) {
+        ok += aio_join(t[i], AIO_NEVER) == 0;
+        aio_response_free(&g[i].res);
+    }
+    free(g);
+    aio_http_free(c);
+    return ok;
+}
+
+Test(http, compact_tasks_get_at_once)
+{
+    start_server();
+    int ok = aio_run(hundred_compact_gets, NULL);
+    cr_assert_eq(ok, CONCURRENT, "[compact-http] %d of %d GETs from compact tasks returned "
+                 "200 with a body", ok, CONCURRENT);
+    struct kit_stats s;
+    cr_assert_eq(kit_stats_get(base, &s), 0);
+    cr_assert_eq(s.peak, CONCURRENT, "[compact-http-peak] the server saw at most %ld requests "
+                 "in flight; every compact task's GET should be in flight at once", s.peak);
+}
+
 #define SEQUENTIAL 20
 
 static int sequential_gets(void *arg)

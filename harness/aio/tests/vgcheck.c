@@ -135,12 +135,63 @@ static void http_part(void)
     aio_http_free(c);
 }
 
+/* A compact task with an 8 KiB local filled with its own pattern, checked after each wait:
+ * its frames are copied off the shared stack and back while others run. */
+static int compact_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    volatile unsigned char mine[8192];
+    for (size_t i = 0; i < sizeof mine; i++)
+        mine[i] = (unsigned char)(id + i);
+    int rc = 0;
+    for (int round = 0; round < 3 && rc == 0; round++) {
+        rc = round == 0 ? aio_yield() : round == 1 ? aio_sleep(5) : aio_park(aio_now() + 5);
+        if (rc == -ETIMEDOUT)
+            rc = 0;
+        for (size_t i = 0; i < sizeof mine; i++)
+            if (mine[i] != (unsigned char)(id + i))
+                return -EIO;
+    }
+    return rc == 0 ? id : rc;
+}
+
+static void compact_part(void)
+{
+    aio_task *t[40];
+    for (int i = 0; i < 40; i++)
+        t[i] = i % 4 == 3 ? aio_spawn(compact_worker, (void *)(intptr_t)i)
+                          : aio_spawn_opts(compact_worker, (void *)(intptr_t)i, AIO_TASK_COMPACT);
+    int bad = 0;
+    for (int i = 0; i < 40; i++)
+        bad += aio_join(t[i], AIO_NEVER) != i;
+    CHECK(bad == 0, "compact tasks' locals across yield, sleep, park");
+    aio_http *c = aio_http_new();
+    aio_task *g[8], *o[4];
+    for (int i = 0; i < 8; i++)
+        g[i] = aio_spawn_opts(getter, c, AIO_TASK_COMPACT);
+    for (int i = 0; i < 4; i++)
+        o[i] = aio_spawn_opts(offload, (void *)10, AIO_TASK_COMPACT);
+    int ok = 0, sum = 0;
+    for (int i = 0; i < 8; i++)
+        ok += aio_join(g[i], AIO_NEVER) == 200;
+    for (int i = 0; i < 4; i++)
+        sum += aio_join(o[i], AIO_NEVER);
+    CHECK(ok == 8, "8 GETs from compact tasks");
+    CHECK(sum == 12, "to_thread from compact tasks");
+    aio_task *p = aio_spawn_opts(parker, NULL, AIO_TASK_COMPACT);
+    aio_yield();
+    aio_cancel(p);
+    CHECK(aio_join(p, AIO_NEVER) == -ECANCELED, "cancel a parked compact task");
+    aio_http_free(c);
+}
+
 static int main_task(void *arg)
 {
     (void)arg;
     tasks_part();
     io_part();
     http_part();
+    compact_part();
     return 0;
 }
 

@@ -165,7 +165,7 @@ KIT_PROOF_WRAP := $(foreach s,criterion_internal_test_setup criterion_internal_t
 # the grader from outside the kit into $(BUILD)/NN-topic/hidden/san/, are linked in too.
 HIDDEN_TEST_OBJS := $(if $(GRADE_HIDDEN),$(sort $(wildcard $(BUILD)/$(LESSON_NAME)/hidden/san/*.o)))
 $(TEST_BIN): $(call lesson_objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(HIDDEN_TEST_OBJS) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
-	@$(if $(filter Darwin,$(KIT_OS)),echo "[macos-tests] the tests count calls with -Wl,--wrap, which Apple's linker lacks: run make lesson-$(LESSON) test in the dev container (.devcontainer/); run, bench and plot work here." >&2; exit 1)
+	@$(if $(filter Darwin,$(KIT_OS)),echo "[macos-tests] the tests count calls with -Wl$(comma)--wrap$(comma) which Apple's linker lacks: run make lesson-$(LESSON) test in the dev container (.devcontainer/); run$(comma) bench and plot work here." >&2; exit 1)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(SAN_FLAGS) $(LESSON_LD) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) $(KIT_PROOF_WRAP) -lcriterion $(LESSON_LDLIBS)
 

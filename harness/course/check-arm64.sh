@@ -117,7 +117,7 @@ fi
 # socket queue sizes the HTTP fairness test reads).
 qemu_limits='debug/waiting_outside_a_task_is_reported|debug/a_job_left_running_is_counted_at_loop_end|debug/a_task_of_another_loop_is_stopped|debug/*another_loop*|http/fast_downloads_leave_the_loop_turning|kit_test/one_past_the_end_is_caught'
 
-tests="$BUILD/arm64/aio/tests $BUILD/arm64/aio/tests-poll $BUILD/arm64/aio/tests-http $BUILD/arm64/kit/tests $BUILD/arm64/benchmark/bench_aio"
+tests="$BUILD/arm64/aio/tests $BUILD/arm64/aio/tests-poll $BUILD/arm64/aio/tests-http $BUILD/arm64/aio/tests-compact $BUILD/arm64/kit/tests $BUILD/arm64/benchmark/bench_aio"
 if m "${arm[@]}" $tests >"$BUILD/arm64-build.log" 2>&1; then
   say "PASS  arm64 build: the runtime (the arm64 switch, epoll and poll backends), its benchmark, the kit and their tests"
   passed=$((passed + 1))

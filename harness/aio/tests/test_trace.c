@@ -326,7 +326,7 @@ static int busy_250ms(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do                                  /* the mistake: work that never waits */
         clock_gettime(CLOCK_MONOTONIC, &t);
-    while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 250);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) < 250000000LL);
     return 0;
 }
 

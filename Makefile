@@ -106,16 +106,16 @@ ifneq ($(file < $(COMPDB_CONFIG)),$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CONFIG))
 $(file > $(COMPDB_CONFIG),$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CONFIG))
 endif
 COMPDB_MAKE = $(MAKE) -s --no-print-directory COMPDB_LISTING=1 SOLUTION= FROM=
-compile_commands.json: $(MAKEFILE_LIST) $(COMPDB_CONFIG) $(wildcard lessons/*/lesson.mk harness/*/ \
+compile_commands.json: $(filter-out %.d,$(MAKEFILE_LIST)) $(COMPDB_CONFIG) $(wildcard lessons/*/lesson.mk harness/*/ \
                        harness/*/tests/ lessons/*/ lessons/*/tests/ solutions/*/ $(DEPS_STAMP))
-	+@set -o pipefail; { $(COMPDB_MAKE) compdb-entries && \
+	+@mkdir -p $(BUILD) && set -o pipefail; { $(COMPDB_MAKE) compdb-entries && \
 	   for l in $(LESSONS); do n=$${l%%-*}; \
 	     $(COMPDB_MAKE) lesson-$$n compdb-entries && \
 	     $(COMPDB_MAKE) lesson-$$n compdb-entries SOLUTION=1 || exit 1; \
 	   done; } | awk 'BEGIN { print "[" } \
 	     { f = $$0; sub(/.*"file": "/, "", f); sub(/".*/, "", f); if (f in seen) next; seen[f] = 1 } \
-	     n++ { print prev "," } { prev = $$0 } END { if (n) print prev; print "]" }' >$@.$$$$.tmp && \
-	 mv -f $@.$$$$.tmp $@
+	     n++ { print prev "," } { prev = $$0 } END { if (n) print prev; print "]" }' >$(BUILD)/.$@.$$$$.tmp && \
+	 mv -f $(BUILD)/.$@.$$$$.tmp $@
 compdb-entries:
 	@printf '%s\n' $(foreach f,$(COMPDB_FILES),$(call shell_quote,$(call compdb_entry,$(f))))
 

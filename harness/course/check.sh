@@ -33,7 +33,7 @@ expect_all_pass() {
 
 # ---- 1. everything builds with -Werror ---------------------------------------------------------
 harness_tests=$HARNESS_TESTS
-if m all $harness_tests >"$logs/build.log" 2>&1; then
+if m -j"$(( $(nproc 2>/dev/null || echo 1) + 1 ))" all $harness_tests >"$logs/build.log" 2>&1; then
   pass "build: the harness and its tests compile warning-free"
 else
   fail "build: the harness does not compile (see $logs/build.log)"
@@ -166,27 +166,43 @@ run_order=$( {
     echo "$((30 + 6 * k)) $name"
   done
 } | sort -rn -k1,1 | cut -d' ' -f2)
+# A unit's CPU time (its processes', user + system), read from bash's own accounting as it ends.
+unit_cpu() {
+  times >"$logs/$unit/times"
+  awk -v u="$unit" 'NR == 2 {
+    split($1, a, /[ms]/); split($2, b, /[ms]/); printf "%s %d\n", u, a[1] * 60 + a[2] + b[1] * 60 + b[2] }' "$logs/$unit/times" >"$logs/$unit/cpu"
+}
 declare -A pid_of
+# Stopped early (Ctrl+C, a kill, an error in this script), the units' processes stop too: no
+# test run is left behind to write into the next check's logs.
+kill_tree() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done; kill "$1" 2>/dev/null; }
+finished=0
+trap '[ "$finished" -eq 1 ] || for p in "${pid_of[@]}"; do kill_tree "$p"; done' EXIT
+trap 'exit 130' INT TERM
 for unit in $run_order; do
   mkdir -p "$logs/$unit"
   while [ "$(jobs -rp | wc -l)" -ge "${CHECK_JOBS:-3}" ]; do wait -n; done
   case $unit in
-    harness) ( check_harness >"$logs/$unit/report" 2>&1 ) & ;;
-    goals) ( check_goals >"$logs/$unit/report" 2>&1 ) & ;;
-    grader) ( check_grader >"$logs/$unit/report" 2>&1 ) & ;;
-    *) ( check_lesson "$unit" >"$logs/$unit/report" 2>&1 ) & ;;
+    harness) ( check_harness >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
+    goals) ( check_goals >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
+    grader) ( check_grader >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
+    *) ( check_lesson "$unit" >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
   esac
   pid_of[$unit]=$!
+  date +%s >"$logs/$unit/start"
 done
 for unit in harness goals grader $LESSONS; do
   wait "${pid_of[$unit]}"
   cat "$logs/$unit/report"
+  echo "$unit $(( $(stat -c %Y "$logs/$unit/report") - $(cat "$logs/$unit/start") )) $(cut -d' ' -f2 "$logs/$unit/cpu" 2>/dev/null)" >>"$logs/durations"
   if read -r p f <"$logs/$unit/counts" 2>/dev/null; then
     passed=$((passed + p)); failed=$((failed + f))
   else
     fail "$unit: its checks ended before they counted (see $logs/$unit/report)"
   fi
 done
-echo "make check took $(( $(date +%s) - start )) s; logs in $logs/"
+echo "make check took $(( $(date +%s) - start )) s (the longest: $(sort -k2,2nr "$logs/durations" | head -n 3 |
+  awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }'); CPU time $(awk '{ t += $3 } END { print t }' "$logs/durations") s, see $logs/durations); logs in $logs/"
+finished=1
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -97,7 +97,7 @@ static int joiner(void *arg)
     return 0;
 }
 
-/* Steps for kit_wait_until, uncounted: another task's next turn, and a timer's. */
+/* kit_wait_until's step, uncounted: let every other ready task have its next turn. */
 #define NEXT_TURN __real_aio_yield()
 
 /* Every joiner of s[0..n) has entered job_join. Whenever this task runs, a joiner that has is

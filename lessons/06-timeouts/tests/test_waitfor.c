@@ -28,6 +28,7 @@ struct work {
     int cleanup_yields;
     int slept;         /* its sleep's return value, NOT_YET until it returns */
     int cleaned;       /* 1 once its clean-up is over */
+    int64_t ended_at;  /* aio_now() when it returned its result (not cancelled) */
 };
 #define NOT_YET (-12345)
 
@@ -42,6 +43,7 @@ static int work_body(void *arg)
         w->cleaned = 1;
         return w->slept;
     }
+    w->ended_at = aio_now();
     return w->result;
 }
 
@@ -231,6 +233,7 @@ Test(waitfor, shield_leaves_the_job_running)
 struct stale {
     struct seen s;
     int other_park;       /* the unrelated park's return value */
+    int64_t park_until;   /* its deadline */
     int later;            /* the later wf_wait's return value */
     struct aio_counts end;
 };
@@ -242,7 +245,8 @@ static int stale_main(void *arg)
     if (start_job(&st->s) < 0)
         return -ENOMEM;
     call(&st->s);                                      /* times out at 30 ms */
-    st->other_park = __real_aio_park(aio_now() + 400); /* the job ends at 250 ms, meanwhile */
+    st->park_until = aio_now() + 400;
+    st->other_park = __real_aio_park(st->park_until);  /* the job ends at 250 ms, meanwhile */
     watching = 1;
     st->later = wf_wait(job, aio_now() + 1000);
     watching = 0;
@@ -262,6 +266,10 @@ Test(waitfor, a_waiter_that_gave_up_is_not_woken_later)
     run(stale_main, &st.s);
     cr_assert_eq(st.s.rc, -ETIMEDOUT, "[shield-rc] wf_wait returned %s at the deadline",
                  kit_errname(st.s.rc));
+    /* The job's end and the park's deadline in one loop pass (a stall of 180 ms) would hide a
+     * stale wake-up behind the timeout. */
+    kit_expect_premise(st.s.w.ended_at != 0 && st.s.w.ended_at < st.park_until, "the job "
+                       "was meant to end during the unrelated park, and it ended with it");
     cr_assert_eq(st.other_park, -ETIMEDOUT, "[stale-waiter] after wf_wait had timed out, the "
                  "job's end woke the task out of an unrelated aio_park (it returned %s): a "
                  "waiter that gives up must take itself off the job (j->waiter).",

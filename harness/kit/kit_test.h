@@ -13,6 +13,10 @@
  *   "requests") picks the right form.
  * - A seed for tests that shuffle: KIT_SEED from the environment, or a fresh one per run, to be
  *   printed in every message that depends on it so a student can repeat the run.
+ * - Waiting for evidence instead of a guess: kit_wait_until() steps until a condition holds
+ *   (a task has started waiting, a job is over, a request is in flight), within a generous
+ *   bound; kit_expect_waited() and kit_expect_premise() report the test's own set-up failing
+ *   as the test's fault ([test-waited], [test-premise]), never as the student's.
  *
  * Include it after <criterion/criterion.h>; link with libkit (it is part of it). */
 #ifndef KIT_TEST_H
@@ -108,6 +112,61 @@ const char *kit_errname(long err);
 const char *kit_plural(long n, const char *one, const char *many);
 /* The lesson number the runner set ($LESSON), or "NN". */
 const char *kit_lesson(void);
+
+/* ---- waiting for evidence, not for a guess ---------------------------------------------- */
+
+/* A test that needs something to have happened before it looks (a task has started waiting,
+ * a job has finished, a request is in flight) waits for that very thing, in short steps,
+ * instead of sleeping a fixed 30 ms and hoping: on a loaded machine the guess is wrong both
+ * ways, failing a right answer or passing a wrong one. The step is the caller's (one
+ * uncounted aio_yield() when the evidence is another task's next turn, a 1 ms uncounted
+ * aio_sleep() when it is a timer's), so the kit needs no runtime of its own. */
+#define KIT_WAIT_S 5.0 /* the bound when w.bound_s is 0: generous, the steps end it at once */
+
+struct kit_wait {
+    const char *what; /* what the test waits for, for the message: "the joiner to start" */
+    double bound_s;   /* give up after this long (KIT_WAIT_S when 0) */
+    int tried;        /* 1 once the wait has run */
+    int met;          /* 1 when cond held, 0 when the bound passed first */
+    long steps;       /* steps taken */
+    double waited_s;  /* how long the wait took */
+};
+
+/* Run the statement step until cond holds or w->bound_s has passed; w says which. Inside a
+ * task (where an assertion must not end the test: the loop would be left half-way) record
+ * and go on; after the loop, assert with kit_expect_waited() when the evidence is the test's
+ * own premise, or with a cr_assert of the lesson's own diagnostic on w.met when the
+ * student's code is what should have caused it. */
+#define kit_wait_until(w, cond, step)                                                          \
+    do {                                                                                        \
+        struct kit_wait *kit_w_ = (w);                                                          \
+        double kit_w_bound_ = kit_w_->bound_s > 0 ? kit_w_->bound_s : KIT_WAIT_S;               \
+        double kit_w_t0_ = kit_wall();                                                          \
+        kit_w_->tried = 1;                                                                      \
+        kit_w_->steps = 0;                                                                      \
+        while (!(kit_w_->met = (cond) ? 1 : 0) && kit_wall() - kit_w_t0_ < kit_w_bound_) {      \
+            step;                                                                               \
+            kit_w_->steps++;                                                                    \
+        }                                                                                       \
+        kit_w_->waited_s = kit_wall() - kit_w_t0_;                                              \
+    } while (0)
+
+#ifndef KIT_TEST_NO_CRITERION
+/* [test-waited]: the test's own premise never came true within the bound (a wait that did not
+ * run, because the test ended earlier, passes: that is reported elsewhere). */
+#define kit_expect_waited(w)                                                                   \
+    cr_assert(!(w)->tried || (w)->met,                                                          \
+              "[test-waited] the test waited %.1f s for %s and it never happened: that is the " \
+              "test's own set-up, so this says nothing about your code. The machine may be "    \
+              "very busy; run the test again.", (w)->waited_s, (w)->what)
+
+/* [test-premise]: a condition the test needs when it looks (the job still running when the
+ * probe looks, a deadline not yet passed) did not hold; what says which, as a phrase. */
+#define kit_expect_premise(cond, what)                                                         \
+    cr_assert((cond), "[test-premise] the test could not set up its scene: %s. That is the "   \
+              "test's own timing, so this says nothing about your code. The machine may be "    \
+              "very busy; run the test again.", (what))
+#endif /* KIT_TEST_NO_CRITERION */
 
 /* ---- seeded randomness ------------------------------------------------------------------- */
 

@@ -95,6 +95,26 @@ Test(kit_test, seeded_shuffles_repeat_and_permute)
     cr_assert_gt(moved, 0, "[kit-seed] the shuffle left every index in place");
 }
 
+/* kit_wait_until: it stops at the first step where the condition holds, and at its bound
+ * when it never does; kit_expect_waited passes a met wait and one that never ran. */
+Test(kit_test, a_wait_ends_on_evidence_or_at_its_bound)
+{
+    struct kit_wait w = { .what = "a counter to reach 3" };
+    struct kit_wait never = { .what = "nothing", .bound_s = 0.05 };
+    struct kit_wait unused = { .what = "a wait that did not run" };
+    int counter = 0;
+
+    kit_wait_until(&w, counter >= 3, counter++);
+    cr_assert(w.tried && w.met && w.steps == 3 && counter == 3, "met %d after %ld steps "
+              "(counter %d)", w.met, w.steps, counter);
+    kit_expect_waited(&w);
+    kit_expect_waited(&unused);
+    kit_wait_until(&never, 0, (void)0);
+    cr_assert(never.tried && !never.met && never.waited_s >= 0.05 && never.waited_s < 1.0,
+              "a wait bound at 0.05 s: met %d after %.3f s", never.met, never.waited_s);
+    kit_expect_premise(w.met, "a premise that holds");
+}
+
 Test(kit_test, seed_comes_from_the_environment)
 {
     setenv("KIT_SEED", "987", 1);

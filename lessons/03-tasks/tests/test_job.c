@@ -97,6 +97,19 @@ static int joiner(void *arg)
     return 0;
 }
 
+/* kit_wait_until's step, uncounted: let every other ready task have its next turn. */
+#define NEXT_TURN __real_aio_yield()
+
+/* Every joiner of s[0..n) has entered job_join. Whenever this task runs, a joiner that has is
+ * not running: it waits inside job_join (or has returned), which is what a probe needs. */
+static int joiners_started(const struct join_seen *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i].task == NULL)
+            return 0;
+    return 1;
+}
+
 /* A task that never waits cannot be interrupted by the loop, so a join that spins without
  * ever switching would hang the test until Criterion's timeout. The watchdog ends the test
  * first, with a diagnostic (write() and _exit() are safe in a signal handler). */
@@ -148,6 +161,7 @@ TestSuite(job, .fini = fini, .timeout = 20);
 
 struct after_finish {
     struct sleeper body;
+    struct kit_wait over; /* the body has returned, and its task called job_finish() */
     struct join_seen seen;
     int done_before_join;
     int close_rc;
@@ -162,7 +176,9 @@ static int after_finish_main(void *arg)
 
     if (job_start(&j, sleep_then_return, &t->body) < 0)
         return -ENOMEM;
-    __real_aio_sleep(100); /* the body returns at once: the job is over long before this ends */
+    /* The body returns at once; its task calls job_finish() in the same turn. */
+    t->over.what = "the job's body (a sleep of 0 ms) to return";
+    kit_wait_until(&t->over, t->body.finished, NEXT_TURN);
     t->done_before_join = job_done(&j);
     seen_init(&t->seen, &j, &t->body, aio_now() + PATIENCE_MS);
     counted_reset();
@@ -179,9 +195,11 @@ Test(job, join_after_the_job_finished)
     struct after_finish t = { .body = { .ms = 0, .value = 42 } };
 
     run(after_finish_main, &t);
+    kit_expect_waited(&t.over);
     expect_join_done(&t.seen);
-    cr_assert(t.done_before_join, "[finish-not-done] the job's body returned 100 ms ago, but "
-              "job_done() is still 0: job_finish() must set j->done (TODO 3 in job.c).");
+    cr_assert(t.done_before_join, "[finish-not-done] the job's body had returned and its task "
+              "had called job_finish(), but job_done() is still 0: job_finish() must set "
+              "j->done (TODO 3 in job.c).");
     cr_assert_neq(t.seen.rc, -ETIMEDOUT, "[join-after-done] job_join waited until its "
                   "deadline for a job that had already finished. If j->done is set, hand over "
                   "the result at once.");
@@ -205,7 +223,8 @@ Test(job, join_after_the_job_finished)
 struct probe {
     struct job *job;
     struct join_seen *seen;
-    int64_t after_ms;
+    struct kit_wait started; /* the joiner has entered job_join */
+    int job_running;         /* the job had not finished when the probe looked */
     int looked;
     int on_list;   /* how many nodes named the joiner */
     int length;
@@ -215,8 +234,10 @@ static int probe_list(void *arg)
 {
     struct probe *p = arg;
 
-    __real_aio_sleep(p->after_ms);
+    p->started.what = "the joining task to enter job_join";
+    kit_wait_until(&p->started, joiners_started(p->seen, 1), NEXT_TURN);
     p->looked = 1;
+    p->job_running = !p->seen->body->finished;
     p->on_list = on_list(p->job, p->seen->task, &p->length);
     return 0;
 }
@@ -224,6 +245,9 @@ static int probe_list(void *arg)
 static void expect_on_list(const struct probe *p, const char *when)
 {
     cr_assert(p->looked, "[harness] the probe never ran.");
+    kit_expect_waited(&p->started);
+    kit_expect_premise(p->job_running, "the probe meant to look at j->waiters while the job "
+                       "still ran, and it had finished");
     cr_assert_neq(p->on_list, 0, "[not-on-list] %s, while job_join was asleep, j->waiters did "
                   "not hold the joining task (the list had %d %s). job_finish() wakes only "
                   "the tasks it finds there: put a struct job_waiter for yourself on the list "
@@ -250,7 +274,7 @@ static int before_finish_main(void *arg)
     if (job_start(&j, sleep_then_return, &t->body) < 0)
         return -ENOMEM;
     seen_init(&t->seen, &j, &t->body, aio_now() + PATIENCE_MS);
-    t->probe = (struct probe){ .job = &j, .seen = &t->seen, .after_ms = 50 };
+    t->probe = (struct probe){ .job = &j, .seen = &t->seen };
     probe = __real_aio_spawn(probe_list, &t->probe);
     if (probe == NULL)
         return -ENOMEM;
@@ -267,7 +291,7 @@ Test(job, join_before_the_job_finished)
 
     run(before_finish_main, &t);
     expect_join_done(&t.seen);
-    expect_on_list(&t.probe, "50 ms in");
+    expect_on_list(&t.probe, "with the job still running");
     cr_assert_neq(t.seen.rc, -ETIMEDOUT, "[lost-wakeup] job_join slept until its deadline "
                   "(%d ms) although the job finished after 200 ms, with the joiner on the "
                   "list: nobody woke it. job_finish() must aio_unpark() every waiter on the "
@@ -286,6 +310,8 @@ Test(job, join_before_the_job_finished)
 
 struct many {
     struct sleeper body;
+    struct kit_wait started; /* every joiner has entered job_join */
+    int job_running;         /* the job had not finished when the list was read */
     struct join_seen seen[JOINERS];
     int on_list[JOINERS]; /* nodes naming each joiner, just before the job finished */
     int length;
@@ -308,7 +334,9 @@ static int many_main(void *arg)
         if (joiners[i] == NULL)
             rc = -ENOMEM;
     }
-    __real_aio_sleep(t->body.ms / 2);  /* every joiner is parked by now */
+    t->started.what = "every joining task to enter job_join";
+    kit_wait_until(&t->started, rc < 0 || joiners_started(t->seen, JOINERS), NEXT_TURN);
+    t->job_running = !t->body.finished;
     for (int i = 0; i < JOINERS; i++)
         t->on_list[i] = on_list(&j, t->seen[i].task, &t->length);
     for (int i = 0; i < JOINERS; i++)
@@ -329,6 +357,9 @@ Test(job, every_joiner_is_woken)
     int unlucky = 0; /* a joiner that did not get the result, for the message */
 
     run(many_main, &t);
+    kit_expect_waited(&t.started);
+    kit_expect_premise(t.job_running, "the test meant to read j->waiters while the job still "
+                       "ran, and it had finished");
     expect_join_done(&t.seen[0]);
     for (int i = 0; i < JOINERS; i++) {
         cr_assert_neq(t.on_list[i], 0, "[not-on-list] %d tasks were parked in job_join on "
@@ -360,18 +391,25 @@ struct spurious {
     struct join_seen seen;
     struct probe probe;
     aio_task *victim;
+    struct kit_wait woken; /* the joiner has had its turn after the wake-up */
 };
 
-/* Wake the joiner early, as any other code holding its handle may; later, look at the list
- * (and mend it if it loops, so that job_finish() cannot go round it forever). */
+/* Wake the joiner early, as any other code holding its handle may; once it has had its turn
+ * after that (it waits again, or it returned), look at the list (and mend it if it loops, so
+ * that job_finish() cannot go round it forever). Only the joiner's calls are counted here. */
 static int poke(void *arg)
 {
     struct spurious *t = arg;
+    long waits;
 
-    __real_aio_sleep(50);
+    t->probe.started.what = "the joining task to enter job_join";
+    kit_wait_until(&t->probe.started, joiners_started(&t->seen, 1), NEXT_TURN);
+    waits = counted_waits();
     aio_unpark(t->victim);
-    __real_aio_sleep(100);
+    t->woken.what = "the joining task to run after its wake-up";
+    kit_wait_until(&t->woken, counted_waits() > waits || t->seen.rc != UNTOUCHED, NEXT_TURN);
     t->probe.looked = 1;
+    t->probe.job_running = !t->body.finished;
     t->probe.on_list = on_list(t->probe.job, t->victim, &t->probe.length);
     if (t->probe.on_list > 1) {
         /* A node pushed twice points at itself: keep one copy, alone. */
@@ -407,11 +445,13 @@ Test(job, a_wake_up_is_not_the_result)
     struct spurious t = { .body = { .ms = 250, .value = 5 } };
 
     run(spurious_main, &t);
+    kit_expect_waited(&t.probe.started);
+    kit_expect_waited(&t.woken);
     expect_join_done(&t.seen);
     cr_assert(t.seen.rc != 0 || t.seen.body_finished, "[early-result] another task called "
-              "aio_unpark() on the joiner 50 ms in, and job_join returned 0 (result %d) while "
-              "the job was still running. aio_park() returning 0 only means someone woke you: "
-              "check j->done again in a loop, and park again if it is not set.",
+              "aio_unpark() on the joiner while it waited, and job_join returned 0 (result %d) "
+              "while the job was still running. aio_park() returning 0 only means someone woke "
+              "you: check j->done again in a loop, and park again if it is not set.",
               t.seen.result);
     expect_on_list(&t.probe, "after a wake-up that was not the job finishing");
     cr_assert_eq(t.seen.rc, 0, "[join-return] job_join returned %s after a wake-up that was "
@@ -531,7 +571,9 @@ struct two {
     struct sleeper body;
     struct join_seen patient, hasty;
     int patient_first;      /* the patient joiner pushes first (it is then second on the list) */
-    int early_patient, early_hasty; /* each one's nodes on the list 30 ms in */
+    struct kit_wait started; /* both joiners have entered job_join */
+    int before_deadline;    /* the list was read before the hasty joiner's deadline */
+    int early_patient, early_hasty; /* each one's nodes on the list once both wait */
     int early_length;
     int patient_on_list;    /* just after the hasty one gave up */
     int hasty_on_list;
@@ -553,7 +595,9 @@ static int two_main(void *arg)
     b = __real_aio_spawn(joiner, t->patient_first ? &t->hasty : &t->patient);
     if (a == NULL || b == NULL)
         return -ENOMEM;
-    __real_aio_sleep(30);
+    t->started.what = "both joining tasks to enter job_join";
+    kit_wait_until(&t->started, t->patient.task != NULL && t->hasty.task != NULL, NEXT_TURN);
+    t->before_deadline = aio_now() < t->hasty.deadline;
     t->early_patient = on_list(&j, t->patient.task, &t->early_length);
     t->early_hasty = on_list(&j, t->hasty.task, NULL);
     aio_join(t->patient_first ? b : a, AIO_NEVER); /* the hasty one: back after 60 ms */
@@ -577,9 +621,12 @@ static void expect_two(const struct two *t)
 {
     const char *order = t->patient_first ? "second" : "first";
 
+    kit_expect_waited(&t->started);
+    kit_expect_premise(t->before_deadline, "the test meant to read j->waiters before the "
+                       "60 ms deadline of one joiner, and read it after");
     expect_join_done(&t->hasty);
-    cr_assert(t->early_patient == 1 && t->early_hasty == 1, "[not-on-list] 30 ms into two "
-              "joins of the same job, j->waiters held the first joiner %d and the second %d "
+    cr_assert(t->early_patient == 1 && t->early_hasty == 1, "[not-on-list] while two tasks "
+              "joined the same job, j->waiters held the first joiner %d and the second %d "
               "%s (the list had %d %s); each should be there once. Push your waiter once, "
               "before you park.", t->patient_first ? t->early_patient : t->early_hasty,
               t->patient_first ? t->early_hasty : t->early_patient,
@@ -677,6 +724,8 @@ Test(job, no_deadline_and_a_far_one)
 struct cancel {
     struct sleeper body;
     struct join_seen seen;
+    struct kit_wait started; /* the joiner has entered job_join */
+    int job_running;         /* the job had not finished when the joiner was cancelled */
     int left_on_list;
 };
 
@@ -692,7 +741,9 @@ static int cancel_main(void *arg)
     victim = __real_aio_spawn(joiner, &t->seen);
     if (victim == NULL)
         return -ENOMEM;
-    __real_aio_sleep(50);
+    t->started.what = "the joining task to enter job_join";
+    kit_wait_until(&t->started, t->seen.task != NULL, NEXT_TURN);
+    t->job_running = !t->body.finished;
     aio_cancel(victim);
     aio_join(victim, AIO_NEVER);
     t->left_on_list = j.waiters != NULL;
@@ -711,13 +762,16 @@ Test(job, a_cancelled_joiner_stops_waiting)
                  "and nothing else can run. Return aio_park()'s error.\n");
     run(cancel_main, &t);
     alarm(0);
+    kit_expect_waited(&t.started);
+    kit_expect_premise(t.job_running, "the test meant to cancel the joiner while the job still "
+                       "ran, and the job had finished");
     expect_join_done(&t.seen);
     cr_assert_neq(t.seen.rc, -ETIMEDOUT, "[join-never] job_join(j, AIO_NEVER, &r) returned "
-                  "-ETIMEDOUT (its task was cancelled 50 ms in, which should give -ECANCELED). "
-                  "AIO_NEVER (-1) means no deadline, not one in the past: hand it to "
-                  "aio_park() as it is.");
-    cr_assert_eq(t.seen.rc, -ECANCELED, "[join-cancel] the joining task was cancelled 50 ms "
-                 "in, and job_join returned %s%s; expected -ECANCELED at once. Return "
+                  "-ETIMEDOUT (its task was cancelled while it waited, which should give "
+                  "-ECANCELED). AIO_NEVER (-1) means no deadline, not one in the past: hand it "
+                  "to aio_park() as it is.");
+    cr_assert_eq(t.seen.rc, -ECANCELED, "[join-cancel] the joining task was cancelled while it "
+                 "waited, and job_join returned %s%s; expected -ECANCELED at once. Return "
                  "aio_park()'s error instead of parking again.", kit_errname(t.seen.rc),
                  t.seen.body_finished ? " after the job finished" : "");
     cr_assert_eq(t.seen.result, UNTOUCHED, "[result-on-error] job_join was cancelled but wrote "
@@ -793,6 +847,8 @@ Test(job, a_failed_job_hands_over_its_error)
 
 struct future {
     struct join_seen seen;
+    struct kit_wait started; /* the joiner has entered job_join */
+    int before_deadline;     /* job_finish came before the joiner's deadline */
     int first, second, result_after;
     int on_list, length; /* the joiner's nodes on the list, just before job_finish */
 };
@@ -808,7 +864,9 @@ static int future_main(void *arg)
     waiter = __real_aio_spawn(joiner, &t->seen);
     if (waiter == NULL)
         return -ENOMEM;
-    __real_aio_sleep(30);               /* the joiner is parked by now */
+    t->started.what = "the joining task to enter job_join";
+    kit_wait_until(&t->started, t->seen.task != NULL, NEXT_TURN);
+    t->before_deadline = aio_now() < t->seen.deadline;
     t->on_list = on_list(&j, t->seen.task, &t->length);
     t->first = job_finish(&j, 8);
     t->second = job_finish(&j, 9);
@@ -822,6 +880,9 @@ Test(job, a_bare_job_finishes_once)
     struct future t = { 0 };
 
     run(future_main, &t);
+    kit_expect_waited(&t.started);
+    kit_expect_premise(t.before_deadline, "the test meant to call job_finish() while the "
+                       "joiner still waited, and its deadline had passed");
     kit_expect_done(t.first, "job_finish", "job.c");
     expect_join_done(&t.seen);
     cr_assert_eq(t.first, 0, "[finish-return] the first job_finish returned %s; expected 0.",
@@ -831,8 +892,8 @@ Test(job, a_bare_job_finishes_once)
                  kit_errname(t.second));
     cr_assert_eq(t.result_after, 8, "[finish-twice] a second job_finish replaced the result "
                  "8 with %d; the first result must stand.", t.result_after);
-    cr_assert_neq(t.on_list, 0, "[not-on-list] 30 ms into job_join on a bare job, "
-                  "j->waiters did not hold the joining task (the list had %d %s): "
+    cr_assert_neq(t.on_list, 0, "[not-on-list] while a task waited in job_join on a bare "
+                  "job, j->waiters did not hold the joining task (the list had %d %s): "
                   "job_finish() cannot wake a task it cannot find. Push your waiter before "
                   "you park.", t.length, kit_plural(t.length, "node", "nodes"));
     cr_assert_eq(t.seen.rc, 0, "[lost-wakeup] the task parked in job_join got %s instead "

@@ -58,6 +58,9 @@ struct scenario {
     size_t unjoined_after_close;
     aio_task *script_task;
     void *extra;
+    int entered;            /* dq_next calls begun */
+    struct kit_wait waited; /* what the script waited for before it acted */
+    int in_time;            /* it acted while the scene it needed still held */
 };
 
 static double since(const struct scenario *s)
@@ -86,6 +89,7 @@ static void spawn_jobs(struct scenario *s)
 static void next(struct scenario *s, int64_t deadline)
 {
     int result = -12345;
+    s->entered++;
     int i = dq_next(&s->q, &result, deadline);
     if (s->ngot < NJOBS_MAX + 2) {
         s->handed_at[s->ngot] = since(s);
@@ -172,8 +176,19 @@ static void expect_not_done(const struct scenario *s)
                   "at its TODO in done_queue.c (`make hint-04` gives a hint).");
 }
 
+/* The script's waits end on their evidence, or when the watchdog has given up on the script
+ * (s->stalled: it is cancelled, and a step would return at once). */
+static int all_ended(const struct scenario *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->jobs[i].ended)
+            return 0;
+    return 1;
+}
+
 static void expect_no_stall(const struct scenario *s, const char *what)
 {
+    kit_expect_waited(&s->waited);
     cr_assert(!s->stalled, "[stall] %s: the scenario had not ended after %d ms; the test "
               "cancelled it. Does dq_next wait for a wake-up that never comes (a task that "
               "finished without waking it, or two finishing in the same pass)?", what,
@@ -268,15 +283,9 @@ static int finished_already_script(struct scenario *s)
 {
     spawn_jobs(s);
     /* Until every job has ended, however slow the machine (a fixed sleep was not enough on a
-     * loaded one: the jobs' own sleeps could start after it); 10 s at most. */
-    for (int tries = 0; tries < 1000; tries++) {
-        size_t ended = 0;
-        for (size_t i = 0; i < s->n; i++)
-            ended += (size_t)s->jobs[i].ended;
-        if (ended == s->n)
-            break;
-        __real_aio_sleep(10);
-    }
+     * loaded one: the jobs' own sleeps could start after it). */
+    s->waited = (struct kit_wait){ .what = "7 tasks that sleep 0 ms to end", .bound_s = 10 };
+    kit_wait_until(&s->waited, all_ended(s) || s->stalled, __real_aio_sleep(1));
     long parks_before = parks;
     for (size_t k = 0; k <= s->n; k++)
         next(s, AIO_NEVER);
@@ -337,10 +346,13 @@ Test(done_queue, seven_finishing_in_one_pass)
 
 /* ---- waits that end without a task -------------------------------------------------------- */
 
+/* Once the script waits in dq_next (it has begun the call, and this task runs), wake it. */
 static int stray_unparker(void *arg)
 {
     struct scenario *s = arg;
-    __real_aio_sleep(20);
+    s->waited.what = "the script to enter dq_next";
+    kit_wait_until(&s->waited, s->entered > 0 || s->stalled, __real_aio_yield());
+    s->in_time = !s->jobs[0].ended;
     __real_aio_unpark(s->script_task);
     return 0;
 }
@@ -358,12 +370,14 @@ static int stray_script(struct scenario *s)
 
 Test(done_queue, a_stray_wakeup)
 {
-    const char *what = "a task of 80 ms, and a stray aio_unpark() of the waiter at 20 ms";
+    const char *what = "a task of 80 ms, and a stray aio_unpark() of the waiter in dq_next";
     struct scenario *s = scenario_new(1);
     s->jobs[0].sleep_ms = 80;
     run(s, stray_script);
     expect_not_done(s);
     expect_no_stall(s, what);
+    kit_expect_premise(s->in_time, "the stray wake-up was meant to come while the task still "
+                       "ran, and it came after its end");
     cr_assert_eq(s->got[0], 0, "[stray-wakeup] %s: dq_next returned %s; a wake-up is not a task "
                  "finished: look again, and wait on while nothing has finished.", what,
                  kit_errname(s->got[0]));
@@ -423,7 +437,8 @@ static int close_script(struct scenario *s)
     spawn_jobs(s);
     next(s, AIO_NEVER);
     next(s, AIO_NEVER);
-    __real_aio_sleep(40);       /* task 2 finishes, not handed out */
+    s->waited.what = "task 2 (a sleep of 25 ms) to end";   /* finished, not handed out */
+    kit_wait_until(&s->waited, s->jobs[2].ended || s->stalled, __real_aio_sleep(1));
     double t = since(s);
     close_queue(s);
     s->handed_at[NJOBS_MAX + 1] = since(s) - t;
@@ -482,7 +497,8 @@ static int cancel_script(struct scenario *s)
 {
     spawn_jobs(s);
     aio_task *w = __real_aio_spawn(cancelled_waiter, s);
-    __real_aio_sleep(20);
+    s->waited.what = "the waiter to enter dq_next";
+    kit_wait_until(&s->waited, s->entered > 0 || s->stalled, __real_aio_yield());
     aio_cancel(w);
     __real_aio_join(w, AIO_NEVER);
     return 0;

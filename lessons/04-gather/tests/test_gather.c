@@ -65,7 +65,8 @@ struct batch {
     size_t unjoined_at_return;
     long server_left;       /* the server's in_flight once it settled after the call */
     long fail_spawn_at, fail_alloc_at;
-    int cancel_after_ms;    /* > 0: the test cancels the caller's task after this long */
+    int cancel_in_flight;   /* 1: the test cancels the caller's task once all n are in flight */
+    struct kit_wait in_flight; /* that wait: every request in flight (or the call returned) */
 };
 
 static struct batch *batch_new(enum call call, size_t n)
@@ -163,8 +164,10 @@ static int batch_main(void *arg)
         aio_http_free(b->client);
         return -ENOMEM;
     }
-    if (b->cancel_after_ms > 0) {
-        __real_aio_sleep(b->cancel_after_ms);
+    if (b->cancel_in_flight) {
+        b->in_flight.what = "every request to be in flight";
+        kit_wait_until(&b->in_flight, inflight >= (long)b->n || b->returned,
+                       __real_aio_sleep(1));
         aio_cancel(t);
     }
     if (__real_aio_join(t, aio_now() + b->deadline_ms + WATCHDOG_MS) == -ETIMEDOUT) {
@@ -755,14 +758,18 @@ Test(first, one_mirror_and_the_last_of_two)
 
 Test(first, a_cancelled_caller)
 {
-    const char *what = "5 mirrors of 1.1 s, the caller cancelled after 50 ms";
+    const char *what = "5 mirrors of 1.1 s, the caller cancelled while all 5 are in flight";
     struct batch *b = batch_new(CALL_FIRST, 5);
     for (size_t i = 0; i < 5; i++)
         set_delay(b, i, LOSER_MS);
-    b->cancel_after_ms = 50;
+    b->cancel_in_flight = 1;
     int rc = run_batch(b);
     kit_expect_done(rc, "first_completed", "gather.c");
     expect_ended(b, what);
+    cr_assert(b->in_flight.met, "[not-concurrent] %s: at most %ld of the 5 requests were in "
+              "flight at once in %.1f s (the test cancels the caller once all are); "
+              "first_completed asks them all at once.", what, inflight_peak,
+              b->in_flight.waited_s);
     cr_assert_eq(rc, -ECANCELED, "[cancel] %s: first_completed returned %s; a cancelled caller "
                  "returns -ECANCELED (after ending every request).", what, kit_errname(rc));
     for (size_t i = 0; i < 5; i++)

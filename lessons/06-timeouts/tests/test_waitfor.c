@@ -28,6 +28,7 @@ struct work {
     int cleanup_yields;
     int slept;         /* its sleep's return value, NOT_YET until it returns */
     int cleaned;       /* 1 once its clean-up is over */
+    int64_t ended_at;  /* aio_now() when it returned its result (not cancelled) */
 };
 #define NOT_YET (-12345)
 
@@ -42,6 +43,7 @@ static int work_body(void *arg)
         w->cleaned = 1;
         return w->slept;
     }
+    w->ended_at = aio_now();
     return w->result;
 }
 
@@ -58,15 +60,21 @@ struct seen {
     aio_task *task_at_return;
     struct aio_counts after;
     long parks, polls, timed_joins, cancels;
+    struct kit_wait waited;     /* what the test waited for before it acted */
+    int in_time;                /* it acted while the scene it needed still held */
 };
 
 static struct wf_job *job;      /* kit_alloc'd */
+static int calls_begun;         /* calls of wf_wait/wf_wait_for begun since start_job */
+static int64_t call_deadline;   /* the deadline of the last call begun */
 
 static void call(struct seen *s)
 {
     int64_t t0 = aio_now();
     int64_t deadline = s->deadline_ms == AIO_NEVER ? AIO_NEVER : t0 + s->deadline_ms;
 
+    call_deadline = deadline;
+    calls_begun++;
     watching = 1;
     s->rc = strcmp(s->func, "wf_wait") == 0 ? wf_wait(job, deadline)
                                             : wf_wait_for(job, deadline);
@@ -86,6 +94,7 @@ static void call(struct seen *s)
 static int start_job(struct seen *s)
 {
     s->w.slept = NOT_YET;
+    calls_begun = 0;
     counted_reset();
     return wf_spawn(job, work_body, &s->w);
 }
@@ -111,6 +120,7 @@ static void run(aio_fn fn, struct seen *s)
     int rc = aio_run(fn, s);
     cr_assert_eq(rc, 0, "[deadlock] the test's loop ended with %s: every task was waiting and "
                  "nothing could wake any of them.", kit_errname(rc));
+    kit_expect_waited(&s->waited);
     kit_expect_done(s->rc, s->func, "waitfor.c");
 }
 
@@ -163,7 +173,8 @@ static int finished_before(void *arg)
 
     if (start_job(s) < 0)
         return -ENOMEM;
-    __real_aio_sleep(40);               /* the job is over by now */
+    s->waited.what = "the job (a sleep of 1 ms) to finish";
+    kit_wait_until(&s->waited, job->finished, __real_aio_sleep(1));
     s->deadline_ms = -10;               /* and the deadline long past */
     call(s);
     reap();
@@ -222,6 +233,7 @@ Test(waitfor, shield_leaves_the_job_running)
 struct stale {
     struct seen s;
     int other_park;       /* the unrelated park's return value */
+    int64_t park_until;   /* its deadline */
     int later;            /* the later wf_wait's return value */
     struct aio_counts end;
 };
@@ -233,7 +245,8 @@ static int stale_main(void *arg)
     if (start_job(&st->s) < 0)
         return -ENOMEM;
     call(&st->s);                                      /* times out at 30 ms */
-    st->other_park = __real_aio_park(aio_now() + 400); /* the job ends at 250 ms, meanwhile */
+    st->park_until = aio_now() + 400;
+    st->other_park = __real_aio_park(st->park_until);  /* the job ends at 250 ms, meanwhile */
     watching = 1;
     st->later = wf_wait(job, aio_now() + 1000);
     watching = 0;
@@ -253,6 +266,10 @@ Test(waitfor, a_waiter_that_gave_up_is_not_woken_later)
     run(stale_main, &st.s);
     cr_assert_eq(st.s.rc, -ETIMEDOUT, "[shield-rc] wf_wait returned %s at the deadline",
                  kit_errname(st.s.rc));
+    /* The job's end and the park's deadline in one loop pass (a stall of 180 ms) would hide a
+     * stale wake-up behind the timeout. */
+    kit_expect_premise(st.s.w.ended_at != 0 && st.s.w.ended_at < st.park_until, "the job "
+                       "was meant to end during the unrelated park, and it ended with it");
     cr_assert_eq(st.other_park, -ETIMEDOUT, "[stale-waiter] after wf_wait had timed out, the "
                  "job's end woke the task out of an unrelated aio_park (it returned %s): a "
                  "waiter that gives up must take itself off the job (j->waiter).",
@@ -263,12 +280,18 @@ Test(waitfor, a_waiter_that_gave_up_is_not_woken_later)
     kit_expect_no_leaks("wf_wait");
 }
 
-/* A stray aio_unpark of the waiter, from another task, in the middle of the wait. */
+/* A stray aio_unpark of the waiter, from another task, in the middle of the wait: once the
+ * waiter has begun its call (this task runs, so the waiter waits in it), before the job's end
+ * and the call's deadline. */
+static aio_task *stray_target;
+
 static int stray(void *arg)
 {
-    aio_task *t = arg;
-    __real_aio_sleep(20);
-    __real_aio_unpark(t);
+    struct seen *s = arg;
+    s->waited.what = "the waiting task to begin its call";
+    kit_wait_until(&s->waited, calls_begun > 0, __real_aio_yield());
+    s->in_time = !job->finished && (call_deadline == AIO_NEVER || aio_now() < call_deadline);
+    __real_aio_unpark(stray_target);
     return 0;
 }
 
@@ -278,7 +301,8 @@ static int stray_main(void *arg)
 
     if (start_job(s) < 0)
         return -ENOMEM;
-    aio_task *h = __real_aio_spawn(stray, aio_current());
+    stray_target = aio_current();
+    aio_task *h = __real_aio_spawn(stray, s);
     s->extra = 1;
     call(s);
     __real_aio_join(h, AIO_NEVER);
@@ -295,9 +319,11 @@ Test(waitfor, a_stray_unpark_does_not_end_the_wait)
     struct seen s = { .func = "wf_wait_for", .w = { .sleep_ms = 70, .result = 3 },
                       .deadline_ms = 2000 };
     run(stray_main, &s);
-    cr_assert_eq(s.rc, 3, "[stray-unpark] a stray aio_unpark at 20 ms ended wf_wait_for with "
-                 "%s before the job (70 ms) was done: a wake-up is not proof the job finished.",
-                 kit_errname(s.rc));
+    kit_expect_premise(s.in_time, "the stray wake-up was meant to come while the job ran, and "
+                       "it came after its end");
+    cr_assert_eq(s.rc, 3, "[stray-unpark] a stray aio_unpark during the wait ended "
+                 "wf_wait_for with %s before the job (70 ms) was done: a wake-up is not proof "
+                 "the job finished.", kit_errname(s.rc));
     expect_result(&s, 3);
     kit_expect_no_leaks("wf_wait_for");
 }
@@ -308,10 +334,12 @@ Test(waitfor, a_stray_unpark_does_not_move_the_deadline)
                       .w = { .sleep_ms = 600, .result = 3, .cleanup_yields = 2 },
                       .deadline_ms = 100 };
     run(stray_main, &s);
-    cr_assert_eq(s.rc, -ETIMEDOUT, "[stray-unpark] a stray aio_unpark at 20 ms, the deadline "
-                 "at 100 ms, the job done at 600 ms: wf_wait_for returned %s after %lld ms, "
-                 "expected -ETIMEDOUT at the deadline. A wake-up is not proof the job finished: "
-                 "look, and park again until the same deadline.", kit_errname(s.rc),
+    kit_expect_premise(s.in_time, "the stray wake-up was meant to come before the call's "
+                       "100 ms deadline, and it came after");
+    cr_assert_eq(s.rc, -ETIMEDOUT, "[stray-unpark] a stray aio_unpark during the wait, the "
+                 "deadline at 100 ms, the job done at 600 ms: wf_wait_for returned %s after "
+                 "%lld ms, expected -ETIMEDOUT at the deadline. A wake-up is not proof the job "
+                 "finished: look, and park again until the same deadline.", kit_errname(s.rc),
                  (long long)s.elapsed);
     cr_assert(s.elapsed >= 100 && s.elapsed < 500, "[stray-unpark] wf_wait_for returned after "
               "%lld ms, its deadline at 100 ms", (long long)s.elapsed);
@@ -339,7 +367,8 @@ static int cancel_main(void *arg)
     if (start_job(&cancelled_seen) < 0)
         return -ENOMEM;
     aio_task *caller = __real_aio_spawn(cancelled_caller, NULL);
-    __real_aio_sleep(30);
+    cancelled_seen.waited.what = "the caller to begin wf_wait_for";
+    kit_wait_until(&cancelled_seen.waited, calls_begun > 0, __real_aio_yield());
     __real_aio_cancel(caller);
     __real_aio_join(caller, AIO_NEVER);
     *s = cancelled_seen;
@@ -359,6 +388,7 @@ Test(waitfor, a_cancelled_caller_cancels_the_job)
     struct seen s = cancelled_seen;
     job = kit_alloc(sizeof *job);
     cr_assert_eq(aio_run(cancel_main, &s), 0);
+    kit_expect_waited(&s.waited);
     kit_expect_done(s.rc, "wf_wait_for", "waitfor.c");
     cr_assert_eq(s.rc, -ECANCELED, "[cancelled-rc] wf_wait_for in a cancelled task returned "
                  "%s, expected -ECANCELED", kit_errname(s.rc));
@@ -366,6 +396,6 @@ Test(waitfor, a_cancelled_caller_cancels_the_job)
               "[not-waited] the caller was cancelled; wf_wait_for returned before the job had "
               "been cancelled and had ended.");
     cr_assert_lt(s.elapsed, 2000, "[cancelled-late] wf_wait_for returned %lld ms after its "
-                 "start, cancelled at 30 ms", (long long)s.elapsed);
+                 "start, cancelled while it waited", (long long)s.elapsed);
     kit_expect_no_leaks("wf_wait_for");
 }

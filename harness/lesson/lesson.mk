@@ -213,9 +213,11 @@ $(LESSON_ACTIONS):
 	@exit 2
 endif
 
-# The pipeline's own self-test: bench, table and charts from a stand-in program.
+# The pipeline's own self-test: bench, table and charts from a stand-in program; then every
+# lesson's asyncio program (python/main.py) in each mode at a tiny point, its row against C's.
 check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
 	@$(LESSON_SCRIPTS)/selftest.sh
+	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/pykit-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-bench
 
 # The student's work loop (ONLY, watch, reset, solution, progress), in a scratch copy of the kit.

@@ -217,7 +217,7 @@ endif
 # The pipeline's own self-test: bench, table and charts from a stand-in program; then every
 # lesson's asyncio program (python/main.py) in each mode at a tiny point, its row against C's.
 check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
-	@$(LESSON_SCRIPTS)/selftest.sh
+	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/selftest.sh
 	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/pykit-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-bench
 

@@ -74,6 +74,9 @@ for prog in sorted(glob.glob("lessons/*/python/main.py")):
     lesson_dir = prog[: -len("/python/main.py")]
     n = os.path.basename(lesson_dir).split("-")[0]
     fields = c_fields(f"{lesson_dir}/main.c")
+    rc, out, err = run(prog, ["--help"])
+    if rc != 0 or "--mode" not in out:
+        fail(f"lesson {n}'s {prog} --help ended with exit {rc}: {' '.join(err.strip().splitlines()[-3:])}")
     mk = open(f"{lesson_dir}/lesson.mk").read()
     m = re.search(r"^BENCH_MODES\s*:=\s*(.*)$", mk, re.M)
     if not m or not m.group(1).split():

@@ -62,7 +62,7 @@ def parse(modes, default_mode, n=10, delay=100, max_n=100000, extra=(), urls=Tru
                    help=f"how long each one waits, in ms (default {delay})")
     for name, default, lo, hi, text in extra:
         p.add_argument(f"--{name}", type=whole(name, lo, hi), default=default,
-                       help=f"{text} ({lo} to {hi}, default {default})")
+                       help=f"{text.replace('%', '%%')} ({lo} to {hi}, default {default})")
     a = p.parse_args()
     a.url_list = None
     if urls and a.urls is not None:

@@ -89,7 +89,8 @@ Building and maintaining:
   make benchmark [ONLY=name]    the aio runtime against Python asyncio, Go and Node.js, on this machine
   make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
   make check-aio-valgrind       the runtime under valgrind
-  make check-lesson-bench       the lesson pipeline's bench, table and charts, from a stand-in program
+  make check-lesson-bench       the lesson pipeline's bench, table and charts, from a stand-in program,
+                                and each lesson's asyncio program (python/main.py) against its C row
   make check-arm64              everything cross-built for arm64 and tested under qemu-user
   make check-portable           the macOS code paths (PORTABLE=1: poll, pipes, ucontext), tested here
   make compile_commands.json    the compilation database for clangd (make writes it anyway)
@@ -97,7 +98,7 @@ Building and maintaining:
   make clean                    remove the build folder
 Settings (on the command line or in the environment):
   CC=clang   CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS (added after the kit's own)   PKG_CONFIG
-  BUILD=dir  (where everything is built; default build)   PYTHON (the benchmark's asyncio side)
+  BUILD=dir  (where everything is built; default build)   PYTHON (the asyncio side of the benchmark and the lessons' charts)
   GO, NODE   (the benchmark's Go and Node.js peers; default go, node)
   V=1        (whole command lines)   PORTABLE=1 (the macOS code paths; the default off Linux)
 MORE

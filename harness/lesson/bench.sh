@@ -22,8 +22,12 @@ done
 mkdir -p "$(dirname "$csv")"
 # The lesson's asyncio program (lessons/NN-topic/python/main.py), when it has one and Python can
 # import aiohttp: measured in the same run, interleaved with the C program, as modes "py:MODE".
-# BENCH_PYTHON: auto (every mode), 0 (none), or the modes to run in asyncio too.
+# BENCH_PYTHON: auto (every mode), 0 (none), or the modes to run in asyncio too. They run in the
+# first BENCH_PYTHON_REPEAT rounds only (default 1): their slow modes wait as long as C's, so at
+# BENCH_REPEAT runs each they would double the bench (and make plots) for a dotted line.
 python=${PYTHON:-python3}
+pyrepeat=${BENCH_PYTHON_REPEAT:-1}
+[[ $pyrepeat =~ ^[0-9]+$ ]] || pyrepeat=1
 pyprog=${LESSON_DIR:-/nonexistent}/python/main.py
 pymodes=()
 if [ "${BENCH_PYTHON:-auto}" != 0 ] && [ -f "$pyprog" ]; then
@@ -53,7 +57,7 @@ median_min_max() {
 
 kit_target "$PROG" || exit 1
 {
-  echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point, median min max"
+  echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point${pymodes[*]:+ (asyncio: $((pyrepeat < repeat ? pyrepeat : repeat)))}, median min max"
   echo "# machine: $(kit_machine)"
   echo "# compiler: $(${CC:-cc} --version | head -n 1)"
   [ ${#pymodes[@]} -eq 0 ] || echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)'), $pyprog"
@@ -73,13 +77,14 @@ kit_target "$PROG" || exit 1
   echo "$cols"
 } >"$csv"
 
-echo "lesson $LESSON bench: ${modes[*]}${pymodes[*]:+ and in asyncio ${pymodes[*]}} over $BENCH_X = ${points[*]}, $repeat run(s) each, ${BENCH_ARGS}"
+echo "lesson $LESSON bench: ${modes[*]}${pymodes[*]:+ and in asyncio ${pymodes[*]}} over $BENCH_X = ${points[*]}, $repeat run(s) each${pymodes[*]:+ (asyncio: $((pyrepeat < repeat ? pyrepeat : repeat)))}, ${BENCH_ARGS}"
 modes+=("${pymodes[@]}")
 failures=0
 for x in "${points[@]}"; do
   declare -A walls=() cpus=() pcts=() peaks=() theory=() extra=()
   for ((r = 1; r <= repeat; r++)); do
     for mode in "${modes[@]}"; do   # modes interleaved, so a noisy moment hits them alike
+      [[ $mode == py:* ]] && [ "$r" -gt "$pyrepeat" ] && continue
       row=$(run_mode "$mode" "$x" 2>"$KIT_TMP/err")
       if [ $? -ne 0 ] || ! kit_field wall_s "$row" >/dev/null; then
         echo "  $mode $BENCH_X=$x run $r failed: $(tail -n 2 "$KIT_TMP/err" | tr '\n' ' ')" >&2

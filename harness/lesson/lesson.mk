@@ -42,6 +42,7 @@ PLOT_CAPTION :=
 PLOT_PANELS  := cpu
 PLOT_MISTAKES :=
 BENCH_PYTHON := auto
+BENCH_PYTHON_REPEAT := 1
 BENCH_ONLY   :=
 RUN_ARGS     :=
 SPEEDUP_ARGS :=
@@ -177,7 +178,7 @@ $(PROG): $(call lesson_objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(L
 LESSON_VARS := LESSON LESSON_NAME LESSON_DIR TITLE EXERCISE GIVEN MAIN TESTS PKGS USES_AIO \
     LDWRAP POINTS VARIANT SRC_DIR FROM TEST_BIN PROG RUN_ARGS SPEEDUP_ARGS BENCH_MODES BENCH_X \
     BENCH_POINTS BENCH_ARGS BENCH_REPEAT BENCH_CSV BENCH_PNG PLOT_TITLE PLOT_XLABEL \
-    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION PLOT_PANELS PLOT_MISTAKES MISTAKE BENCH_ONLY BENCH_PYTHON PYTHON EXERCISE_PATHS ONLY AT \
+    PLOT_YLABEL PLOT_LOGX PLOT_LOGY PLOT_KEY PLOT_CAPTION PLOT_PANELS PLOT_MISTAKES MISTAKE BENCH_ONLY BENCH_PYTHON BENCH_PYTHON_REPEAT PYTHON EXERCISE_PATHS ONLY AT \
     TIMELINE_ARGS TIMELINE_SOURCE TIMELINE_PNG TIMELINE_JSON \
     $(foreach f,$(PLOT_PANELS),PLOT_LABEL_$(f) PLOT_LIMIT_$(f))
 LESSON_ENV = $(call shell_assignments,$(COURSE_VARS) $(LESSON_VARS))
@@ -213,9 +214,11 @@ $(LESSON_ACTIONS):
 	@exit 2
 endif
 
-# The pipeline's own self-test: bench, table and charts from a stand-in program.
+# The pipeline's own self-test: bench, table and charts from a stand-in program; then every
+# lesson's asyncio program (python/main.py) in each mode at a tiny point, its row against C's.
 check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
-	@$(LESSON_SCRIPTS)/selftest.sh
+	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/selftest.sh
+	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/pykit-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-bench
 
 # The student's work loop (ONLY, watch, reset, solution, progress), in a scratch copy of the kit.

@@ -49,4 +49,29 @@ grep -q '4 *0\.[0-9]* *0\.[0-9]* *[0-9.]*x *4\.0x' "$out/log" || fail "the table
 [ "$(head -c 8 "$out/chart.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] \
   || fail "the chart is not a PNG"
 grep -q '<svg' "$out/chart.svg" || fail "the SVG chart is missing"
-echo "bench selftest: CSV, table, PNG and SVG as expected; the failed run was reported and skipped"
+
+# The asyncio rows: a stand-in python/main.py beside the stand-in program, run as modes "py:a"
+# and "py:b", in the first BENCH_PYTHON_REPEAT rounds only (default 1), their speedup a column.
+python=${PYTHON:-python3}
+pynote="; no asyncio rows: $python cannot import aiohttp"
+if "$python" -c 'import aiohttp' 2>/dev/null; then
+  pynote="; asyncio rows once a point"
+  mkdir -p "$out/lesson/python"
+  cat >"$out/lesson/python/main.py" <<'PY'
+import sys
+a = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+n, m = int(a["--n"]), a["--mode"]
+w = (n if m == "a" else 1) * 0.1
+print(f"mode={m} n={n} wall_s={w + 0.001:.4f} cpu_s=0.0020 peak=unknown s429={n - 1} theory_s={w:.4f}")
+PY
+  LESSON=00 TITLE="self-test" VARIANT=solution PROG="$out/prog" LESSON_DIR="$out/lesson" PYTHON="$python" \
+    BENCH_MODES="a b" BENCH_X=n BENCH_POINTS="4" BENCH_ARGS="--delay 100" BENCH_REPEAT=3 \
+    BENCH_CSV="$out/py.csv" BENCH_PNG="$out/py.png" PLOT_TERMINAL=0 PLOT_PANELS="cpu s429" \
+    harness/lesson/bench.sh >"$out/pylog" 2>&1 || { cat "$out/pylog"; fail "bench.sh with an asyncio program failed"; }
+  awk -F, '!/^#/ && $1 ~ /^py:/ { rows++; if ($3 != 1) bad = 1 } !/^#/ && $1 == "a" && $3 != 3 { bad = 1 }
+           END { exit !(rows == 2 && !bad) }' "$out/py.csv" ||
+    fail "the asyncio rows should be py:a and py:b, 1 run each (C's 3): $(grep -v '^#' "$out/py.csv" | cut -d, -f1-3 | tr '\n' ' ')"
+  grep -q 'asyncio' "$out/pylog" || fail "the table has no asyncio speedup column"
+  [ -s "$out/py.png" ] || fail "the chart with asyncio rows was not drawn"
+fi
+echo "bench selftest: CSV, table, PNG and SVG as expected; the failed run was reported and skipped$pynote"

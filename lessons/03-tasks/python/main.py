@@ -12,26 +12,15 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../harness/lesson"))
 import pykit  # noqa: E402
 
-import aiohttp  # noqa: E402
-
-
-async def download(session, url):
-    """One GET, body read whole: (status, body), or (an exception's name, None)."""
-    try:
-        async with session.get(url) as reply:
-            return reply.status, await reply.read()
-    except (aiohttp.ClientError, asyncio.TimeoutError) as e:
-        return type(e).__name__, None
-
 
 async def one_by_one(session, urls):
-    # Each await runs download() to its end before the next starts.
-    return [await download(session, u) for u in urls]
+    # Each await runs the download to its end before the next starts.
+    return [await pykit.get(session, u) for u in urls]
 
 
 async def as_tasks(session, urls):
     # Every download handed to the loop first; the awaits afterwards only collect.
-    tasks = [asyncio.create_task(download(session, u)) for u in urls]
+    tasks = [asyncio.create_task(pykit.get(session, u)) for u in urls]
     return [await t for t in tasks]
 
 
@@ -41,7 +30,7 @@ async def as_jobs(session, urls):
     loop = asyncio.get_running_loop()
 
     async def run(job, url):
-        job.set_result(await download(session, url))
+        job.set_result(await pykit.get(session, url))
 
     jobs = [loop.create_future() for _ in urls]
     runners = [asyncio.create_task(run(j, u)) for j, u in zip(jobs, urls)]
@@ -52,24 +41,16 @@ async def as_jobs(session, urls):
 
 async def main():
     a = pykit.parse(["tasks", "await", "jobs"], "tasks", n=10, delay=100, max_n=256)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        delayd = a.url_list is None and await pykit.server_is_delayd(session, a.url)
-        if a.url_list is not None:
-            urls = a.url_list
-        elif delayd:
-            urls = [f"{a.url}/delay/{a.delay}?tag={i}" for i in range(a.n)]
-        else:
-            urls = [a.url] * a.n
+    async with pykit.target(a) as t:
+        urls = t.urls(lambda i: f"/delay/{a.delay}?tag={i}", delayd_only=True)
         batch = {"await": one_by_one, "tasks": as_tasks, "jobs": as_jobs}[a.mode]
-        clock = pykit.Clock()
-        clock.start()
-        results = await batch(session, urls)
-        clock.stop()
-        peak = await pykit.server_peak(session, a.url) if delayd else "unknown"
+        with pykit.Clock() as clock:
+            results = await batch(t.session, urls)
+        peak = await t.peak()
     ok = sum(status == 200 for status, _ in results)
-    theory = f"{(a.n if a.mode == 'await' else 1) * a.delay / 1000:.4f}" if delayd else "unknown"
     pykit.row(mode=a.mode, n=a.n, delay_ms=a.delay, wall_s=clock.wall, cpu_s=clock.cpu,
-              server="delayd" if delayd else "other", peak=peak, ok=ok, theory_s=theory)
+              server=t.server, peak=peak, ok=ok,
+              theory_s=pykit.seconds((a.n if a.mode == "await" else 1) * a.delay / 1000, t.delayd))
     if ok != a.n:
         first = next(i for i, (status, _) in enumerate(results) if status != 200)
         print(f"only {ok} of {a.n} downloads answered 200; the first that did not, {urls[first]}, "
@@ -79,4 +60,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    pykit.run(main)

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Self-test of the lessons' asyncio programs (lessons/NN-topic/python/main.py, with pykit.py),
+# run by `make check` as part of check-lesson-bench: each one in every mode of its BENCH_MODES,
+# once, at a tiny point, against one private delayd (reset by each run), with the options
+# bench.sh gives it. Each row must carry exactly the C program's fields in the same order (read
+# from the row's printf in the lesson's main.c, so nothing is built), name its mode, have
+# numbers for wall_s, cpu_s and theory_s (and for peak: the server is delayd), and show the
+# lesson's point at that tiny point (the counts below). The programs run one after another in
+# one interpreter (runpy, as `python3 main.py ARGS` would), so aiohttp is imported once: about
+# a second in all.
+set -uo pipefail
+. harness/lib.sh
+python=${PYTHON:-python3}
+fail() { echo "[pykit-selftest] $*" >&2; exit 1; }
+"$python" -c 'import aiohttp' 2>/dev/null ||
+  { echo "skip: $python cannot import aiohttp, so the asyncio programs cannot run (apt-get install python3-aiohttp)"; exit 0; }
+kit_start_server || fail "no delayd to run against"
+"$python" - "$SERVER_URL" <<'PY' || exit 1
+import contextlib, glob, io, os, re, runpy, sys
+
+url = sys.argv[1]
+# The tiny point of each lesson, and what each mode's row must say there: only what no load can
+# change (a sequential peak of 1, a capped peak of at most K, counts of answers and of what was
+# left open), never a lower bound on a concurrent peak, which a slow start can lower. Lesson
+# 04's left is not asked: delayd notices a client gone only during sleeps of a second or more.
+ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay 20",
+        "04": "--n 3 --delay 30", "05": "--n 4 --k 2 --delay 20",
+        "06": "--n 4 --hung 25 --delay 20 --deadline 300 --hang 800"}
+WANT = {
+    "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
+    "02": {"blocking": "fired=3", "loop": "fired=3"},
+    "03": {"await": "peak=1 ok=3", "tasks": "ok=3", "jobs": "ok=3"},
+    "04": {"all": "useful=3", "first": "useful>=1", "mine": "useful>=1"},
+    "05": {"unbounded": "s429=0 ok=4", "sem": "peak<=2 s429=0 ok=4",
+           "mine": "peak<=2 s429=0 ok=4", "curl": "peak<=2 s429=0 ok=4"},
+    "06": {"none": "stuck=1 ok=4 cut=0 open=0", "batch": "stuck=1 ok<=3 cut>=1 open=0",
+           "mine": "stuck=1 ok<=3 cut>=1 open=0"},
+}
+
+
+def fail(msg):
+    sys.exit(f"[pykit-selftest] {msg}")
+
+
+def c_fields(main_c):
+    """The C row's field names, in order, from its printf("mode=...")."""
+    s = open(main_c).read()
+    i = s.find('printf("mode=')
+    if i < 0:
+        fail(f"{main_c} has no printf(\"mode=...\") of its row")
+    text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s[i:s.index(");", i)]))
+    return re.findall(r"([a-z0-9_]+)=%", text)
+
+
+def run(prog, argv):
+    """prog run as `python3 prog ARGV` would run it: (exit status, stdout, stderr)."""
+    out, err, rc = io.StringIO(), io.StringIO(), 0
+    saved = sys.argv
+    sys.argv = [prog] + argv
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            runpy.run_path(prog, run_name="__main__")
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException as e:          # noqa: B902 - a crash is a failure, reported below
+        rc, err = 1, io.StringIO(f"{type(e).__name__}: {e}")
+    finally:
+        sys.argv = saved
+    return rc, out.getvalue(), err.getvalue()
+
+
+checked = 0
+for prog in sorted(glob.glob("lessons/*/python/main.py")):
+    lesson_dir = prog[: -len("/python/main.py")]
+    n = os.path.basename(lesson_dir).split("-")[0]
+    fields = c_fields(f"{lesson_dir}/main.c")
+    rc, out, err = run(prog, ["--help"])
+    if rc != 0 or "--mode" not in out:
+        fail(f"lesson {n}'s {prog} --help ended with exit {rc}: {' '.join(err.strip().splitlines()[-3:])}")
+    mk = open(f"{lesson_dir}/lesson.mk").read()
+    m = re.search(r"^BENCH_MODES\s*:=\s*(.*)$", mk, re.M)
+    if not m or not m.group(1).split():
+        fail(f"lesson {n}: its lesson.mk names no BENCH_MODES")
+    for mode in m.group(1).split():
+        argv = ["--url", url, "--mode", mode] + ARGS.get(n, "--n 3 --delay 20").split()
+        what = f"lesson {n}'s {prog} {' '.join(argv[2:])}"
+        rc, out, err = run(prog, argv)
+        if rc != 0:
+            fail(f"{what} ended with exit {rc}: {' '.join(err.strip().splitlines()[-3:])}")
+        lines = out.splitlines()
+        if len(lines) != 1:
+            fail(f"{what} printed {len(lines)} lines on stdout, not one row: {out!r}")
+        row = dict(pair.split("=", 1) for pair in lines[0].split())
+        if list(row) != fields:
+            fail(f"{what}: its row has the fields {' '.join(row)}; the C program's (main.c) "
+                 f"{' '.join(fields)}")
+        if row["mode"] != mode:
+            fail(f"{what}: its row says mode={row['mode']}")
+        for f in ["wall_s", "cpu_s", "theory_s"] + (["peak"] if "peak" in fields else []):
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", row[f]):
+                fail(f"{what}: {f} is not a number against delayd: {lines[0]}")
+        for want in WANT.get(n, {}).get(mode, "").split():
+            k, op, v = re.fullmatch(r"([a-z0-9_]+)(<=|>=|=)([0-9]+)", want).groups()
+            got = row.get(k, "")
+            holds = got.isdigit() and {"=": int(got) == int(v), "<=": int(got) <= int(v),
+                                       ">=": int(got) >= int(v)}[op]
+            if not holds:
+                fail(f"{what}: expected {k}{op}{v}, the row says {k}={got}: {lines[0]}")
+        checked += 1
+if checked == 0:
+    fail("no lesson has a python/main.py")
+print(f"pykit selftest: {checked} runs of the asyncio programs, each row with its C program's "
+      f"fields and the lesson's counts")
+PY

@@ -704,12 +704,22 @@ for ((i = 0; i < ${#keys[@]}; i++)); do
 done
 [ -z "${lost:-}" ] || exit 1
 
-# The class at a glance: each student's total as a share of the points.
+# The class at a glance: each student's total as a share of the points, and, where lessons have
+# a performance component, the share of its points beside it.
 if [ "$(wc -l <"$out/summary.csv")" -gt 1 ]; then
-  awk -F, 'NR > 1 { split($(NF - 1), t, "/"); printf "%s %.1f\n", $1, t[2] ? 100 * t[1] / t[2] : 0 }' "$out/summary.csv" >"$out/totals.dat"
+  awk -F, 'NR == FNR { if (FNR > 1 && $3 == "perf::speed") { pg[$1] += $5; pm[$1] += $6; any = 1 } next }
+           FNR > 1 { split($(NF - 1), t, "/"); printf "%s %.1f %s\n", $1, t[2] ? 100 * t[1] / t[2] : 0,
+                     any ? sprintf("%.1f", pm[$1] ? 100 * pg[$1] / pm[$1] : 0) : "" }' \
+    "$out/class.csv" "$out/summary.csv" >"$out/totals.dat"
+  if [ "$(awk '{ print NF; exit }' "$out/totals.dat")" -eq 3 ]; then
+    plot="plot f using (\$0 - 0.2):2:xtic(1) with boxes lc rgb '#3b8a55' title 'all points', f using (\$0 + 0.2):3 with boxes lc rgb '#3b6ea8' title 'performance points'"
+    width=0.4 key="set key top right"
+  else
+    plot="plot f using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" width=0.6 key="unset key"
+  fi
   GRADE_PNG=$out/class.png GRADE_DAT=$out/totals.dat gnuplot -e "set terminal pngcairo size 900,500 noenhanced; set output system('printf %s \"\$GRADE_PNG\"');
-              set title 'Class results (share of points)'; set ylabel '%'; set yrange [0:105];
-              set style fill solid 0.7; set boxwidth 0.6; set xtics rotate by -45; unset key;
-              plot system('printf %s \"\$GRADE_DAT\"') using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" 2>/dev/null
+              set title 'Class results (share of points)'; set ylabel '%'; set yrange [0:115];
+              set style fill solid 0.7; set boxwidth $width; set xtics rotate by -45; $key;
+              f = system('printf %s \"\$GRADE_DAT\"'); $plot" 2>/dev/null
 fi
 echo "grades: $out/summary.csv (a line a student), $out/class.csv (a line a test), $out/*/results.json (Gradescope), $out/class.png"

@@ -2,7 +2,7 @@
 """The performance component of `make grade` (harness/course/grade.sh; GRADING.md, "The
 performance component"): one student's lesson program against the reference, in the same run.
 
-The reference and the student's program run in turn, RUNS times each (reference first), each
+The student's program and the reference run in turn, RUNS times each (the student's first), each
 run against a fresh delayd that this script starts with --trace. A run counts only when the
 server's own trace shows the work was done: exactly N requests, each answered 200 after at
 least D ms, all begun and ended while the program ran (its wall time, measured here from
@@ -217,7 +217,7 @@ def main():
     ap.add_argument("--full", type=float, default=1.1)
     ap.add_argument("--zero", type=float, required=True)
     ap.add_argument("--zero-why", default="")
-    ap.add_argument("--limit", type=float, default=60)
+    ap.add_argument("--limit", type=float, default=30)
     args = ap.parse_args()
     lo, _, hi = args.peak.partition(" ")
     args.peak_min, args.peak_max = int(lo), int(hi or lo)
@@ -235,6 +235,22 @@ def main():
             lo_up()
         refs, mine, walls = [], [], []
         for r in range(1, args.runs + 1):
+            # The student's program first: a run that does not count ends the measure at once.
+            # Its time limit: far past the point where the curve gives nothing (before the
+            # reference has run, the overall limit).
+            args.limit_now = min(args.limit, max(5.0, 2 * args.zero * median(walls))) if walls else args.limit
+            span, wall, why = one_run(args, student, "yours", log)
+            log.write(f"run {r} yours: {show(span, wall, why)}\n")
+            log.flush()
+            if wall is None:
+                say("fail", 0, f"[perf-too-slow] your program's run {r} was stopped after {args.limit_now:.1f} s"
+                    + (f" (the reference takes {median(walls):.3f} s)" if walls else "") + f": 0 of {fmt(P)} points.")
+                return
+            if why is not None:
+                say("fail", 0, f"[perf-not-correct] run {r}: {why}. Speed counts only for a run that does "
+                    f"what the lesson asks: 0 of {fmt(P)} points.")
+                return
+            mine.append(span)
             args.limit_now = args.limit
             for attempt in (1, 2):   # the reference again once: a failure there is the grader's
                 span, wall, why = one_run(args, ref, "the reference", log)
@@ -247,20 +263,6 @@ def main():
                 return
             refs.append(span)
             walls.append(wall)
-            # The student's time limit: far past the point where the curve gives nothing.
-            args.limit_now = min(args.limit, max(5.0, 2 * args.zero * median(walls)))
-            span, wall, why = one_run(args, student, "yours", log)
-            log.write(f"run {r} yours: {show(span, wall, why)}\n")
-            log.flush()
-            if wall is None:
-                say("fail", 0, f"[perf-too-slow] your program's run {r} was stopped after "
-                    f"{args.limit_now:.1f} s (the reference takes {median(walls):.3f} s): 0 of {fmt(P)} points.")
-                return
-            if why is not None:
-                say("fail", 0, f"[perf-not-correct] run {r}: {why}. Speed counts only for a run that does "
-                    f"what the lesson asks: 0 of {fmt(P)} points.")
-                return
-            mine.append(span)
         ratio = median(mine) / median(refs)
         share = min(1.0, max(0.0, (args.zero - ratio) / (args.zero - args.full)))
         points = round(P * share, 2)

@@ -168,7 +168,9 @@ def one_run(args, cmd_template, who, log):
         return None, wall, reason
 
     if rc != 0:
-        return bad(f"it exited with status {rc}" if rc > 0 else f"it was killed by signal {-rc}")
+        # (In the sandbox, a program killed by signal S makes bwrap exit with 128 + S.)
+        return bad(f"it was killed by signal {rc - 128 if rc > 128 else -rc}" if rc < 0 or rc > 128
+                   else f"it exited with status {rc}")
     why = parse_row(raw, args.mode, args.n)
     if why:
         return bad(why)
@@ -239,8 +241,8 @@ def main():
             # Its time limit: far past the point where the curve gives nothing (before the
             # reference has run, the overall limit).
             args.limit_now = min(args.limit, max(5.0, 2 * args.zero * median(walls))) if walls else args.limit
-            span, wall, why = one_run(args, student, "yours", log)
-            log.write(f"run {r} yours: {show(span, wall, why)}\n")
+            span, wall, why = one_run(args, student, "your program", log)
+            log.write(f"run {r} your program: {show(span, wall, why)}\n")
             log.flush()
             if wall is None:
                 say("fail", 0, f"[perf-too-slow] your program's run {r} was stopped after {args.limit_now:.1f} s"

@@ -466,7 +466,7 @@ check_objects() {
 }
 
 # add A B: A + B, whole or with the decimals a perf score has.
-add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%g\n", a + b }'; }
+add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.10g\n", a + b }'; }
 
 # perf_entry INDEX STATUS POINTS MAX DIAGNOSTIC: the perf component's line in class.csv and its
 # test in results.json (sets perf_got).
@@ -500,7 +500,8 @@ perf_lesson() {
   local job=$1 index=$2 runner st pts pmax diag
   mapfile -d '' perf_f <"$work/perf-$lesson_n"   # points args peak full zero why mode n delay
   mkdir -p "$job/perf" "$job/pbin"
-  cp "$(objdir "$job")/opt/prog" "$job/pbin/prog" 2>/dev/null   # (a folder of its own, like the reference's)
+  # (In a folder of its own, like the reference's; the file make linked, never what a link names.)
+  [ -f "$(objdir "$job")/opt/prog" ] && [ ! -L "$(objdir "$job")/opt/prog" ] && cp "$(objdir "$job")/opt/prog" "$job/pbin/prog"
   chmod -R a+rX "$job/pbin"
   perf_cmd "$work/ref-$lesson_n" "$job/ref.cmd"
   perf_cmd "$job/pbin" "$job/student.cmd"

@@ -26,6 +26,7 @@ Prints one line, tab-separated: STATUS POINTS MAX DIAGNOSTIC (STATUS pass, parti
 error), and writes what each run saw to --log.
 """
 import argparse
+import ctypes
 import fcntl
 import os
 import re
@@ -52,15 +53,21 @@ def lo_up():
         s.close()
 
 
+def die_with_parent():
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+
+
 class Server:
     """A private delayd with its trace on, started for one run."""
 
     def __init__(self, delayd, uid, log):
         cmd = [delayd, "--host", "127.0.0.1", "--port", "0", "--trace", "100000"]
         if uid is not None:
-            cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"] + cmd
+            # (--pdeathsig after the change of user, which clears it.)
+            cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--pdeathsig", "KILL", "--"] + cmd
+        # The server dies with this script, however it ends: nothing outlives the batch.
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         line = self.proc.stdout.readline().decode(errors="replace")
         m = re.match(r"delayd listening on (http://127\.0\.0\.1:\d+)", line)
         if not m:
@@ -143,7 +150,7 @@ def one_run(args, cmd_template, who, log):
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             t0 = time.monotonic_ns()
             p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+                                 start_new_session=True, preexec_fn=die_with_parent)
             try:
                 rc = p.wait(timeout=args.limit_now)
             except subprocess.TimeoutExpired:

@@ -260,9 +260,9 @@ fi
 perf_runs=${GRADE_PERF_RUNS:-5}
 case $perf_runs in ''|*[!0-9]*|0) perf_runs=5 ;; esac
 perf_noted=
-# perf_config N NAME VARS: the lesson's performance component (perf_of[N]: its points; the rest in
-# $work/perf-N),
-# and its reference program built from solutions/, outside the sandbox, once a batch.
+# perf_config N NAME VARS: the lesson's performance component (perf_of[N]: its points; the rest
+# in $work/perf-N), and its reference program built from solutions/, outside the sandbox, once a
+# batch.
 perf_config() {
   local n=$1 name=$2 vars=$3 PERF_POINTS PERF_ARGS PERF_PEAK PERF_FULL PERF_ZERO PERF_ZERO_WHY PROG w mode= count= delay= i f
   mapfile -d '' f < <(PERF_POINTS= PERF_ARGS= PERF_PEAK= PERF_FULL= PERF_ZERO= PERF_ZERO_WHY=; eval "$vars"

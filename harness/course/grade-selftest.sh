@@ -274,11 +274,6 @@ if [ "$(id -u)" -eq 0 ]; then
   [ -z "$left" ] || fail "processes of the sandbox's user outlived the grading: $left"
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
-# GRADE_PERF=0: no performance component (a class of one that handed nothing in: no test runs).
-mkdir -p "$class/nothing/absent"
-GRADES=$class/noperf GRADE_LESSONS=01 GRADE_PERF=0 harness/course/grade.sh "$class/nothing" >"$class/noperf.log" 2>&1 || { cat "$class/noperf.log"; fail "grade.sh GRADE_PERF=0 failed"; }
-grep -q "^absent,0/$((n - 2)),0/$((n - 2))," "$class/noperf/summary.csv" && ! grep -q 'perf::' "$class/noperf/class.csv" ||
-  fail "GRADE_PERF=0 still has a performance component: $(grep '^absent,' "$class/noperf/summary.csv")"
 echo "grade selftest: correct $((n - 1))/$n (a hidden test fails it), partial $((n - 2))/$n, crashing, broken and absent 0/$n, in every output; visibility in results.json;"
 echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$N and harmed nothing; odd folder names graded under keys of their own;"
 echo "  perf: the reference's speed $(perf correct 5)/$P, one request after another 0/$P, 300 ms late with a fake row $(perf "$(key "o'brien")" 5)/$P (ratio $ratio)"

@@ -245,9 +245,10 @@ def main():
         refs, mine, walls = [], [], []
         for r in range(1, args.runs + 1):
             # The student's program first: a run that does not count ends the measure at once.
-            # Its time limit: far past the point where the curve gives nothing (before the
-            # reference has run, the overall limit).
-            args.limit_now = min(args.limit, max(5.0, 2 * args.zero * median(walls))) if walls else args.limit
+            # Its time limit: far past the point where the curve gives nothing; before the
+            # reference has run, four times the requests one after another, at least 10 s.
+            first = max(10.0, 4 * args.n * args.delay / 1000)
+            args.limit_now = min(args.limit, max(5.0, 2 * args.zero * median(walls)) if walls else first)
             span, wall, why = one_run(args, student, "your program", log)
             log.write(f"run {r} your program: {show(span, wall, why)}\n")
             log.flush()

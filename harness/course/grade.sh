@@ -570,6 +570,8 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
       run_lesson "$job"
       read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" |
                          "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce")
+      # Correctness first: a program that passes none of the lesson's tests is not timed.
+      [ "${got:-0}" != 0 ] || nop="fail	no test of lesson $n passed; speed counts only for a program that passes some of them."
     fi
     # The performance component: its own entry, after the tests'.
     if [ -n "${perf_of[$n]:-}" ]; then

@@ -299,6 +299,7 @@ perf_config() {
   printf '%s\0' "$PERF_POINTS" "$PERF_ARGS" "${PERF_PEAK:-1 1000000}" "$PERF_FULL" "$PERF_ZERO" "$PERF_ZERO_WHY" "$mode" "$count" "$delay" >"$work/perf-$n"
   perf_of[$n]=$PERF_POINTS
 }
+# The base build makes the lesson program's given parts too, when it has a performance component.
 build_goal() { if [ -n "${perf_of[$1]:-}" ]; then echo build; else echo build-tests; fi; }
 
 echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
@@ -424,10 +425,9 @@ box() {
 # only table entries let through are AddressSanitizer's own (it registers an object's globals
 # from .init_array.00099 and .fini_array.00099: one entry each, a function that calls __asan_*
 # only, which objdump checks).
-check_objects() {
+check_objects() {   # check_objects DIR [FLAVOUR]: san, the tests' objects, by default; opt, the program's
   local objdir=$1 f o bad sec target fl
-  # (The lesson program's objects too, when it is built for the performance component.)
-  for fl in san ${perf_of[$lesson_n]:+opt}; do
+  for fl in "${2:-san}"; do
   for f in ${exercise_of[$lesson_n]}; do
     case $f in *.c) ;; *) continue ;; esac
     o=$objdir/$fl/${f%.c}.o
@@ -559,7 +559,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     elif [ -n "$root" ] && [ -z "$dir" ]; then
       read -r got of < <(GRADE_DIAG="no files were handed in for lesson $n" "${sc[@]}" -v status=missing </dev/null)
       nop="missing	no files were handed in for lesson $n"
-    elif ! build_lesson "$job" >>"$job/build.log" 2>&1; then
+    elif ! build_lesson "$job:build-tests" >>"$job/build.log" 2>&1; then
       line=$(grep -a -m1 -E 'error:|\[build-timeout\]' "$job/build.log" | cut -c1-300)
       read -r got of < <(GRADE_DIAG="the code does not compile: ${line:-see lesson-$n.build.log}" "${sc[@]}" -v status=no-build </dev/null)
       nop="no-build	the code does not compile, so there is no program to time."
@@ -575,6 +575,12 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     fi
     # The performance component: its own entry, after the tests'.
     if [ -n "${perf_of[$n]:-}" ]; then
+      # (The program is built, and its objects checked, only for a submission that is timed.)
+      if [ -z "$nop" ] && ! build_lesson "$job:build" >>"$job/build.log" 2>&1; then
+        nop="no-build	the lesson program does not build (see lesson-$n.build.log)."
+      elif [ -z "$nop" ] && ! why=$(check_objects "$(objdir "$job")" opt); then
+        nop="rejected	[forbidden-code] $why."
+      fi
       if [ -z "$nop" ]; then
         perf_lesson "$job" "$index"
         [ -s "$job/perf.log" ] && cap "$job/perf.log" "$out/$key/lesson-$n.perf.log"
@@ -602,13 +608,13 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
 
 # build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:
 # make never sees a student's folder name).
-build_lesson() {
-  local job=$1 rc
+build_lesson() {   # build_lesson JOB:GOAL: GOAL build-tests, or build for the program too
+  local job=${1%:*} goal=${1##*:} rc
   if [ "$sandbox" -eq 1 ]; then
-    box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" "$(build_goal "$lesson_n")"
+    box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" "$goal"
   else
     (cd "$kit" && BUILD=$base FROM=$job/sub COMPDB_LISTING=1 timeout --kill-after=5 "$build_limit" \
-       make -s --no-print-directory "lesson-$lesson_n" "$(build_goal "$lesson_n")")
+       make -s --no-print-directory "lesson-$lesson_n" "$goal")
   fi
   rc=$?
   [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "[build-timeout] the build took longer than $build_limit s and was stopped."

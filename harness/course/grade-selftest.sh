@@ -4,6 +4,9 @@
 # one that handed nothing in; each must get the score it deserves, in every output file. Then a
 # hostile class (harness/course/GRADING.md lists each attack): each must score no more than its
 # honest work and harm nothing (the kit, the other submissions, the grades, no process left).
+# Lesson 01's performance component is graded too (3 runs a program): the reference's speed
+# earns its points, a lesson program that goes one request after another none, a slow one that
+# prints a fake fast row only what its real time earns.
 set -uo pipefail
 class=$(mktemp -d "${TMPDIR:-/tmp}/kit-grade-selftest.XXXXXX")
 grades=$class/grades
@@ -113,7 +116,31 @@ stub vandal "(void)!system(\"rm -rf /sub/* /kit/lessons/*/tests/*.c /build/* $cl
 # Folder names that are not plain: each graded under a key of its own; none runs a command.
 mkdir -p "$class/subs/Doe, Jane/lessons" "$class/subs/o'brien/01-sync-vs-async" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async"
 cp -r "$sol" "$class/subs/Doe, Jane/lessons/" && rm -rf "$class/subs/Doe, Jane/lessons/01-sync-vs-async/mistakes"
-cp "$sol/fetch.c" "$class/subs/o'brien/01-sync-vs-async/"
+# Two of them differ from the reference in the lesson program alone (the tests' build, with
+# AddressSanitizer, is the reference's, so their tests pass): Doe, Jane's program fetches one URL
+# after another; o'brien's is 300 ms late and prints, last, a row that claims 0.1 ms.
+perf_variant() {   # perf_variant FILE DEFINITION-OF-fetch_concurrent
+  { sed 's/^int fetch_concurrent(/static int conc_all(/' "$sol/fetch.c"
+    printf '#ifdef __SANITIZE_ADDRESS__\n%s\n#else\n%s\n#endif\n' \
+      'int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *results) { return conc_all(urls, n, results); }' "$2"
+  } >"$1"
+}
+perf_variant "$class/subs/Doe, Jane/lessons/01-sync-vs-async/fetch.c" '
+int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *results)
+{ (void)conc_all; return fetch_sequential(urls, n, results); }'
+perf_variant "$class/subs/o'brien/01-sync-vs-async/fetch.c" '
+#include <stdio.h>
+#include <time.h>
+static void fake_row(void)
+{ printf("mode=conc n=8 delay_ms=200 wall_s=0.0001 cpu_s=0.0000 server=delayd peak=8 ok=8 theory_s=0.2000\n"); }
+int fetch_concurrent(const char *const *urls, size_t n, struct fetch_result *results)
+{
+  int rc = conc_all(urls, n, results);
+  struct timespec late = { 0, 300000000 };
+  nanosleep(&late, NULL);
+  atexit(fake_row);
+  return rc;
+}'
 stub kill-all "kill(-1, SIGKILL);" && mv "$class/subs/kill-all/01-sync-vs-async/fetch.c" "$class/subs/m_\$(shell touch PWNED)/01-sync-vs-async/" && rm -r "$class/subs/kill-all"
 # An instructor's hidden tests (TESTS=dir): one the reference passes and the skeleton does not,
 # one that fails even the reference (it must cost the point), each with its visibility.
@@ -145,7 +172,7 @@ uid0=${GRADE_UID:-60100}
 if [ "$(id -u)" -eq 0 ]; then
   mkdir -p -m 700 /run/kit-grade && : >>"/run/kit-grade/uid-$uid0" && exec {held}<"/run/kit-grade/uid-$uid0" && flock -n "$held" || held=
 fi
-GRADES=$grades GRADE_LESSONS=01 GRADE_JOBS=${GRADE_JOBS:-2} GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-30} GRADE_NPROC=${GRADE_NPROC:-96} GRADE_TESTS=$class/hidden \
+GRADES=$grades GRADE_LESSONS=01 GRADE_PERF_RUNS=${GRADE_PERF_RUNS:-3} GRADE_JOBS=${GRADE_JOBS:-2} GRADE_TEST_LIMIT=${GRADE_TEST_LIMIT:-30} GRADE_NPROC=${GRADE_NPROC:-96} GRADE_TESTS=$class/hidden \
   harness/course/grade.sh "$class/subs" >"$class/log" 2>&1 || { cat "$class/log"; fail "grade.sh failed"; }
 if [ -n "${held:-}" ]; then
   exec {held}<&-
@@ -153,20 +180,36 @@ if [ -n "${held:-}" ]; then
     fail "a batch took the sandbox user $uid0 that another batch holds: $(grep '^sandbox users' "$class/log")"
 fi
 users=$(sed -n 's/^sandbox users: //p' "$class/log")
-expect() {   # expect STUDENT SCORE
-  grep -q "^$1,$2,$2," "$grades/summary.csv" || fail "$1: expected $2 in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
-  local s=${2%%/*}
-  grep -q "^{\"score\": $s," "$grades/$1/results.json" || fail "$1: results.json does not say score $s"
-}
 # Lesson 01 has k tests of its own, each worth a point (its lesson.mk sets no POINTS), and the
-# two hidden ones: n in all; the reference loses the hidden one that nothing passes.
+# two hidden ones: n in all; the reference loses the hidden one that nothing passes. Its
+# performance component adds P points: N in all.
 k=$(cat lessons/01-sync-vs-async/tests/*.c | grep -c '^Test(')
 n=$((k + 2))
-expect correct "$((n - 1))/$n"
-expect partial "$((n - 2))/$n"
-expect crashing "0/$n"
-expect broken "0/$n"
-expect absent "0/$n"
+P=$(make -s --no-print-directory lesson-01 vars | sed -n "s/^PERF_POINTS='\(.*\)'$/\1/p")
+[ -n "$P" ] || fail "lesson 01 has no performance component (PERF_POINTS in its lesson.mk)"
+N=$((n + P))
+perf() {   # perf KEY FIELD: the student's perf::speed line's points (5), status (4) or diagnostic (7)
+  awk -F, -v k="$1" -v f="$2" '$1 == k && $3 == "perf::speed" { if (f == 7) { for (i = 1; i <= 6; i++) sub(/^[^,]*,/, ""); print } else print $f }' "$grades/class.csv"
+}
+expect() {   # expect KEY TESTS: the tests' points plus the perf entry's, in summary.csv and results.json
+  local p t
+  p=$(perf "$1" 5)
+  [ -n "$p" ] || fail "$1: no perf::speed line in class.csv"
+  t=$(awk -v a="$2" -v b="$p" 'BEGIN { printf "%g", a + b }')
+  grep -q "^$1,$t/$N,$t/$N," "$grades/summary.csv" || fail "$1: expected $t/$N ($2 and $p for speed) in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
+  grep -q "^{\"score\": $t," "$grades/$1/results.json" || fail "$1: results.json does not say score $t"
+}
+expect correct "$((n - 1))"
+expect partial "$((n - 2))"
+expect crashing 0
+expect broken 0
+expect absent 0
+# The reference's speed earns the perf points (a ratio a little over 1.1 on a loaded machine
+# costs hundredths of a point); crashing, broken and absent get none, each with its reason.
+awk -v p="$(perf correct 5)" -v P="$P" 'BEGIN { exit !(p >= P - 0.1) }' ||
+  fail "correct: the reference solution's speed earned $(perf correct 5) of $P perf points: $(perf correct 7)"
+[ "$(perf crashing 5)" = 0 ] && perf crashing 7 | grep -q 'not timed: no test' || fail "crashing: perf entry: $(perf crashing 7)"
+[ "$(perf broken 4)" = no-build ] && [ "$(perf absent 4)" = missing ] || fail "broken, absent: no perf entry of status no-build, missing"
 grep -q '^partial,01,concurrent::sleeps_while_waiting,fail,0,1,"\[busy-loop\]' "$grades/class.csv" \
   || fail "partial: the lost point is not the busy-loop test with its diagnostic"
 grep -q '^correct,01,hidden::stricter_than_the_reference,fail,0,1,"\[hidden-strict\]' "$grades/class.csv" &&
@@ -179,7 +222,7 @@ vis = {t["name"].split(" ", 1)[1]: t.get("visibility") for t in r["tests"]}
 assert vis.pop("hidden::stricter_than_the_reference") == "hidden", vis
 assert vis.pop("hidden::an_empty_list_is_no_error") == "after_due_date", vis
 assert set(vis.values()) == {"visible"}, vis
-assert r["score"] == sum(t["score"] for t in r["tests"])
+assert abs(r["score"] - sum(t["score"] for t in r["tests"])) < 1e-6, r["score"]
 PY
 grep -q '^crashing,01,.*,crash,0,1,' "$grades/class.csv" || fail "crashing: no test is marked crash"
 grep -q '^broken,01,.*,no-build,0,1,"the code does not compile: ' "$grades/class.csv" || fail "broken: not marked no-build"
@@ -191,14 +234,27 @@ for s in ctor-forgery exit-zero include-solution symlink-solution header-overrid
          fork-bomb lingering proof-thief clone-thief vandal "m_\$(shell touch PWNED)"; do
   k=$(key "$s")
   [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
-  grep -q "^$k,0/$n,0/$n," "$grades/summary.csv" || fail "$s: expected 0/$n, got: $(grep "^$k," "$grades/summary.csv")"
+  grep -q "^$k,0/$N,0/$N," "$grades/summary.csv" || fail "$s: expected 0/$N, got: $(grep "^$k," "$grades/summary.csv")"
   grep -q '^{"score": 0,' "$grades/$k/results.json" || fail "$s: results.json does not say score 0"
 done
 for s in "Doe, Jane" "o'brien"; do
   k=$(key "$s")
   [ -n "$k" ] && [ "$k" != "$s" ] || fail "$s: no key of its own in summary.csv"
-  grep -q "^$k,$((n - 1))/$n,$((n - 1))/$n," "$grades/summary.csv" || fail "$s: expected $((n - 1))/$n, got: $(grep "^$k," "$grades/summary.csv")"
+  expect "$k" "$((n - 1))"
 done
+# Doe, Jane's program goes one request after another: the server's peak is 1, no perf points.
+# o'brien's is late and claims 0.1 ms: it gets what its measured ratio earns on the curve
+# (PERF_FULL 1.1 to PERF_ZERO 4 of lesson 01), which is less than full.
+k=$(key "Doe, Jane")
+[ "$(perf "$k" 5)" = 0 ] && perf "$k" 7 | grep -q 'perf-not-correct.*peak in flight was 1;' ||
+  fail "Doe, Jane (one request after another): perf entry $(perf "$k" 5): $(perf "$k" 7)"
+k=$(key "o'brien")
+ratio=$(perf "$k" 7 | sed -n 's/.*: ratio \([0-9.]*\)\. .*/\1/p')
+awk -v p="$(perf "$k" 5)" -v r="$ratio" -v P="$P" 'BEGIN { want = P * (4 - r) / (4 - 1.1); want = want > P ? P : want < 0 ? 0 : want
+  exit !(r >= 1.5 && p < P - 0.5 && p - want < 0.03 && want - p < 0.03) }' ||
+  fail "o'brien (300 ms late, a fake fast row): perf entry $(perf "$k" 5) at ratio ${ratio:-none}: $(perf "$k" 7)"
+k=$(key exit-zero)
+perf "$k" 7 | grep -q 'not timed: no test of lesson 01 passed' || fail "exit-zero (a fake row, no test passed): perf entry: $(perf "$k" 7)"
 grep -q '^ctor-forgery,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "ctor-forgery: not rejected as [forbidden-code]"
 grep -q '^interpose,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "interpose: not rejected as [forbidden-code]"
 grep -q '^exit-zero,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "exit-zero: no test is marked [exited]"
@@ -217,4 +273,5 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
 echo "grade selftest: correct $((n - 1))/$n (a hidden test fails it), partial $((n - 2))/$n, crashing, broken and absent 0/$n, in every output; visibility in results.json;"
-echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$n and harmed nothing; odd folder names graded under keys of their own"
+echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$N and harmed nothing; odd folder names graded under keys of their own;"
+echo "  perf: the reference's speed $(perf correct 5)/$P, one request after another 0/$P, 300 ms late with a fake row $(perf "$(key "o'brien")" 5)/$P (ratio $ratio)"

@@ -12,13 +12,17 @@
 # report says so AND the test's own end-of-test proof arrived (harness/kit/proof.c). The design,
 # and each attack it answers, is in harness/course/GRADING.md.
 #
+# A lesson whose lesson.mk sets PERF_POINTS also gets points for speed: its program, built from
+# the submission, against the reference solution's, in the same run (harness/course/perf.py).
+#
 # Writes grades/class.csv (one line a test), grades/summary.csv (one line a student),
 # grades/KEY/results.json (Gradescope's format), logs, and grades/class.png.
 # Environment: SUBMISSIONS (or $1), GRADES (the output folder), GRADE_LESSONS="01 03",
 # GRADE_BUILD_LIMIT and GRADE_TEST_LIMIT (seconds), GRADE_CPU_LIMIT (CPU seconds a process),
 # GRADE_FILE_LIMIT (bytes a file), GRADE_TMP_SIZE (bytes of the sandbox's /tmp), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
 # where cgroups can be written), GRADE_UID (the sandbox's user when run as root),
-# KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only).
+# KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only), GRADE_PERF=0 (no
+# performance component), GRADE_PERF_RUNS (runs of each program, 5).
 set -uo pipefail
 . harness/lib.sh
 subs=${1:-${SUBMISSIONS:-}}
@@ -240,13 +244,74 @@ for line in sys.stdin:
   [ "$found" -eq 1 ] || say "note: TESTS=$hidden has no folder for the lessons graded ($lessons); only the kit's tests count."
 fi
 
+# ---- the performance component (GRADING.md, "The performance component") ---------------------
+# Where it can run: without a sandbox, in this machine's network; with one, as root, in a network
+# namespace of its own (unshare --net) that delayd and the sandboxes share and nothing else.
+perf_how=
+if [ "${GRADE_PERF:-1}" = 0 ]; then
+  perf_why="GRADE_PERF=0"
+elif [ "$sandbox" -eq 0 ]; then
+  perf_how=host
+elif [ "$root_run" -eq 1 ] && unshare --net -- true 2>/dev/null; then
+  perf_how=netns
+else
+  perf_why="the sandboxed programs need a network namespace shared with the grader's server, which takes root here (unshare --net)"
+fi
+perf_runs=${GRADE_PERF_RUNS:-5}
+case $perf_runs in ''|*[!0-9]*|0) perf_runs=5 ;; esac
+perf_noted=
+# perf_config N NAME VARS: the lesson's performance component (perf_of[N]: its points; the rest
+# in $work/perf-N), and its reference program built from solutions/, outside the sandbox, once a
+# batch.
+perf_config() {
+  local n=$1 name=$2 vars=$3 PERF_POINTS PERF_ARGS PERF_PEAK PERF_FULL PERF_ZERO PERF_ZERO_WHY PROG w mode= count= delay= i f
+  mapfile -d '' f < <(PERF_POINTS= PERF_ARGS= PERF_PEAK= PERF_FULL= PERF_ZERO= PERF_ZERO_WHY=; eval "$vars"
+                      printf '%s\0' "$PERF_POINTS" "$PERF_ARGS" "$PERF_PEAK" "$PERF_FULL" "$PERF_ZERO" "$PERF_ZERO_WHY")
+  PERF_POINTS=${f[0]:-} PERF_ARGS=${f[1]:-} PERF_PEAK=${f[2]:-} PERF_FULL=${f[3]:-1.1} PERF_ZERO=${f[4]:-} PERF_ZERO_WHY=${f[5]:-}
+  case $PERF_POINTS in ''|0) return 0 ;; esac
+  if [ -z "$perf_how" ]; then
+    [ -n "$perf_noted" ] || say "note: no performance component in this batch: $perf_why."
+    perf_noted=1
+    return 0
+  fi
+  if [ ! -d "solutions/$name" ]; then
+    say "note: lesson $n's performance component needs the reference solution (solutions/$name), which this copy of the kit has not: no perf points for lesson $n."
+    return 0
+  fi
+  read -r -a w <<<"$PERF_ARGS"
+  for ((i = 0; i + 1 < ${#w[@]}; i++)); do
+    case ${w[$i]} in --mode) mode=${w[$((i + 1))]} ;; --n) count=${w[$((i + 1))]} ;; --delay) delay=${w[$((i + 1))]} ;; esac
+  done
+  if ! [[ $PERF_POINTS =~ ^[0-9]+(\.[0-9]+)?$ && $count =~ ^[0-9]+$ && $delay =~ ^[0-9]+$ && -n $mode && $PERF_ZERO =~ ^[0-9]+(\.[0-9]+)?$ && $PERF_FULL =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+     ! awk -v f="$PERF_FULL" -v z="$PERF_ZERO" 'BEGIN { exit !(z > f) }'; then
+    say "[lesson-mk] lessons/$name/lesson.mk: PERF_POINTS ($PERF_POINTS) needs PERF_ARGS with --mode, --n and --delay ($PERF_ARGS) and PERF_ZERO above PERF_FULL ($PERF_ZERO, $PERF_FULL); see GRADING.md."
+    return 1
+  fi
+  PROG=$(env -u FROM -u MISTAKE -u TESTS -u MAKEFLAGS make -s --no-print-directory LESSON="$n" SOLUTION=1 vars | sed -n "s/^PROG='\(.*\)'$/\1/p")
+  mkdir -p "$work/ref-$n"
+  if [ -z "$PROG" ] || ! env -u FROM -u MISTAKE -u TESTS -u MAKEFLAGS make -s --no-print-directory LESSON="$n" SOLUTION=1 "$PROG" >"$work/ref-$n.log" 2>&1 ||
+     ! cp "$PROG" "$work/ref-$n/prog"; then
+    say "[kit-broken] lesson $n's reference program does not build (make LESSON=$n SOLUTION=1 $PROG):"
+    tail -n 20 "$work/ref-$n.log" >&2
+    return 1
+  fi
+  chmod -R a+rX "$work/ref-$n"
+  printf '%s\0' "$PERF_POINTS" "$PERF_ARGS" "${PERF_PEAK:-1 1000000}" "$PERF_FULL" "$PERF_ZERO" "$PERF_ZERO_WHY" "$mode" "$count" "$delay" >"$work/perf-$n"
+  perf_of[$n]=$PERF_POINTS
+}
+# The base build makes the lesson program's given parts too, when it has a performance component.
+build_goal() { if [ -n "${perf_of[$1]:-}" ]; then echo build; else echo build-tests; fi; }
+
 echo "student,lesson,test,status,points,max_points,diagnostic" >"$out/class.csv"
 # Each lesson's test list comes from its tests: Criterion's --list on the test binary built from
 # the lesson as it is in the kit (the skeleton, or your own files), never from the solution.
-declare -A tests_of points_of exercise_of lname_of
+declare -A tests_of points_of exercise_of lname_of perf_of
 for name in $lessons; do
   n=${name%%-*}
-  if ! kmake -j"$cores" lesson-$n build-tests >"$work/base-$n.log" 2>&1; then
+  vars=$(kmake lesson-$n vars) || exit 1
+  perf_config "$n" "$name" "$vars" || exit 1
+  # (With a performance component, the lesson's program too: build, not only build-tests.)
+  if ! kmake -j"$cores" lesson-$n "$(build_goal "$n")" >"$work/base-$n.log" 2>&1; then
     if [ -n "${hidden_src[$n]:-}" ]; then
       say "[hidden-tests] lesson $n's tests do not build with those of ${hidden_src[$n]} (a test named like one of the kit's?):"
     else
@@ -255,7 +320,6 @@ for name in $lessons; do
     tail -n 20 "$work/base-$n.log" >&2
     exit 1
   fi
-  vars=$(kmake lesson-$n vars) || exit 1
   tests_of[$n]=$(LESSON_NAME=; TEST_BIN=; POINTS=; EXERCISE=; eval "$vars"
                  "$base/${TEST_BIN#"$base/"}" --list 2>&1 |
                  awk '/^[^ ├└│].*: [0-9]+ tests?$/ { suite = $1; sub(/:$/, "", suite); next }
@@ -361,11 +425,12 @@ box() {
 # only table entries let through are AddressSanitizer's own (it registers an object's globals
 # from .init_array.00099 and .fini_array.00099: one entry each, a function that calls __asan_*
 # only, which objdump checks).
-check_objects() {
-  local objdir=$1 f o bad sec target
+check_objects() {   # check_objects DIR [FLAVOUR]: san, the tests' objects, by default; opt, the program's
+  local objdir=$1 f o bad sec target fl
+  for fl in "${2:-san}"; do
   for f in ${exercise_of[$lesson_n]}; do
     case $f in *.c) ;; *) continue ;; esac
-    o=$objdir/san/${f%.c}.o
+    o=$objdir/$fl/${f%.c}.o
     [ -f "$o" ] || { echo "$f was not compiled"; return 1; }
     bad=$(readelf -SsrW "$o" 2>/dev/null | awk -v f="$f" -v libsyms="$work/libsyms-$lesson_n" '
       BEGIN { while ((getline l < libsyms) > 0) lib[l] = 1 }
@@ -397,13 +462,69 @@ check_objects() {
         { echo "$f has code that runs before main or after it (section $sec: a constructor or destructor)"; return 1; }
     done <<<"$bad"
   done
+  done
   return 0
+}
+
+# add A B: A + B, whole or with the decimals a perf score has.
+add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.10g\n", a + b }'; }
+
+# perf_entry INDEX STATUS POINTS MAX DIAGNOSTIC: the perf component's line in class.csv and its
+# test in results.json (sets perf_got).
+perf_entry() {
+  local index=$1 st=$2 pts=$3 pmax=$4 diag=$5
+  perf_got=$pts
+  printf '%s,%s,%s,%s,%s,%s,%s\n' "$key" "$lesson_n" perf::speed "$st" "$pts" "$pmax" "$(csv "$diag")" >>"$work/rows/$index.class"
+  printf '{"name": %s, "score": %s, "max_score": %s, "status": "%s", "output": %s, "visibility": "visible"}\n' \
+    "$(json "$lesson_n perf::speed")" "$pts" "$pmax" "$([ "$st" = pass ] && echo passed || echo failed)" \
+    "$(json "$st: $diag")" >>"$work/rows/$index.json"
+}
+
+# perf_cmd DIR FILE: the command that runs DIR/prog with the lesson's PERF_ARGS (in a sandbox of
+# its own, sharing only the grader's network namespace, where delayd waits; @URL@ is its
+# address), NUL-separated in FILE. The reference and the student's program run alike.
+perf_cmd() {
+  local dir=$1 file=$2 a
+  read -r -a a <<<"${perf_f[1]}"
+  if [ "$sandbox" -eq 1 ]; then
+    printf '%s\0' "${join_cg[@]}" "${as_box[@]}" "${bwrap_base[@]}" --share-net --ro-bind "$dir" /prog \
+      --chdir /tmp --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv HOME /tmp \
+      --setenv TMPDIR /tmp --setenv LANG C.UTF-8 -- /prog/prog --url @URL@ "${a[@]}" >"$file"
+  else
+    printf '%s\0' "$dir/prog" --url @URL@ "${a[@]}" >"$file"
+  fi
+}
+
+# perf_lesson JOB INDEX: the reference and the submission's program, interleaved, against a
+# fresh delayd each run (harness/course/perf.py); their entry in the rows.
+perf_lesson() {
+  local job=$1 index=$2 runner st pts pmax diag
+  mapfile -d '' perf_f <"$work/perf-$lesson_n"   # points args peak full zero why mode n delay
+  mkdir -p "$job/perf" "$job/pbin"
+  # (In a folder of its own, like the reference's; the file make linked, never what a link names.)
+  [ -f "$(objdir "$job")/opt/prog" ] && [ ! -L "$(objdir "$job")/opt/prog" ] && cp "$(objdir "$job")/opt/prog" "$job/pbin/prog"
+  chmod -R a+rX "$job/pbin"
+  perf_cmd "$work/ref-$lesson_n" "$job/ref.cmd"
+  perf_cmd "$job/pbin" "$job/student.cmd"
+  if [ "$perf_how" = netns ]; then runner=(unshare --net -- python3 harness/course/perf.py --netns --server-uid 65534)
+  else runner=(python3 harness/course/perf.py); fi
+  IFS=$'\t' read -r st pts pmax diag < <("${runner[@]}" --delayd "$base/bin/delayd" --ref "$job/ref.cmd" \
+      --student "$job/student.cmd" --tmp "$job/perf" --log "$job/perf.log" --runs "$perf_runs" \
+      --mode "${perf_f[6]}" --n "${perf_f[7]}" --delay "${perf_f[8]}" --peak "${perf_f[2]}" \
+      --points "${perf_f[0]}" --full "${perf_f[3]}" --zero "${perf_f[4]}" --zero-why "${perf_f[5]}" 2>"$job/perf.err")
+  if [ -z "$st" ] || [ -z "$pts" ]; then
+    say "[perf-grader-failed] $key, lesson $lesson_n: the perf runner failed: $(tail -n 3 "$job/perf.err" | tr '\n' ' ')"
+    st=error pts=0 diag="[perf-grader-failed] the grader could not time the program (its fault, not yours); the perf points need a new grading."
+  elif [ "$st" = error ]; then
+    say "$key, lesson $lesson_n: $diag"
+  fi
+  perf_entry "$index" "$st" "$pts" "${perf_of[$lesson_n]}" "$diag"
 }
 
 slot=0
 lane=0
 grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/rows/INDEX.*
-  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 f job why line got of
+  local index=$1 key=$2 folder=$3 root=$4 name n dir total=0 max=0 f job why line got of nop
   local row=() started=$SECONDS
   local score=(awk -v key="$key" -v classf="$work/rows/$index.class" -v jsonf="$work/rows/$index.json" -f harness/course/grade-score.awk)
   mkdir -p "$out/$key"
@@ -431,19 +552,42 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     [ "$root_run" -eq 1 ] && [ "$sandbox" -eq 1 ] && chown -R "${lane_uid[$lane]}:${lane_uid[$lane]}" "$job/vdir" "$job/build.log" "$job/test.log" "$job/proofs" "$job/tap"
     chmod 755 "$job" "$job/sub"
     local sc=("${score[@]}" -v lesson="$n" -v tests="${tests_of[$n]//$'\n'/ }" -v points="${points_of[$n]}" -v visfile="$work/vis-$n")
+    nop=   # why the program was not timed (its perf entry's status and diagnostic)
     if [ -n "$why" ]; then
       read -r got of < <(GRADE_DIAG="[not-handed-in] $why." "${sc[@]}" -v status=rejected </dev/null)
+      nop="rejected	[not-handed-in] $why."
     elif [ -n "$root" ] && [ -z "$dir" ]; then
       read -r got of < <(GRADE_DIAG="no files were handed in for lesson $n" "${sc[@]}" -v status=missing </dev/null)
-    elif ! build_lesson "$job" >>"$job/build.log" 2>&1; then
+      nop="missing	no files were handed in for lesson $n"
+    elif ! build_lesson "$job:build-tests" >>"$job/build.log" 2>&1; then
       line=$(grep -a -m1 -E 'error:|\[build-timeout\]' "$job/build.log" | cut -c1-300)
       read -r got of < <(GRADE_DIAG="the code does not compile: ${line:-see lesson-$n.build.log}" "${sc[@]}" -v status=no-build </dev/null)
+      nop="no-build	the code does not compile, so there is no program to time."
     elif ! why=$(check_objects "$(objdir "$job")"); then
       read -r got of < <(GRADE_DIAG="[forbidden-code] $why. The grader runs only code the tests call." "${sc[@]}" -v status=rejected </dev/null)
+      nop="rejected	[forbidden-code] $why."
     else
       run_lesson "$job"
       read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" |
                          "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce")
+      # Correctness first: a program that passes none of the lesson's tests is not timed.
+      [ "${got:-0}" != 0 ] || nop="fail	no test of lesson $n passed; speed counts only for a program that passes some of them."
+    fi
+    # The performance component: its own entry, after the tests'.
+    if [ -n "${perf_of[$n]:-}" ]; then
+      # (The program is built, and its objects checked, only for a submission that is timed.)
+      if [ -z "$nop" ] && ! build_lesson "$job:build" >>"$job/build.log" 2>&1; then
+        nop="no-build	the lesson program does not build (see lesson-$n.build.log)."
+      elif [ -z "$nop" ] && ! why=$(check_objects "$(objdir "$job")" opt); then
+        nop="rejected	[forbidden-code] $why."
+      fi
+      if [ -z "$nop" ]; then
+        perf_lesson "$job" "$index"
+        [ -s "$job/perf.log" ] && cap "$job/perf.log" "$out/$key/lesson-$n.perf.log"
+      else
+        perf_entry "$index" "${nop%%	*}" 0 "${perf_of[$n]}" "[perf] not timed: ${nop#*	}"
+      fi
+      got=$(add "${got:-0}" "$perf_got"); of=$(add "${of:-0}" "${perf_of[$n]}")
     fi
     [ -s "$job/build.log" ] && cap "$job/build.log" "$out/$key/lesson-$n.build.log"
     [ -s "$job/test.log" ] && cap "$job/test.log" "$out/$key/lesson-$n.log"
@@ -451,7 +595,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
     [ "$sandbox" -eq 1 ] || rm -rf "$(objdir "$job")"
     rm -rf "$job"
     row+=("${got:-0}/${of:-0}")
-    total=$((total + ${got:-0})); max=$((max + ${of:-0}))
+    total=$(add "$total" "${got:-0}"); max=$(add "$max" "${of:-0}")
   done
   {
     printf '{"score": %s, "output": %s, "tests": [\n' "$total" "$(json "submission: $folder")"
@@ -464,13 +608,13 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
 
 # build_lesson JOB: make's build of the tests in the sandbox, FROM=/sub (through the environment:
 # make never sees a student's folder name).
-build_lesson() {
-  local job=$1 rc
+build_lesson() {   # build_lesson JOB:GOAL: GOAL build-tests, or build for the program too
+  local job=${1%:*} goal=${1##*:} rc
   if [ "$sandbox" -eq 1 ]; then
-    box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" build-tests
+    box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" "$goal"
   else
     (cd "$kit" && BUILD=$base FROM=$job/sub COMPDB_LISTING=1 timeout --kill-after=5 "$build_limit" \
-       make -s --no-print-directory "lesson-$lesson_n" build-tests)
+       make -s --no-print-directory "lesson-$lesson_n" "$goal")
   fi
   rc=$?
   [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "[build-timeout] the build took longer than $build_limit s and was stopped."
@@ -497,8 +641,6 @@ run_lesson() {
       ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
       "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
     kit_reap "$tag"
-    # without the sandbox the base build holds this submission's objects: clear them
-    rm -rf "$(objdir "$job")"
   fi
 }
 
@@ -572,12 +714,22 @@ for ((i = 0; i < ${#keys[@]}; i++)); do
 done
 [ -z "${lost:-}" ] || exit 1
 
-# The class at a glance: each student's total as a share of the points.
+# The class at a glance: each student's total as a share of the points, and, where lessons have
+# a performance component, the share of its points beside it.
 if [ "$(wc -l <"$out/summary.csv")" -gt 1 ]; then
-  awk -F, 'NR > 1 { split($(NF - 1), t, "/"); printf "%s %.1f\n", $1, t[2] ? 100 * t[1] / t[2] : 0 }' "$out/summary.csv" >"$out/totals.dat"
+  awk -F, 'NR == FNR { if (FNR > 1 && $3 == "perf::speed") { pg[$1] += $5; pm[$1] += $6; any = 1 } next }
+           FNR > 1 { split($(NF - 1), t, "/"); printf "%s %.1f %s\n", $1, t[2] ? 100 * t[1] / t[2] : 0,
+                     any ? sprintf("%.1f", pm[$1] ? 100 * pg[$1] / pm[$1] : 0) : "" }' \
+    "$out/class.csv" "$out/summary.csv" >"$out/totals.dat"
+  if [ "$(awk '{ print NF; exit }' "$out/totals.dat")" -eq 3 ]; then
+    plot="plot f using (\$0 - 0.2):2:xtic(1) with boxes lc rgb '#3b8a55' title 'all points', f using (\$0 + 0.2):3 with boxes lc rgb '#3b6ea8' title 'performance points'"
+    width=0.4 key="set key top right"
+  else
+    plot="plot f using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" width=0.6 key="unset key"
+  fi
   GRADE_PNG=$out/class.png GRADE_DAT=$out/totals.dat gnuplot -e "set terminal pngcairo size 900,500 noenhanced; set output system('printf %s \"\$GRADE_PNG\"');
-              set title 'Class results (share of points)'; set ylabel '%'; set yrange [0:105];
-              set style fill solid 0.7; set boxwidth 0.6; set xtics rotate by -45; unset key;
-              plot system('printf %s \"\$GRADE_DAT\"') using 0:2:xtic(1) with boxes lc rgb '#3b8a55'" 2>/dev/null
+              set title 'Class results (share of points)'; set ylabel '%'; set yrange [0:115];
+              set style fill solid 0.7; set boxwidth $width; set xtics rotate by -45; $key;
+              f = system('printf %s \"\$GRADE_DAT\"'); $plot" 2>/dev/null
 fi
 echo "grades: $out/summary.csv (a line a student), $out/class.csv (a line a test), $out/*/results.json (Gradescope), $out/class.png"

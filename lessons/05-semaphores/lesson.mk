@@ -21,3 +21,12 @@ PLOT_PANELS := peak s429
 PLOT_LIMIT_peak := 5 the server's limit
 PLOT_LABEL_s429 := refused with 429
 PLOT_CAPTION := 13 requests against a server that answers 429 above 5 in flight. Unbounded is fastest and collects 429s (its peak is over the limit); capped at K, the batch takes ceil(13/K) delays and gets no 429 at all: the runtime's semaphore (sem), the student's own (mine) and libcurl's connection cap (curl) follow the same staircase. The panels under it show why: the server's peak in flight (unbounded goes over the limit of 5, each capped mode stays at K) and the requests it refused with 429 (8 for unbounded, 0 for every capped mode).
+# make grade's performance component (harness/course/GRADING.md): 13 requests of 100 ms through
+# the student's own semaphore at K = 5, never more than the server's limit of 5 in flight (a
+# 429 is a request not answered 200); the reference takes 3 delays. Full marks up to 1.1 times
+# its time, none from 2.5 (K = 2 takes 7 delays, one at a time 13).
+PERF_POINTS := 3
+PERF_ARGS   := --mode mine --k 5 --n 13 --delay 100
+PERF_PEAK   := 1 5
+PERF_ZERO   := 2.5
+PERF_ZERO_WHY := the pace of two requests in flight, not five; one at a time takes 4.3

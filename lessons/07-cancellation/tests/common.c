@@ -209,7 +209,7 @@ static void wake_on_finish(void)
         aio_unpark(waiter);
 }
 
-int until_requests(size_t k)
+int until_requests(size_t k, const int *stop)
 {
     int64_t end = aio_now() + 5000;
 
@@ -217,12 +217,19 @@ int until_requests(size_t k)
     want_nreq = k;
     on_request = wake_on_request;
     on_finish = wake_on_finish;
-    while (nreq < k && tasks_running() > 0 && __real_aio_park(end) != -ETIMEDOUT)
+    while (nreq < k && (stop != NULL ? !*stop : tasks_running() > 0) &&
+           __real_aio_park(end) != -ETIMEDOUT)
         ;
     on_request = NULL;
     on_finish = NULL;
     waiter = NULL;
     return nreq >= k ? 0 : -1;
+}
+
+void wake_waiter(void)
+{
+    if (waiter != NULL)
+        aio_unpark(waiter);
 }
 
 int until_queued(const aio_sem *s, size_t k)

@@ -138,7 +138,7 @@ Test(job, no_connection_to_be_had)
 static int scene_cancel_in_transfer(struct run *r)
 {
     spawn(r, 0);
-    if (until_requests(1) < 0) {
+    if (until_requests(1, NULL) < 0) {
         join(r, 0);
         return 0;
     }
@@ -168,8 +168,13 @@ static int scene_cancel_queued(struct run *r)
 {
     spawn(r, 0);
     spawn(r, 1);
-    if (until_requests(1) < 0 || until_queued(&r->pool.permits, 1) < 0) {
+    if (until_requests(1, NULL) < 0 || until_queued(&r->pool.permits, 1) < 0) {
         r->harness = "job 1 never queued for the permit job 0 held";
+        for (size_t i = 0; i < 2; i++)
+            if (!aio_done(r->t[i]))
+                aio_cancel(r->t[i]);
+        join(r, 0);
+        join(r, 1);
         return 0;
     }
     r->cancel_rc[0] = aio_cancel(r->t[1]);
@@ -237,7 +242,7 @@ static int scene_cancel_twice(struct run *r)
 {
     spawn(r, 0);
     spawn(r, 1);
-    if (until_requests(2) < 0 || until_finished(r->t[1]) < 0) {
+    if (until_requests(2, NULL) < 0 || until_finished(r->t[1]) < 0) {
         join(r, 0);
         join(r, 1);
         return 0;
@@ -272,7 +277,7 @@ static int scene_thirteen(struct run *r)
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->paths[i], "/hang") != 0)
             join(r, i);
-    if (until_requests(r->n) < 0)
+    if (until_requests(r->n, NULL) < 0)
         r->harness = "not every job sent its request";
     for (size_t i = 0; i < r->n; i++)
         if (r->t[i] != NULL)

@@ -88,20 +88,20 @@ static long max_l(long a, long b)
     return a > b ? a : b;
 }
 
-/* When the winner answers, in ms, for each mode (see the header comment). */
+/* When the call returns, in ms, for each mode (see the header comment): the winner's answer,
+ * and for wait-all the slowest mirror it asked before that answer came. */
 static long theory_ms(const char *mode, long n, long slow, long slow_ms, long delay, long hedge)
 {
     if (strcmp(mode, "none") == 0)
         return slow > 0 ? slow_ms : delay;
-    if (slow >= n)                                   /* every mirror slow: the first one */
-        return slow_ms;
-    long win = slow * hedge + delay;
-    if (strcmp(mode, "mine") == 0 || slow_ms <= delay)
+    long win = slow >= n ? slow_ms : slow * hedge + delay;
+    if (strcmp(mode, "mine") == 0)
         return win;
-    /* wait-all: the slowest mirror asked before the answer came. */
     long asked = hedge > 0 ? win / hedge + 1 : n;
     asked = asked < n ? asked : n;
-    return max_l(slow > 0 ? (slow - 1) * hedge + slow_ms : 0, (asked - 1) * hedge + delay);
+    long slow_asked = slow < asked ? slow : asked;
+    return max_l(slow_asked > 0 ? (slow_asked - 1) * hedge + slow_ms : 0,
+                 asked > slow ? (asked - 1) * hedge + delay : 0);
 }
 
 int main(int argc, char **argv)

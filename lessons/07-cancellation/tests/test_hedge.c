@@ -262,6 +262,36 @@ Test(hedge, thirty_three_at_once_with_eight_permits)
     kit_expect_no_leaks("hedged_get");
 }
 
+/* One mirror, and the most a call may hold, asked at once. */
+Test(hedge, one_mirror_and_the_most_mirrors)
+{
+    static const char *const one[1] = { "/delay/10" };
+    const char **many = kit_alloc_array(POOL_JOBS_MAX, sizeof *many);
+    for (size_t i = 0; i < POOL_JOBS_MAX; i++)
+        many[i] = i + 1 < POOL_JOBS_MAX ? "/hang" : "/delay/20";
+
+    struct hrun h1 = { .n = 1, .paths = one, .max = 1, .hedge_ms = 10, .deadline_ms = 5000 };
+    run_hedge(&h1);
+    cr_assert_eq(h1.rc, 0, "[winner] one mirror (/delay/10): hedged_get returned %s, expected "
+                 "0", kit_errname(h1.rc));
+    expect_ended(&h1);
+    expect_job(&h1.j[0], 0, one[0], JOB_ANSWERED, 0, NOT_JOINED);
+    expect_books(&h1.pool, 1, 0, 0);
+
+    struct hrun h = { .n = POOL_JOBS_MAX, .paths = many, .max = POOL_JOBS_MAX, .hedge_ms = 0,
+                      .deadline_ms = 5000 };
+    run_hedge(&h);
+    cr_assert_eq(h.rc, POOL_JOBS_MAX - 1, "[winner] %d mirrors asked at once, only the last "
+                 "one answering: hedged_get returned %s, expected %d", POOL_JOBS_MAX,
+                 kit_errname(h.rc), POOL_JOBS_MAX - 1);
+    expect_ended(&h);
+    expect_started_once(&h, POOL_JOBS_MAX);
+    for (size_t i = 0; i + 1 < POOL_JOBS_MAX; i++)
+        expect_job(&h.j[i], i, many[i], JOB_CANCELLED, 0, NOT_JOINED);
+    expect_books(&h.pool, 1, 0, POOL_JOBS_MAX - 1);
+    kit_expect_no_leaks("hedged_get");
+}
+
 /* ---- no winner: the deadline, the caller cancelled, a spawn that fails --------------------- */
 
 Test(hedge, the_deadline_cancels_every_mirror_asked)

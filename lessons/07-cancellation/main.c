@@ -133,7 +133,9 @@ int main(int argc, char **argv)
     char peak[32] = "unknown", sent[32] = "unknown";
     int status = 1;
 
-    if (urls == NULL || jobs == NULL || pool_init(&pool, k > 0 ? (int)k : (int)o.n) < 0)
+    int permits = k > 0 ? (int)k : (int)o.n;
+
+    if (urls == NULL || jobs == NULL || pool_init(&pool, permits) < 0)
         goto out;
     for (long i = 0; i < o.n; i++) {
         if (asprintf(&urls[i], "%s/delay/%ld?tag=%ld", o.url, i < slow ? slow_ms : o.delay_ms,
@@ -160,8 +162,9 @@ int main(int argc, char **argv)
     size_t conns = 0;
     for (long i = 0; i < o.n; i++)
         conns += jobs[i].conn != NULL;
+    int missing = permits - aio_sem_value(&pool.permits);
     size_t open = end.tasks + end.timers + end.descriptors + end.operations + conns +
-                  (size_t)pool.in_flight + (size_t)(pool.permits.max - aio_sem_value(&pool.permits));
+                  (size_t)pool.in_flight + (size_t)missing;
     printf("mode=%s n=%ld slow=%ld slow_ms=%ld delay_ms=%ld hedge_ms=%ld wall_s=%.4f "
            "cpu_s=%.4f server=%s peak=%s sent=%s winner=%d answered=%ld failed=%ld "
            "cancelled=%ld open=%zu theory_s=%.4f\n",
@@ -172,8 +175,7 @@ int main(int argc, char **argv)
     if (open > 0)
         fprintf(stderr, "at loop end: %zu tasks, %zu timers, %zu descriptors, %zu transfers, "
                 "%zu connections, %d jobs in flight, %d permits not given back\n", end.tasks,
-                end.timers, end.descriptors, end.operations, conns, pool.in_flight,
-                pool.permits.max - aio_sem_value(&pool.permits));
+                end.timers, end.descriptors, end.operations, conns, pool.in_flight, missing);
     status = 0;
 out:
     if (jobs != NULL)

@@ -39,10 +39,10 @@ void expect_books(const struct pool *p, long answered, long failed, long cancell
 void expect_released(const char *func, const struct pool *p, int max, const struct job *j,
                      size_t n);
 
-/* Inside the test's loop, uncounted: park until k requests have started (0), or give up (-1)
- * after 5 s, or when every task tracked has ended (stop NULL), or once *stop is set (then
- * wake_waiter() wakes it); yield until k tasks queue on s (0), or -1 after 2000 turns; wait until t has
- * finished (0, or -1 after 5 s). */
+/* Inside the test's loop, uncounted. until_requests: park until k requests have started (0),
+ * or give up (-1) after 5 s, when every task tracked has ended (stop NULL), or once *stop is
+ * set (wake_waiter() then wakes it). until_queued: yield until k tasks queue on s (0), or -1
+ * after 2000 turns. until_finished: wait until t has finished (0), or -1 after 5 s. */
 int until_requests(size_t k, const int *stop);
 void wake_waiter(void);
 int until_queued(const aio_sem *s, size_t k);

@@ -30,7 +30,7 @@ struct run {
     struct job *j;
     aio_task *t[JOBS_MAX];
     int result[JOBS_MAX];             /* each task's return value, or NOT_JOINED */
-    const char *harness;              /* set when the scene could not make its conditions */
+    const char *problem;              /* set when the scene could not make its conditions */
     int cancel_rc[4];                 /* what the scene's aio_cancel calls returned */
     long http_fail_at;                /* the k-th aio_http_new fails */
 };
@@ -59,7 +59,7 @@ static void run_scene(struct run *r)
                  "nothing could wake any of them.", kit_errname(rc));
     for (size_t i = 0; i < r->n; i++)
         kit_expect_done(r->result[i] == NOT_JOINED ? 0 : r->result[i], "job_run", "job.c");
-    cr_assert(r->harness == NULL, "[harness] %s", r->harness ? r->harness : "");
+    cr_assert(r->problem == NULL, "%s", r->problem ? r->problem : "");
 }
 
 static void spawn(struct run *r, size_t i)
@@ -169,7 +169,9 @@ static int scene_cancel_queued(struct run *r)
     spawn(r, 0);
     spawn(r, 1);
     if (until_requests(1, NULL) < 0 || until_queued(&r->pool.permits, 1) < 0) {
-        r->harness = "job 1 never queued for the permit job 0 held";
+        r->problem = "[not-queued] with one permit, held by job 0 (/hang, its request "
+                     "sent), job 1 never queued for it in aio_sem_acquire: a job takes a "
+                     "permit before anything else, and waits in the queue for one.";
         for (size_t i = 0; i < 2; i++)
             if (!aio_done(r->t[i]))
                 aio_cancel(r->t[i]);
@@ -260,7 +262,6 @@ Test(job, a_second_cancel_and_a_cancel_after_the_end)
     static const char *const paths[2] = { "/hang", "/delay/10" };
     struct run r = { .max = 2, .n = 2, .paths = paths, .scene = scene_cancel_twice };
     run_scene(&r);
-    cr_assert_eq(r.cancel_rc[2], -EALREADY, "[harness] job 1 had not ended when cancelled");
     expect_job(&r.j[0], 0, paths[0], JOB_CANCELLED, 0, r.result[0]);
     expect_job(&r.j[1], 1, paths[1], JOB_ANSWERED, 0, r.result[1]);
     expect_released("job_run", &r.pool, 2, r.j, 2);
@@ -278,7 +279,8 @@ static int scene_thirteen(struct run *r)
         if (strcmp(r->paths[i], "/hang") != 0)
             join(r, i);
     if (until_requests(r->n, NULL) < 0)
-        r->harness = "not every job sent its request";
+        r->problem = "[not-sent] 13 jobs on 4 permits: not every job sent its request (the "
+                     "hung ones hold 4 permits at most, and every other job ends).";
     for (size_t i = 0; i < r->n; i++)
         if (r->t[i] != NULL)
             aio_cancel(r->t[i]);

@@ -4,6 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* Has the deadline come? (AIO_NEVER never does.) */
+static int past(int64_t deadline)
+{
+    return deadline != AIO_NEVER && aio_now() >= deadline;
+}
+
 int hedged_get(struct job *jobs, size_t n, int64_t hedge_ms, int64_t deadline)
 {
     if (n == 0 || n > POOL_JOBS_MAX || hedge_ms < 0)
@@ -14,7 +20,8 @@ int hedged_get(struct job *jobs, size_t n, int64_t hedge_ms, int64_t deadline)
     int result = -EIO;
 
     for (;;) {
-        if (started < n && (live == 0 || aio_now() >= next)) {
+        /* The next mirror: at its hedge time, or at once when every one asked has ended. */
+        if (started < n && (live == 0 || aio_now() >= next) && !past(deadline)) {
             tasks[started] = aio_spawn(job_run, &jobs[started]);
             if (tasks[started] == NULL) {
                 result = -ENOMEM;
@@ -25,8 +32,10 @@ int hedged_get(struct job *jobs, size_t n, int64_t hedge_ms, int64_t deadline)
             next = aio_now() + hedge_ms;
             continue;
         }
-        if (live == 0)
+        if (live == 0) {
+            result = started < n ? -ETIMEDOUT : -EIO;
             break;
+        }
         /* Wait for a job to end, until the next start is due or the deadline. */
         int hedging = started < n && (deadline == AIO_NEVER || next < deadline);
         int i = aio_join_any(tasks, started, hedging ? next : deadline);
@@ -38,7 +47,7 @@ int hedged_get(struct job *jobs, size_t n, int64_t hedge_ms, int64_t deadline)
                 result = i;
                 break;
             }
-        } else if (i != -ETIMEDOUT || !hedging) {
+        } else if (i != -ETIMEDOUT || !hedging || past(deadline)) {
             result = i;
             break;
         }

@@ -10,6 +10,7 @@ int watching;
 long polls, blocking_calls, cancels, cancels_of_finished, timed_joins, join_anys;
 long spawn_calls, spawn_fail_at;
 size_t ntasks;
+int64_t spawn_at[TRACK_MAX];
 size_t nreq;
 long inflight, inflight_peak;
 const char *urls_seen[TRACK_MAX];
@@ -78,6 +79,14 @@ long tasks_for(const void *job)
     for (size_t i = 0; i < ntasks; i++)
         n += recs[i].arg == job;
     return n;
+}
+
+int64_t spawned_at(const void *job)
+{
+    for (size_t i = 0; i < ntasks; i++)
+        if (recs[i].arg == job)
+            return spawn_at[i];
+    return -1;
 }
 
 void reap(void)
@@ -176,8 +185,10 @@ aio_task *__wrap_aio_spawn(aio_fn fn, void *arg)
         return __real_aio_spawn(fn, arg);
     recs[ntasks] = (struct task_rec){ .fn = fn, .arg = arg };
     t = __real_aio_spawn(trampoline, &recs[ntasks]);
-    if (t != NULL)
+    if (t != NULL) {
+        spawn_at[ntasks] = aio_now();
         recs[ntasks++].task = t;
+    }
     return t;
 }
 

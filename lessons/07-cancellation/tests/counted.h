@@ -27,11 +27,15 @@ extern long polls, blocking_calls, cancels, cancels_of_finished, timed_joins, jo
  * spawned, whether its body has returned, and whether it was joined. */
 extern long spawn_calls, spawn_fail_at;
 extern size_t ntasks;
+/* When each tracked task was spawned (aio_now()), in spawn order. */
+extern int64_t spawn_at[TRACK_MAX];
 size_t tasks_unjoined(void);
 size_t tasks_running(void);     /* spawned and not finished */
 /* The task that ran job j's job_run (NULL if none did), and how many tasks ran it. */
 aio_task *task_of(const void *job);
 long tasks_for(const void *job);
+/* When the first task that ran job was spawned, or -1. */
+int64_t spawned_at(const void *job);
 /* Cancel every tracked task still running and join every one not joined (uncounted): the
  * clean-up after a wrong answer, so the test's loop can end. */
 void reap(void);

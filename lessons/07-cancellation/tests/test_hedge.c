@@ -108,6 +108,11 @@ static void expect_ended(const struct hrun *h)
     cr_assert_eq(h->after.timers + h->after.descriptors, 0, "[left-open] when hedged_get "
                  "returned, the runtime still had %zu timers armed and %zu descriptors "
                  "watched.", h->after.timers, h->after.descriptors);
+    long waits_max = 2 * (long)h->n + 4;
+    cr_assert_leq(join_anys, waits_max, "[spinning] hedged_get called aio_join_any %ld times "
+                  "for %zu mirrors: each of its waits should end with a job's end or a hedge "
+                  "time, not return at once again and again (a deadline already past?).",
+                  join_anys, h->n);
     expect_released("hedged_get", &h->pool, h->max, h->j, h->n);
 }
 
@@ -123,22 +128,19 @@ static void expect_started_once(const struct hrun *h, size_t upto)
     }
 }
 
-/* Request k started no sooner than k hedge delays after the call (the hedge is a delay, not
+/* Job k was started no sooner than k hedge delays after the call (the hedge is a delay, not
  * all at once), and not much later (a loser is not waited for before the next starts). */
 static void expect_hedged_starts(const struct hrun *h, size_t upto)
 {
     for (size_t k = 0; k < upto; k++) {
-        size_t i;
-        int64_t due = (int64_t)k * h->hedge_ms;
-        for (i = 0; i < nreq && urls_seen[i] != h->j[k].url; i++)
-            ;
-        cr_assert(i < nreq || h->elapsed < due + 250, "[hedge-late] job %zu was never asked, "
+        int64_t due = (int64_t)k * h->hedge_ms, when = spawned_at(&h->j[k]);
+        cr_assert(when >= 0 || h->elapsed < due + 250, "[hedge-late] job %zu was never started, "
                   "though hedged_get ran %lld ms, past its hedge time (%lld ms = %zu x %lld): "
                   "the next mirror is asked when the hedge delay passes, without waiting for "
                   "the ones already asked to end.", k, (long long)h->elapsed, (long long)due, k,
                   (long long)h->hedge_ms);
-        cr_assert_lt(i, nreq, "[start-count] job %zu sent nothing", k);
-        int64_t at = req_start[i] - h->start;
+        cr_assert_geq(when, 0, "[start-count] job %zu was never started", k);
+        int64_t at = when - h->start;
         cr_assert_geq(at, due, "[hedge-early] job %zu started %lld ms after the call, before "
                       "its hedge delay (%lld ms = %zu x %lld): the next mirror is asked only "
                       "when hedge_ms have passed without an answer.", k, (long long)at,
@@ -307,19 +309,46 @@ Test(hedge, the_deadline_cancels_every_mirror_asked)
     cr_assert(h.elapsed >= 300 && h.elapsed < 300 + 450, "[deadline-late] hedged_get returned "
               "after %lld ms, its deadline at 300 ms.", (long long)h.elapsed);
     expect_ended(&h);
-    size_t started = nreq;
+    size_t started = ntasks;
     cr_assert(started >= 4 && started <= 5, "[hedge-late] %zu mirrors were asked in 300 ms "
               "with a hedge of 70 ms, expected 5 (at 0, 70, 140, 210, 280 ms).", started);
-    for (size_t i = 0; i < nreq; i++)
-        cr_assert_lt(req_start[i], h.start + 300, "[start-after-deadline] a mirror was asked "
+    for (size_t i = 0; i < ntasks; i++)
+        cr_assert_lt(spawn_at[i], h.start + 300, "[start-after-deadline] a mirror was started "
                      "%lld ms after the call, at or past its deadline (300 ms).",
-                     (long long)(req_start[i] - h.start));
-    expect_started_once(&h, started);
+                     (long long)(spawn_at[i] - h.start));
+    for (size_t i = 0; i < started; i++)
+        cr_assert(tasks_for(&h.j[i]) == 1 && requests_to(h.j[i].url) <= 1, "[start-count] job "
+                  "%zu ran in %ld tasks and sent %ld requests, expected 1 and at most 1", i,
+                  tasks_for(&h.j[i]), requests_to(h.j[i].url));
     expect_hedged_starts(&h, started);
     for (size_t i = 0; i < 13; i++)
         expect_job(&h.j[i], i, paths[i], i < started ? JOB_CANCELLED : JOB_PENDING, 0,
                    NOT_JOINED);
     expect_books(&h.pool, 0, 0, (long)started);
+    kit_expect_no_leaks("hedged_get");
+}
+
+/* The deadline falls exactly on the third mirror's hedge time: that mirror is not asked. */
+Test(hedge, a_hedge_time_equal_to_the_deadline)
+{
+    static const char *const paths[4] = { "/hang", "/hang", "/hang", "/delay/10" };
+    struct hrun h = { .n = 4, .paths = paths, .max = 4, .hedge_ms = 60, .deadline_ms = 120 };
+    run_hedge(&h);
+    cr_assert_eq(h.rc, -ETIMEDOUT, "[deadline-rc] hedged_get returned %s, expected -ETIMEDOUT",
+                 kit_errname(h.rc));
+    for (size_t i = 0; i < ntasks; i++)
+        cr_assert_lt(spawn_at[i], h.start + 120, "[start-after-deadline] a mirror was started "
+                     "%lld ms after the call, at or past its deadline (120 ms): a hedge time "
+                     "that falls on the deadline starts nothing.",
+                     (long long)(spawn_at[i] - h.start));
+    cr_assert(ntasks >= 1 && ntasks <= 2, "[hedge-late] %zu mirrors were started before a "
+              "deadline of 120 ms with a hedge of 60 ms, expected 2 (1 on a slow machine)",
+              ntasks);
+    expect_ended(&h);
+    for (size_t i = 0; i < 4; i++)
+        expect_job(&h.j[i], i, paths[i], i < ntasks ? JOB_CANCELLED : JOB_PENDING, 0,
+                   NOT_JOINED);
+    expect_books(&h.pool, 0, 0, (long)ntasks);
     kit_expect_no_leaks("hedged_get");
 }
 

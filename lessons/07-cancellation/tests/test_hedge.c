@@ -26,6 +26,8 @@ struct hrun {
     int64_t deadline_ms;       /* from the call's start */
     long spawn_fail_at;
     size_t cancel_at;          /* > 0: the caller is cancelled when this many requests started */
+    int never;                 /* 1: the deadline is AIO_NEVER */
+    int64_t hog_ms;            /* > 0: a task holds the loop this long, busy, from the start */
     struct pool pool;
     struct job *j;
     int rc;
@@ -34,6 +36,7 @@ struct hrun {
     size_t running, unjoined;
     const char *harness;
     int cancel_missed;         /* the call ended before cancel_at requests were sent */
+    size_t started_at_cancel;  /* jobs spawned when the caller was cancelled */
     int done;                  /* hedged_get has returned */
 };
 
@@ -42,7 +45,8 @@ static int call(void *arg)
     struct hrun *h = arg;
 
     h->start = aio_now();
-    h->rc = hedged_get(h->j, h->n, h->hedge_ms, h->start + h->deadline_ms);
+    h->rc = hedged_get(h->j, h->n, h->hedge_ms, h->never ? AIO_NEVER
+                                                         : h->start + h->deadline_ms);
     h->elapsed = aio_now() - h->start;
     aio_counts(&h->after);
     h->running = tasks_running();
@@ -52,13 +56,27 @@ static int call(void *arg)
     return 0;
 }
 
+/* A task that holds the loop, busy, for hog_ms: every timer due meanwhile fires late. */
+static int hog(void *arg)
+{
+    const struct hrun *h = arg;
+    double until = kit_wall() + (double)h->hog_ms / 1000.0;
+
+    while (kit_wall() < until)
+        ;
+    return 0;
+}
+
 static int hrun_main(void *arg)
 {
     struct hrun *h = arg;
+    aio_task *hogger = NULL;
 
     counted_reset();
     spawn_fail_at = h->spawn_fail_at;
     watching = 1;
+    if (h->hog_ms > 0 && (hogger = __real_aio_spawn(hog, h)) == NULL)
+        h->harness = "could not spawn the task that holds the loop";
     if (h->cancel_at == 0) {
         call(h);
     } else {
@@ -69,12 +87,17 @@ static int hrun_main(void *arg)
         } else {
             if (until_requests(h->cancel_at, &h->done) < 0)
                 h->cancel_missed = 1;
+            h->started_at_cancel = ntasks;
             __real_aio_cancel(caller);
             __real_aio_join(caller, AIO_NEVER);
             h->after.tasks -= h->after.tasks > 0;     /* the caller itself, not joined yet */
         }
     }
     watching = 0;
+    if (hogger != NULL) {
+        h->after.tasks -= h->after.tasks > 0;     /* the hog, not joined yet */
+        __real_aio_join(hogger, AIO_NEVER);
+    }
     reap();
     return 0;
 }
@@ -184,8 +207,7 @@ Test(hedge, a_failed_mirror_makes_way_at_once)
 {
     static const char *const paths[5] = { REFUSED, "/status/503", "/delay/30", "/delay/2000",
                                            "/delay/10" };
-    struct hrun h = { .n = 5, .paths = paths, .max = 5, .hedge_ms = 1000,
-                      .deadline_ms = 8000 };
+    struct hrun h = { .n = 5, .paths = paths, .max = 5, .hedge_ms = 1000, .never = 1 };
     run_hedge(&h);
     cr_assert(h.rc == 2 && h.elapsed < 700, "[hedge-after-failure] hedged_get returned %s "
               "after %lld ms, expected 2 within a few ms: when every mirror asked has ended "
@@ -207,7 +229,7 @@ Test(hedge, a_failed_mirror_makes_way_at_once)
 Test(hedge, no_mirror_answers_well)
 {
     static const char *const paths[4] = { REFUSED, "/status/500", "/status/404", REFUSED };
-    struct hrun h = { .n = 4, .paths = paths, .max = 2, .hedge_ms = 600, .deadline_ms = 8000 };
+    struct hrun h = { .n = 4, .paths = paths, .max = 2, .hedge_ms = 600, .never = 1 };
     run_hedge(&h);
     cr_assert_eq(h.rc, -EIO, "[no-winner] every mirror failed or answered badly (refused, "
                  "500, 404, refused); hedged_get returned %s, expected -EIO.",
@@ -352,14 +374,54 @@ Test(hedge, a_hedge_time_equal_to_the_deadline)
     kit_expect_no_leaks("hedged_get");
 }
 
+/* The deadline comes long before the next hedge time: the call ends at the deadline. */
+Test(hedge, a_deadline_before_the_next_hedge_time)
+{
+    static const char *const paths[3] = { "/hang", "/hang", "/delay/10" };
+    struct hrun h = { .n = 3, .paths = paths, .max = 3, .hedge_ms = 1000, .deadline_ms = 150 };
+    run_hedge(&h);
+    cr_assert_eq(h.rc, -ETIMEDOUT, "[deadline-rc] hedged_get returned %s, expected -ETIMEDOUT",
+                 kit_errname(h.rc));
+    cr_assert(h.elapsed >= 150 && h.elapsed < 150 + 450, "[deadline-late] hedged_get returned "
+              "after %lld ms, its deadline at 150 ms and the next hedge time at 1000 ms: wait "
+              "until the sooner of the two.", (long long)h.elapsed);
+    expect_ended(&h);
+    expect_job(&h.j[0], 0, paths[0], JOB_CANCELLED, 0, NOT_JOINED);
+    expect_job(&h.j[1], 1, paths[1], JOB_PENDING, 0, NOT_JOINED);
+    expect_books(&h.pool, 0, 0, 1);
+    kit_expect_no_leaks("hedged_get");
+}
+
+/* Another task holds the loop, busy, for 250 ms from the start: the hedge time (50 ms) and the
+ * deadline (100 ms) both pass meanwhile. When the call runs again, its deadline is past: it
+ * starts nothing more, however late its timer came. */
+Test(hedge, a_loop_that_runs_late_starts_nothing_after_the_deadline)
+{
+    static const char *const paths[3] = { "/hang", "/delay/10", "/delay/10" };
+    struct hrun h = { .n = 3, .paths = paths, .max = 3, .hedge_ms = 50, .deadline_ms = 100,
+                      .hog_ms = 250 };
+    run_hedge(&h);
+    for (size_t i = 0; i < ntasks; i++)
+        cr_assert_lt(spawn_at[i], h.start + 100, "[start-after-deadline] a mirror was started "
+                     "%lld ms after the call, at or past its deadline (100 ms; the loop was "
+                     "held until 250 ms): look at the deadline before each start, not only "
+                     "when you choose how long to wait.", (long long)(spawn_at[i] - h.start));
+    cr_assert_eq(h.rc, -ETIMEDOUT, "[deadline-rc] hedged_get returned %s, expected -ETIMEDOUT",
+                 kit_errname(h.rc));
+    expect_ended(&h);
+    expect_job(&h.j[0], 0, paths[0], JOB_CANCELLED, 0, NOT_JOINED);
+    expect_books(&h.pool, 0, 0, 1);
+    kit_expect_no_leaks("hedged_get");
+}
+
 Test(hedge, a_cancelled_caller_ends_every_mirror_first)
 {
     static const char *const paths[5] = { "/hang", "/hang", "/hang", "/hang", "/hang" };
-    struct hrun h = { .n = 5, .paths = paths, .max = 5, .hedge_ms = 30, .deadline_ms = 8000,
+    struct hrun h = { .n = 5, .paths = paths, .max = 5, .hedge_ms = 60, .deadline_ms = 8000,
                       .cancel_at = 3 };
     run_hedge(&h);
     cr_assert(!h.cancel_missed, "[not-sent] hedged_get returned %s after %zu requests, before "
-              "the third mirror was asked (5 mirrors of /hang, a hedge of 30 ms): with no "
+              "the third mirror was asked (5 mirrors of /hang, a hedge of 60 ms): with no "
               "answer it asks the next mirror at every hedge delay.", kit_errname(h.rc), nreq);
     cr_assert_eq(h.rc, -ECANCELED, "[caller-cancel-rc] the task calling hedged_get was "
                  "cancelled; it returned %s, expected -ECANCELED.", kit_errname(h.rc));
@@ -371,11 +433,14 @@ Test(hedge, a_cancelled_caller_ends_every_mirror_first)
               kit_plural((long)h.running, "job", "jobs"), h.unjoined, h.after.operations,
               kit_plural((long)h.after.operations, "transfer", "transfers"));
     expect_ended(&h);
-    cr_assert_eq(nreq, 3, "[caller-cancel-left] %zu mirrors were asked, expected 3: nothing "
-                 "more starts once the caller is cancelled", nreq);
+    size_t started = h.started_at_cancel;
+    cr_assert_eq(ntasks, started, "[caller-cancel-left] %zu mirrors were started, %zu of them "
+                 "before the caller was cancelled: nothing more starts once it is.", ntasks,
+                 started);
     for (size_t i = 0; i < 5; i++)
-        expect_job(&h.j[i], i, paths[i], i < 3 ? JOB_CANCELLED : JOB_PENDING, 0, NOT_JOINED);
-    expect_books(&h.pool, 0, 0, 3);
+        expect_job(&h.j[i], i, paths[i], i < started ? JOB_CANCELLED : JOB_PENDING, 0,
+                   NOT_JOINED);
+    expect_books(&h.pool, 0, 0, (long)started);
     kit_expect_no_leaks("hedged_get");
 }
 

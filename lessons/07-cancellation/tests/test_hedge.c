@@ -374,6 +374,25 @@ Test(hedge, a_hedge_time_equal_to_the_deadline)
     kit_expect_no_leaks("hedged_get");
 }
 
+/* The deadline already past when the call starts: nothing is started, -ETIMEDOUT. */
+Test(hedge, a_deadline_already_past_starts_nothing)
+{
+    static const char *const paths[2] = { "/delay/10", "/delay/10" };
+    const int64_t deadlines[2] = { 0, -5 };
+
+    for (int k = 0; k < 2; k++) {
+        struct hrun h = { .n = 2, .paths = paths, .max = 2, .hedge_ms = 10,
+                          .deadline_ms = deadlines[k] };
+        run_hedge(&h);
+        cr_assert(h.rc == -ETIMEDOUT && spawn_calls == 0, "[start-after-deadline] with the "
+                  "deadline %s, hedged_get returned %s after %ld spawns, expected -ETIMEDOUT "
+                  "and none: a mirror is never started at or after the deadline.",
+                  k == 0 ? "equal to aio_now()" : "5 ms past", kit_errname(h.rc), spawn_calls);
+        expect_ended(&h);
+    }
+    kit_expect_no_leaks("hedged_get");
+}
+
 /* The deadline comes long before the next hedge time: the call ends at the deadline. */
 Test(hedge, a_deadline_before_the_next_hedge_time)
 {

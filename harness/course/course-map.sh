@@ -32,8 +32,8 @@ for name in "$@"; do
   case $status in passed*) done_count=$((done_count + 1)) ;; *) [ -n "$next" ] || next=$n ;; esac
 done
 if [ "$mode" != progress ]; then
-  echo "  (coming: 07 cancellation, 08 queues, 09 blocking pitfalls, 10 locks, 11 an HTTP client"
-  echo "   with retries, 12 a crawler, 13 a URL checker)"
+  echo "  (coming: 08 queues, 09 blocking pitfalls, 10 locks, 11 an HTTP client with retries,"
+  echo "   12 a crawler, 13 a URL checker)"
 fi
 echo
 echo "$done_count of $# lessons pass."

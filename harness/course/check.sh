@@ -41,25 +41,19 @@ else
 fi
 
 # ---- 2. the harness's own tests, beside the lessons --------------------------------------------
-# Two units: the test binaries, and the fragments' check goals (self-tests of scripts).
-check_harness() {
-  local bin name
+# One unit a test binary (h:NAME) and one a fragment's check goal (g:TARGET, a script's self-test).
+check_harness_bin() {
+  local bin=$1 name=${1#"$BUILD"/}
   passed=0; failed=0
-  for bin in $harness_tests; do
-    name=${bin#"$BUILD"/}
-    expect_all_pass "harness: $name" "$bin" "$logs/${name//\//_}.log"
-  done
-  echo "$passed $failed" >"$logs/harness/counts"
+  expect_all_pass "harness: $name" "$bin" "$logs/${name//\//_}.log"
+  echo "$passed $failed" >"$logs_unit/counts"
 }
 
-check_goals() {
-  local target log
+check_goal() {
+  local target=$1 log=$logs/$1.log
   passed=0; failed=0
-  for target in $HARNESS_CHECK_TARGETS; do
-    log=$logs/$target.log
-    if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
-  done
-  echo "$passed $failed" >"$logs/goals/counts"
+  if m "$target" >"$log" 2>&1; then pass "harness: $target"; else fail "harness: $target (see $log)"; tail -n 5 "$log" | sed 's/^/      /'; fi
+  echo "$passed $failed" >"$logs_unit/counts"
 }
 
 # The grader's self-test, a unit of its own (a sample class and a hostile one, each sandboxed).
@@ -71,7 +65,7 @@ check_grader() {
     fail "harness: the grader self-test (see $logs/grade-selftest.log)"
     tail -n 3 "$logs/grade-selftest.log" | sed 's/^/      /'
   fi
-  echo "$passed $failed" >"$logs/grader/counts"
+  echo "$passed $failed" >"$logs_unit/counts"
 }
 
 # ---- 3. every lesson: solution passes, skeleton fails cleanly, mistakes are rejected -----------
@@ -153,24 +147,34 @@ check_lesson() {
       fail "lesson $n: mistake $mistake is rejected, but not with [$want] (saw: ${got:-no diagnostic})"
     fi
   done
-  echo "$passed $failed" >"$logs/$name/counts"
+  echo "$passed $failed" >"$logs_unit/counts"
 }
 
-# The longest units first, so the last to start are short: a lesson's length grows with its
-# known mistakes (about 6 s each here, on 30 s of solution and skeleton); the harness's units
-# are estimated the same way. The reports still print in the kit's order.
-run_order=$( {
-  echo "70 goals"; echo "60 harness"; echo "50 grader"
-  for name in $LESSONS; do
-    k=$(ls solutions/"$name"/mistakes/*.patch 2>/dev/null | wc -l)
-    echo "$((30 + 6 * k)) $name"
-  done
-} | sort -rn -k1,1 | cut -d' ' -f2)
+# The longest units first, so the last to start are short. A unit's length is the last check's
+# measure of it (kept in $BUILD/check-durations), else an estimate: a lesson's grows with its
+# known mistakes (about 6 s each here, on 30 s of solution and skeleton).
+units=
+for bin in $harness_tests; do units+=" h:${bin#"$BUILD"/}"; done
+for target in $HARNESS_CHECK_TARGETS; do units+=" g:$target"; done
+units+=" grader $LESSONS"
+unit_dir() { local u=${1//\//_}; echo "$logs/${u//:/_}"; }
+run_order=$(
+  for unit in $units; do
+    est=$(awk -v u="$unit" '$1 == u { print $2 }' "$BUILD/check-durations" 2>/dev/null)
+    if [ -z "$est" ]; then
+      case $unit in
+        grader) est=130 ;;
+        h:*|g:*) est=20 ;;
+        *) est=$((30 + 6 * $(ls solutions/"$unit"/mistakes/*.patch 2>/dev/null | wc -l))) ;;
+      esac
+    fi
+    echo "$est $unit"
+  done | sort -rn -k1,1 | cut -d' ' -f2)
 # A unit's CPU time (its processes', user + system), read from bash's own accounting as it ends.
 unit_cpu() {
-  times >"$logs/$unit/times"
+  times >"$logs_unit/times"
   awk -v u="$unit" 'NR == 2 {
-    split($1, a, /[ms]/); split($2, b, /[ms]/); printf "%s %d\n", u, a[1] * 60 + a[2] + b[1] * 60 + b[2] }' "$logs/$unit/times" >"$logs/$unit/cpu"
+    split($1, a, /[ms]/); split($2, b, /[ms]/); printf "%s %d\n", u, a[1] * 60 + a[2] + b[1] * 60 + b[2] }' "$logs_unit/times" >"$logs_unit/cpu"
 }
 declare -A pid_of
 # Stopped early (Ctrl+C, a kill, an error in this script), the units' processes stop too: no
@@ -180,27 +184,34 @@ finished=0
 trap '[ "$finished" -eq 1 ] || for p in "${pid_of[@]}"; do kill_tree "$p"; done' EXIT
 trap 'exit 130' INT TERM
 for unit in $run_order; do
-  mkdir -p "$logs/$unit"
-  while [ "$(jobs -rp | wc -l)" -ge "${CHECK_JOBS:-3}" ]; do wait -n; done
-  case $unit in
-    harness) ( check_harness >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
-    goals) ( check_goals >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
-    grader) ( check_grader >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
-    *) ( check_lesson "$unit" >"$logs/$unit/report" 2>&1; unit_cpu ) & ;;
-  esac
+  dir=$(unit_dir "$unit")
+  mkdir -p "$dir"
+  while [ "$(jobs -rp | wc -l)" -ge "${CHECK_JOBS:-4}" ]; do wait -n; done
+  (
+    logs_unit=$dir
+    case $unit in
+      h:*) check_harness_bin "$BUILD/${unit#h:}" ;;
+      g:*) check_goal "${unit#g:}" ;;
+      grader) check_grader ;;
+      *) check_lesson "$unit" ;;
+    esac >"$dir/report" 2>&1
+    unit_cpu
+  ) &
   pid_of[$unit]=$!
-  date +%s >"$logs/$unit/start"
+  date +%s >"$dir/start"
 done
-for unit in harness goals grader $LESSONS; do
+for unit in $units; do
+  dir=$(unit_dir "$unit")
   wait "${pid_of[$unit]}"
-  cat "$logs/$unit/report"
-  echo "$unit $(( $(stat -c %Y "$logs/$unit/report") - $(cat "$logs/$unit/start") )) $(cut -d' ' -f2 "$logs/$unit/cpu" 2>/dev/null)" >>"$logs/durations"
-  if read -r p f <"$logs/$unit/counts" 2>/dev/null; then
+  cat "$dir/report"
+  echo "$unit $(( $(stat -c %Y "$dir/report") - $(cat "$dir/start") )) $(cut -d' ' -f2 "$dir/cpu" 2>/dev/null)" >>"$logs/durations"
+  if read -r p f <"$dir/counts" 2>/dev/null; then
     passed=$((passed + p)); failed=$((failed + f))
   else
-    fail "$unit: its checks ended before they counted (see $logs/$unit/report)"
+    fail "$unit: its checks ended before they counted (see $dir/report)"
   fi
 done
+cp "$logs/durations" "$BUILD/check-durations" 2>/dev/null
 echo "make check took $(( $(date +%s) - start )) s (the longest: $(sort -k2,2nr "$logs/durations" | head -n 3 |
   awk '{ printf "%s%s %d s", (NR > 1 ? ", " : ""), $1, $2 }'); CPU time $(awk '{ t += $3 } END { print t }' "$logs/durations") s, see $logs/durations); logs in $logs/"
 finished=1

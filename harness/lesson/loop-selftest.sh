@@ -85,9 +85,9 @@ rm -rf "$scratch/harness/.git"
 # The kit's built parts, copied in (again after make clean) so that no step waits on a rebuild.
 seed_build() {
   local part
-  mkdir -p "$scratch/build"
-  for part in kit bin delayd aio .deps-ok-* "$name"; do
-    [ -e "$BUILD/$part" ] && [ ! -e "$scratch/build/$part" ] && cp -pr "$BUILD/$part" "$scratch/build/"
+  mkdir -p "$scratch/build/$name"
+  for part in kit bin delayd aio .deps-ok-* "$name/given" "$name/student"; do
+    [ -e "$BUILD/$part" ] && [ ! -e "$scratch/build/$part" ] && cp -pr "$BUILD/$part" "$scratch/build/$part"
   done
   rm -f "$scratch/build/$name"/*/san/failing
 }

@@ -182,6 +182,8 @@ static const char *item_name(void *v)
     char *b = buf[r++ % 4];
     if (v == NULL)
         return "NULL";
+    if (v == ITEM(QUEUE_CAP_MAX + 63))
+        return "nothing";
     long i = (char *)v - item_store;
     if (i >= 0 && i < (long)sizeof item_store)
         snprintf(b, 32, "item %ld", i);
@@ -618,7 +620,7 @@ Test(queue, cancelled_waiters_leave)
     kit_expect_no_leaks("queue_get");
 }
 
-/* Two gets wait, A before B. This task puts an item and cancels A in the same pass, before A
+/* Two gets wait, A before B. This task cancels A and puts an item in the same pass, before A
  * runs; then puts a second. Whatever A makes of it (keeps the first item, or leaves and hands
  * it on), each item reaches exactly one get, and none is left in the ring while B waits. */
 static int serve_cancel_get_main(void *arg)
@@ -631,9 +633,11 @@ static int serve_cancel_get_main(void *arg)
     helper(get_actor, &a[1]);
     settle();
     CHECK_DONE(a[0].rc == NOT_YET ? 0 : a[0].rc, "queue_get");
+    /* The cancel first: A is ready to run with -ECANCELED, but still on the list when the
+     * put serves it. */
+    aio_cancel(a[0].task);
     int rc = queue_put(Q, ITEM(1), AIO_NEVER);
     CHECK_DONE(rc, "queue_put");
-    aio_cancel(a[0].task);
     settle();
     CHECK(a[0].rc == 0 || a[0].rc == -ECANCELED, "[cancel] get A, served and cancelled in one "
           "pass, returned %s; expected 0 (it kept the item) or -ECANCELED.",
@@ -648,7 +652,7 @@ static int serve_cancel_get_main(void *arg)
               "it was served, left without item 1, and get B is still asleep while item 1 "
               "sits in the queue: the wake-up A did not use must go to the next get.");
         CHECK(a[1].rc == 0 && a[1].got == ITEM(1), "[item-lost] get A left without item 1, "
-              "and get B has %s with %s: the item goes to the next waiting get.",
+              "and get B has %s, holding %s: the item goes to the next waiting get.",
               a[1].rc == NOT_YET ? "not returned" : kit_errname(a[1].rc), item_name(a[1].got));
     }
     rc = queue_put(Q, ITEM(2), AIO_NEVER);
@@ -670,8 +674,8 @@ Test(queue, get_cancelled_as_it_is_served)
     kit_expect_no_leaks("queue_get");
 }
 
-/* A full queue of one (item 0); puts A (item 1) and B (item 2) wait, A first. This task gets
- * item 0, which makes room for A, and cancels A in the same pass. Whatever A makes of it,
+/* A full queue of one (item 0); puts A (item 1) and B (item 2) wait, A first. This task
+ * cancels A and gets item 0, which makes room for A, in the same pass. Whatever A makes of it,
  * every item a put returned 0 for comes out exactly once, the others never, and the room is
  * not wasted while B waits. */
 static int serve_cancel_put_main(void *arg)
@@ -688,12 +692,19 @@ static int serve_cancel_put_main(void *arg)
     settle();
     helper(put_actor, &a[1]);
     settle();
+    aio_cancel(a[0].task);             /* A is cancelled, then let in, in one pass */
     rc = queue_get(Q, &got, AIO_NEVER);
     CHECK_DONE(rc, "queue_get");
-    aio_cancel(a[0].task);
     settle();
     CHECK(a[0].rc == 0 || a[0].rc == -ECANCELED, "[cancel] put A, let in and cancelled in one "
           "pass, returned %s; expected 0 (its item went in) or -ECANCELED.",
+          kit_errname(a[0].rc));
+    int a_in = 0;
+    for (size_t k = 0; k < Q->len; k++)
+        a_in += ring_at(k) == ITEM(1);
+    CHECK(a[0].rc == 0 || a_in == 0, "[item-twice] put A returned %s, yet its item is in the "
+          "queue: the caller still thinks it owns it (and may put it again, or free it). A put "
+          "served in the pass it was cancelled either returns 0 or takes its item back out.",
           kit_errname(a[0].rc));
     CHECK(a[0].rc == 0 || a[1].rc == 0, "[lost-wakeup] put A, cancelled in the pass a get "
           "made room for it, left without its item, and put B is still asleep with %zu of 1 "

@@ -160,7 +160,7 @@ check_lesson() {
 # one of its globs (a lesson's unit is its folder name).
 in_set() {
   local u=$1 name=${1#?:} m tier=core g
-  for m in $CHECK_MORE; do [ "$name" = "${m#"$BUILD"/}" ] && tier=more; done
+  for m in $CHECK_MORE; do [ "$name" = "${m#"$BUILD"/}" ] && tier='more'; done
   case ${CHECK_SET:-core} in all) ;; "$tier") ;; *) return 1 ;; esac
   [ -n "${CHECK_UNITS:-}" ] || return 0
   for g in $CHECK_UNITS; do

@@ -230,6 +230,62 @@ Test(kit_options, help_answers_and_bad_options_refuse)
     cr_assert(strstr(out, "/nonexistent/urls.txt") != NULL, "%s", out);
 }
 
+Test(kit_options, a_lesson_option_is_taken_out_and_checked)
+{
+    char *argv[] = { "prog", "--slow", "7", "--url", "http://x", "--slow-ms=900", "--slow=8",
+                     "--n", "3", NULL };
+    int argc = 9;
+
+    cr_assert_eq(kit_take_long(&argc, argv, "slow", 0, 100, 50), 8,
+                 "[kit-take] --slow 7 then --slow=8: the last one wins");
+    cr_assert_eq(argc, 6, "[kit-take] two --slow options taken out of 9 arguments leave 6, not %d", argc);
+    cr_assert_str_eq(argv[3], "--slow-ms=900", "[kit-take] --slow took --slow-ms or moved it");
+    cr_assert_null(argv[6], "[kit-take] argv must stay NULL-terminated");
+    cr_assert_eq(kit_take_long(&argc, argv, "slow-ms", 0, 600000, 1000), 900);
+    cr_assert_eq(kit_take_long(&argc, argv, "hedge", 0, 600000, 50), 50, "[kit-take] absent: the default");
+    cr_assert_eq(argc, 5);
+    cr_assert(strcmp(argv[1], "--url") == 0 && strcmp(argv[3], "--n") == 0 && strcmp(argv[4], "3") == 0,
+              "[kit-take] the other options must stay, in order");
+}
+
+static int take_in_child(char **argv, int argc, char *out, size_t cap)
+{
+    int fds[2], status;
+    size_t len = 0;
+    ssize_t got;
+
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        kit_take_long(&argc, argv, "k", 1, 1000, 5);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (len < cap - 1 && (got = read(fds[0], out + len, cap - 1 - len)) > 0)
+        len += (size_t)got;
+    out[len] = '\0';
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(kit_options, a_bad_lesson_option_refuses)
+{
+    char out[512];
+    char *zero[] = { "prog", "--k", "0", NULL };
+    char *word[] = { "prog", "--k=five", NULL };
+    char *empty[] = { "prog", "--k=", NULL };
+
+    cr_assert_eq(take_in_child(zero, 3, out, sizeof out), 2, "[kit-take] --k 0 below 1 must exit 2");
+    cr_assert(strstr(out, "--k: expected an integer 1..1000, got '0'") != NULL, "%s", out);
+    cr_assert_eq(take_in_child(word, 2, out, sizeof out), 2, "[kit-take] --k=five must exit 2");
+    cr_assert(strstr(out, "got 'five'") != NULL, "%s", out);
+    cr_assert_eq(take_in_child(empty, 2, out, sizeof out), 2, "[kit-take] --k= must exit 2");
+}
+
 /* ---- telling delayd from another server -------------------------------------------------- */
 
 /* A server that is not delayd: it answers every request 404, and counts what it was sent. */

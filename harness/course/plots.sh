@@ -45,18 +45,30 @@ declare -A pid_of
 stop_benches() { local p; for p in "${pid_of[@]}"; do kill_tree "$p"; done; }
 trap stop_benches EXIT
 trap 'exit 130' INT TERM
-for name in $LESSONS; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+status=0
+read -r -a names <<<"$LESSONS"
+shown=0
+# show_done: print the lessons that have ended, in lesson order, up to the first still running.
+show_done() {
+  local name rc
+  while [ "$shown" -lt "${#names[@]}" ]; do
+    name=${names[$shown]}
+    [ -n "${pid_of[$name]:-}" ] || return 0                  # not started yet
+    kill -0 "${pid_of[$name]}" 2>/dev/null && return 0      # still running
+    wait "${pid_of[$name]}"; rc=$?
+    unset "pid_of[$name]"
+    cat "$logs/$name.log"
+    [ "$rc" -eq 0 ] || { echo "[plots-bench] lesson ${name%%-*}'s bench failed (above; its log: $logs/$name.log)" >&2; status=1; }
+    shown=$((shown + 1))
+  done
+}
+for name in "${names[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; show_done; done
   bench_lesson "$name" >"$logs/$name.log" 2>&1 &
   pid_of[$name]=$!
+  show_done
 done
-status=0
-for name in $LESSONS; do
-  wait "${pid_of[$name]}"; rc=$?
-  unset "pid_of[$name]"
-  cat "$logs/$name.log"
-  [ "$rc" -eq 0 ] || { echo "[plots-bench] lesson ${name%%-*}'s bench failed (above; its log: $logs/$name.log)" >&2; status=1; }
-done
+while [ "$shown" -lt "${#names[@]}" ]; do wait -n; show_done; done
 [ "$status" -eq 0 ] || exit 1
 echo "the benches took $(( $(date +%s) - start )) s, $jobs lessons at a time (PLOTS_JOBS)"
 harness/course/gallery.sh

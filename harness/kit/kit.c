@@ -397,6 +397,38 @@ void kit_options_free(struct kit_options *o)
     o->urls = NULL;
 }
 
+long kit_take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
+{
+    size_t len = strlen(name);
+    long v = def;
+
+    for (int i = 1; i < *argc; i++) {
+        const char *s = NULL;
+        int used = 0;
+        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
+            continue;
+        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
+            s = argv[i + 1];
+            used = 2;
+        } else if (argv[i][2 + len] == '=') {
+            s = argv[i] + 3 + len;
+            used = 1;
+        } else {
+            continue;
+        }
+        char *end;
+        v = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
+            exit(2);
+        }
+        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+        *argc -= used;
+        i--;
+    }
+    return v;
+}
+
 static void parse(int argc, char **argv, const char *const *modes, int need_url, int with_urls,
                   long max_n, struct kit_options *o)
 {

@@ -55,6 +55,12 @@ void kit_parse_options_urls(int argc, char **argv, const char *const *modes, int
                             long max_n, struct kit_options *o);
 void kit_options_free(struct kit_options *o);
 
+/* A lesson's own whole-number option, taken out of argv before kit_parse_options sees it:
+ * "--NAME V" or "--NAME=V" (every occurrence; the last one wins), V in lo..hi; def when absent.
+ * *argc shrinks by what was taken. A bad value prints "--NAME: expected an integer lo..hi, got
+ * 'V'" and exits with status 2. "--slow" does not take "--slow-ms". */
+long kit_take_long(int *argc, char **argv, const char *name, long lo, long hi, long def);
+
 /* What the server at base can tell the program: KIT_SERVER_DELAYD when its /stats is
  * delayd's (the bundled server: its counts are then reset with /reset, and its peak in flight
  * can be read after the run), KIT_SERVER_OTHER when it answers HTTP but is some other server

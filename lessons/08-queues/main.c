@@ -48,39 +48,6 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--NAME V" (or --NAME=V) out of argv, V an integer in lo..hi; def when absent. */
-static long take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
-{
-    size_t len = strlen(name);
-    long v = def;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *s = NULL;
-        int used = 0;
-        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
-            continue;
-        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
-            s = argv[i + 1];
-            used = 2;
-        } else if (argv[i][2 + len] == '=') {
-            s = argv[i] + 3 + len;
-            used = 1;
-        } else {
-            continue;
-        }
-        char *end;
-        v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return v;
-}
-
 /* The pace of the slower end (rounds of P fetches, or of C items' work), and one round of
  * the other end to fill or empty the pipe. In ms. */
 static long theory_ms(long n, long delay, long work, long producers, long consumers)
@@ -100,10 +67,10 @@ int main(int argc, char **argv)
             printf("lesson 08: also --producers P (tasks that fetch, default 4), --consumers C "
                    "(tasks that process, default 2), --q Q (the queue's slots, default 4), "
                    "--work MS (a consumer's work on each item, default 20)\n");
-    long np = take_long(&argc, argv, "producers", 1, PIPE_TASKS_MAX, 4);
-    long nc = take_long(&argc, argv, "consumers", 1, PIPE_TASKS_MAX, 2);
-    long qsize = take_long(&argc, argv, "q", 1, QUEUE_CAP_MAX, 4);
-    long work = take_long(&argc, argv, "work", 0, 600000, 20);
+    long np = kit_take_long(&argc, argv, "producers", 1, PIPE_TASKS_MAX, 4);
+    long nc = kit_take_long(&argc, argv, "consumers", 1, PIPE_TASKS_MAX, 2);
+    long qsize = kit_take_long(&argc, argv, "q", 1, QUEUE_CAP_MAX, 4);
+    long work = kit_take_long(&argc, argv, "work", 0, 600000, 20);
     kit_parse_options(argc, argv, modes, 1, PIPE_N_MAX, &o);
 
     char **urls = calloc((size_t)o.n, sizeof *urls);

@@ -87,9 +87,12 @@ int pipeline_pills(struct pipeline *p, int unbounded);
  *   left, then end. Every task spawned has ended (joined) before this returns.
  * - Returns 0 when every URL was processed. -EINVAL (nothing spawned) when n, producers,
  *   consumers or qsize is out of range or urls, http or process is NULL (urls may be NULL
- *   when n is 0). -ENOMEM when a task, an item or the queue cannot be had; -ECANCELED when
- *   the calling task is cancelled: then every task is cancelled and ended, the items still
- *   held are freed, and the queue too, before it returns.
+ *   when n is 0). -ENOMEM when the queue, a task (or a task group) or an item cannot be had:
+ *   when a task cannot be had, the tasks already started are cancelled before they fetch
+ *   anything. -ECANCELED when the calling task is cancelled: every task is cancelled. On
+ *   every error, as on success, every task has ended and every item is freed (those in the
+ *   queue, in a producer's hands, in process) before it returns.
+ * - p->next and p->q are yours: set them here, whatever they held before.
  * Call from inside a task; never polls, never blocks the thread. */
 int pipeline_run(struct pipeline *p);
 

@@ -90,6 +90,5 @@ int pipeline_run(struct pipeline *p)
     if (cons != NULL)
         aio_group_free(cons);
     queue_free(&q);
-    p->q = NULL;
     return rc;
 }

@@ -10,6 +10,7 @@ int watching;
 long polls, blocking_calls, parks, unparks;
 long spawn_calls, spawn_fail_at;
 long item_calls, item_fail_at;
+long group_news, group_fail_at;
 long put_calls, get_calls, closes, puts_ok, gets_ok, puts_pipe, gets_pipe;
 long puts_now, gets_now, puts_now_peak;
 long events, last_put_event, first_close_event, close_rc_first;
@@ -21,6 +22,7 @@ void counted_reset(void)
 {
     polls = blocking_calls = parks = unparks = 0;
     spawn_calls = spawn_fail_at = item_calls = item_fail_at = 0;
+    group_news = group_fail_at = 0;
     put_calls = get_calls = closes = puts_ok = gets_ok = puts_pipe = gets_pipe = 0;
     puts_now = gets_now = puts_now_peak = 0;
     events = last_put_event = first_close_event = close_rc_first = 0;
@@ -98,6 +100,17 @@ aio_task *__wrap_aio_group_spawn(aio_group *g, aio_fn fn, void *arg)
     aio_task *t = __real_aio_group_spawn(g, fn, arg);
     in_group = 0;
     return t;
+}
+
+aio_group *__real_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void)
+{
+    if (watching && ++group_news == group_fail_at) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_aio_group_new();
 }
 
 struct item *__real_item_new(struct pipeline *p, size_t index);

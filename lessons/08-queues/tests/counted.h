@@ -32,6 +32,8 @@ extern long polls, blocking_calls, parks, unparks;
 /* Task spawns, by aio_spawn or aio_group_spawn together: when spawn_fail_at is k > 0 the k-th
  * call fails (NULL, errno ENOMEM). */
 extern long spawn_calls, spawn_fail_at;
+/* aio_group_new: calls, and when group_fail_at is k > 0 the k-th call fails (NULL, ENOMEM). */
+extern long group_news, group_fail_at;
 /* item_new: when item_fail_at is k > 0, the k-th call fails (NULL, errno ENOMEM). */
 extern long item_calls, item_fail_at;
 

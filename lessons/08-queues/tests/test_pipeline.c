@@ -41,7 +41,7 @@ struct prun {
     int gate;                  /* 1: process waits at a gate the test opens */
     int cancel;                /* 1: cancel the caller once back-pressure holds */
     int64_t work_ms;           /* process's own work, uncounted */
-    long spawn_fail_at, item_fail_at;
+    long spawn_fail_at, item_fail_at, group_fail_at;
     int no_urls, no_http, no_process;   /* the bad-argument cases */
     struct pipeline p;
     const char **urls;
@@ -135,6 +135,7 @@ static int prun_main(void *arg)
     counted_reset();
     spawn_fail_at = r->spawn_fail_at;
     item_fail_at = r->item_fail_at;
+    group_fail_at = r->group_fail_at;
     watching = 1;
     aio_task *t = __real_aio_spawn(caller, r);
     if (r->gate && t != NULL) {
@@ -189,6 +190,8 @@ static void run_pipeline(struct prun *r)
                               .producers = r->np, .consumers = r->nc, .qsize = r->q,
                               .process = r->no_process ? NULL : test_process,
                               .results = kit_alloc_array(r->n + 1, sizeof(struct result)) };
+    r->p.next = 3;          /* pipeline_run's own field: whatever it held before, it sets it */
+    cr_assert_eq(kit_stats_reset(base), 0, "[server] could not reset delayd's counts");
     int rc = aio_run(prun_main, r);
     cr_assert_eq(rc, 0, "[deadlock] the test's loop ended with %s: every task was waiting and "
                  "nothing could wake any of them (a consumer waiting on a queue nobody "
@@ -415,10 +418,27 @@ Test(pipeline, caller_cancelled)
 
 /* ---- failures ---------------------------------------------------------------------------- */
 
+static long server_requests(void)
+{
+    struct kit_stats st = { 0 };
+    cr_assert_eq(kit_stats_get(base, &st), 0, "[server] could not read delayd's /stats");
+    return st.requests;
+}
+
 static void expect_enomem(const struct prun *r, const char *what)
 {
     cr_assert_eq(r->rc, -ENOMEM, "[enomem] %s, and pipeline_run returned %s; expected "
                  "-ENOMEM.", what, kit_errname(r->rc));
+}
+
+/* A task (or a group) that cannot be had: nothing is fetched, the tasks started are cancelled
+ * before they fetch anything. */
+static void expect_nothing_fetched(const char *what)
+{
+    long sent = server_requests();
+    cr_assert_eq(sent, 0, "[fetch-after-failure] %s, yet the server saw %ld %s: when a task "
+                 "cannot be had, the call cancels the tasks it started, before they fetch "
+                 "anything.", what, sent, kit_plural(sent, "request", "requests"));
 }
 
 Test(pipeline, a_spawn_fails)
@@ -432,8 +452,31 @@ Test(pipeline, a_spawn_fails)
         snprintf(what, sizeof what, "spawn %ld of 6 failed", at[k]);
         expect_enomem(&r, what);
         expect_clean(&r);
+        expect_nothing_fetched(what);
         cr_assert(spawn_calls <= 6, "[spawn-count] %ld spawns for 3 producers and 3 "
                   "consumers.", spawn_calls);
+        kit_cleanup();
+    }
+    kit_expect_no_leaks("pipeline_run");
+}
+
+/* aio_group_new refused, the first time and then the second: a pipeline that uses groups
+ * gives up with -ENOMEM before anything is fetched; one that does not is not affected. */
+Test(pipeline, a_group_cannot_be_had)
+{
+    for (long k = 1; k <= 2; k++) {
+        struct prun r = { .n = 13, .np = 2, .nc = 3, .q = 2, .paths = forty(), .work_ms = 1,
+                          .group_fail_at = k };
+        run_pipeline(&r);
+        expect_clean(&r);
+        if (group_news >= k) {
+            char what[64];
+            snprintf(what, sizeof what, "aio_group_new failed on call %ld", k);
+            expect_enomem(&r, what);
+            expect_nothing_fetched(what);
+        } else {
+            expect_all_processed(&r);
+        }
         kit_cleanup();
     }
     kit_expect_no_leaks("pipeline_run");

@@ -89,9 +89,10 @@ int pipeline_pills(struct pipeline *p, int unbounded);
  *   consumers or qsize is out of range or urls, http or process is NULL (urls may be NULL
  *   when n is 0). -ENOMEM when the queue, a task (or a task group) or an item cannot be had:
  *   when a task cannot be had, the tasks already started are cancelled before they fetch
- *   anything. -ECANCELED when the calling task is cancelled: every task is cancelled. On
- *   every error, as on success, every task has ended and every item is freed (those in the
- *   queue, in a producer's hands, in process) before it returns.
+ *   anything. -ECANCELED when the calling task is cancelled: every task is cancelled. After
+ *   another error (an item refused) the consumers may be cancelled or may finish what is
+ *   queued. On every error, as on success, every task has ended and every item is freed
+ *   (those in the queue, in a producer's hands, in process) before it returns.
  * - p->next and p->q are yours: set them here, whatever they held before.
  * Call from inside a task; never polls, never blocks the thread. */
 int pipeline_run(struct pipeline *p);

@@ -40,6 +40,7 @@ struct prun {
     const size_t *same_as;     /* when set, URL i is URL same_as[i]'s very pointer */
     int gate;                  /* 1: process waits at a gate the test opens */
     int cancel;                /* 1: cancel the caller once back-pressure holds */
+    int cancel_in_fetch;       /* 1: cancel the caller once every producer is fetching */
     int64_t work_ms;           /* process's own work, uncounted */
     long spawn_fail_at, item_fail_at, group_fail_at;
     int no_urls, no_http, no_process;   /* the bad-argument cases */
@@ -159,6 +160,14 @@ static int prun_main(void *arg)
             aio_cancel(t);         /* the gate stays shut: the consumers are cancelled there */
         else
             open_gate(r);
+    }
+    if (r->cancel_in_fetch && t != NULL) {
+        struct kit_wait w = { .what = "every producer fetching" };
+        kit_wait_until(&w, aio_done(t) || (nreq >= r->np && inflight == (long)r->np),
+                       __real_aio_sleep(1));
+        r->gate_met = w.met;
+        r->nreq_later = nreq;
+        aio_cancel(t);
     }
     if (t != NULL)
         aio_join(t, AIO_NEVER);
@@ -416,6 +425,31 @@ Test(pipeline, caller_cancelled)
     kit_expect_no_leaks("pipeline_run");
 }
 
+/* The caller cancelled while every producer waits for its answer (URLs that take 5 s): the
+ * fetches end cancelled, and nothing more is fetched, put or processed. */
+Test(pipeline, cancelled_during_the_fetches)
+{
+    static const char *paths[13];
+    for (size_t i = 0; i < 13; i++)
+        paths[i] = "/delay/5000";
+    struct prun r = { .n = 13, .np = 3, .nc = 2, .q = 4, .paths = paths, .cancel_in_fetch = 1 };
+    run_pipeline(&r);
+    cr_assert(r.gate_met, "[not-fetching] with 3 producers and 13 URLs of 5 s, the test "
+              "waited for 3 fetches in flight at once and saw %zu started, %ld in flight: the "
+              "producers fetch side by side.", nreq, inflight_peak);
+    cr_assert_eq(r.rc, -ECANCELED, "[cancel-rc] pipeline_run, its caller cancelled during the "
+                 "fetches, returned %s; expected -ECANCELED.", kit_errname(r.rc));
+    expect_clean(&r);
+    cr_assert(nreq == r.nreq_later && r.p.made == 3, "[fetch-after-cancel] %zu URLs were "
+              "fetched after the caller was cancelled (%ld items made in all): a fetch that "
+              "ends cancelled ends its producer; it is not put, and no new one starts.",
+              nreq - r.nreq_later, r.p.made);
+    cr_assert_eq(r.p.processed, 0, "[fetch-after-cancel] %ld items were processed after a "
+                 "cancel during the fetches: a cancelled fetch is not an answer to process.",
+                 r.p.processed);
+    kit_expect_no_leaks("pipeline_run");
+}
+
 /* ---- failures ---------------------------------------------------------------------------- */
 
 static long server_requests(void)
@@ -532,8 +566,8 @@ Test(pipeline, bad_arguments)
 
 /* ---- sizes ------------------------------------------------------------------------------- */
 
-/* No URL at all, and one URL for seven consumers: the close wakes every consumer waiting on
- * the empty queue. */
+/* No URL at all, and one URL for seven consumers (on the largest queue): the close wakes every
+ * consumer waiting on the empty queue. */
 Test(pipeline, fewer_urls_than_consumers)
 {
     struct prun none = { .n = 0, .np = 3, .nc = 7, .q = 13, .paths = NULL };
@@ -542,7 +576,7 @@ Test(pipeline, fewer_urls_than_consumers)
     expect_all_processed(&none);
     kit_cleanup();
     static const char *const one[1] = { "/delay/10" };
-    struct prun r = { .n = 1, .np = 3, .nc = 7, .q = 13, .paths = one };
+    struct prun r = { .n = 1, .np = 3, .nc = 7, .q = QUEUE_CAP_MAX, .paths = one };
     run_pipeline(&r);
     expect_clean(&r);
     expect_all_processed(&r);

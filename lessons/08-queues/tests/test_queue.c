@@ -528,10 +528,10 @@ static int timeout_main(void *arg)
     join_helper(&a[1]);
     int64_t took = aio_now() - t0;
     for (int i = 0; i < 2; i++)
-        CHECK(a[i].rc == -ETIMEDOUT && a[i].got == ITEM(QUEUE_CAP_MAX + 63), "[timeout] get "
+        CHECK(a[i].rc == -ETIMEDOUT && a[i].got == ITEM(QUEUE_CAP_MAX + 63), "[deadline-ignored] get "
               "%d on an empty queue, deadline 40 ms, returned %s with *out %s; expected "
               "-ETIMEDOUT, *out untouched.", i + 1, kit_errname(a[i].rc), item_name(a[i].got));
-    CHECK(took >= 40 && took < 40 + 2000, "[timeout] two gets with a 40 ms deadline returned "
+    CHECK(took >= 40 && took < 40 + 2000, "[deadline-ignored] two gets with a 40 ms deadline returned "
           "after %lld ms.", (long long)took);
     CHECK(parks - parks_before <= 2, "[poll-get] two gets waiting 40 ms for nothing parked %ld "
           "more times: a waiter sleeps until its deadline, it does not wake to look.",
@@ -554,7 +554,7 @@ static int timeout_main(void *arg)
     a[2].deadline = aio_now() + 40;
     helper(put_actor, &a[2]);
     join_helper(&a[2]);
-    CHECK(a[2].rc == -ETIMEDOUT, "[timeout] a put on a full queue, deadline 40 ms, returned "
+    CHECK(a[2].rc == -ETIMEDOUT, "[deadline-ignored] a put on a full queue, deadline 40 ms, returned "
           "%s; expected -ETIMEDOUT.", kit_errname(a[2].rc));
     CHECK(putters_waiting() == 0, "[stale-waiter] a put timed out, yet %zu putters are still "
           "on the list.", putters_waiting());

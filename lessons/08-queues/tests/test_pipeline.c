@@ -41,6 +41,8 @@ struct prun {
     int gate;                  /* 1: process waits at a gate the test opens */
     int cancel;                /* 1: cancel the caller once back-pressure holds */
     int cancel_in_fetch;       /* 1: cancel the caller once every producer is fetching */
+    int cancel_in_drain;       /* 1: cancel the caller once the queue is closed, the consumers
+                                  held at the gate */
     int64_t work_ms;           /* process's own work, uncounted */
     long spawn_fail_at, item_fail_at, group_fail_at;
     int no_urls, no_http, no_process;   /* the bad-argument cases */
@@ -139,7 +141,13 @@ static int prun_main(void *arg)
     group_fail_at = r->group_fail_at;
     watching = 1;
     aio_task *t = __real_aio_spawn(caller, r);
-    if (r->gate && t != NULL) {
+    if (r->cancel_in_drain && t != NULL) {
+        struct kit_wait w = { .what = "the close, the consumers held" };
+        kit_wait_until(&w, aio_done(t) || (closes >= 1 && r->in_process == (long)r->nc),
+                       __real_aio_sleep(1));
+        r->gate_met = w.met;
+        aio_cancel(t);
+    } else if (r->gate && t != NULL) {
         /* Back-pressure: consumers held at the gate, the queue full, every producer holding
          * an item it cannot put. Then a while longer: nothing more may be fetched. */
         size_t want = r->nc + r->q + r->np;
@@ -446,6 +454,30 @@ Test(pipeline, cancelled_during_the_fetches)
               nreq - r.nreq_later, r.p.made);
     cr_assert_eq(r.p.processed, 0, "[fetch-after-cancel] %ld items were processed after a "
                  "cancel during the fetches: a cancelled fetch is not an answer to process.",
+                 r.p.processed);
+    kit_expect_no_leaks("pipeline_run");
+}
+
+/* Five URLs, a queue of 7: the producers end and the queue is closed while the consumer is held
+ * at the gate with the first item; then the caller is cancelled. The consumers' end is part
+ * of the call: -ECANCELED, not 0. */
+Test(pipeline, cancelled_while_the_consumers_drain)
+{
+    static const char *const paths[5] = { "/delay/0", "/delay/0", "/delay/0", "/delay/0",
+                                          "/delay/0" };
+    struct prun r = { .n = 5, .np = 2, .nc = 1, .q = 7, .paths = paths, .gate = 1,
+                      .cancel_in_drain = 1 };
+    run_pipeline(&r);
+    cr_assert(r.gate_met, "[not-closed] 5 URLs, a queue of 7, the consumer held at the gate: "
+              "the test waited for the producers to end and the queue to be closed, and saw "
+              "%ld %s of queue_close, %ld in process: once every producer has ended, the queue "
+              "is closed (the consumers still at work).", closes,
+              kit_plural(closes, "call", "calls"), r.in_process);
+    cr_assert_eq(r.rc, -ECANCELED, "[cancel-rc] pipeline_run, its caller cancelled while the "
+                 "consumers drained the closed queue, returned %s; expected -ECANCELED: the "
+                 "consumers' end is part of the call.", kit_errname(r.rc));
+    expect_clean(&r);
+    cr_assert_eq(r.p.processed, 0, "[cancel-rc] %ld items were processed after the cancel.",
                  r.p.processed);
     kit_expect_no_leaks("pipeline_run");
 }

@@ -78,7 +78,8 @@ int pipeline_pills(struct pipeline *p, int unbounded);
  * URLs one at a time, each once (repeated URLs are fetched once per place), fetch each with
  * aio_http_get(p->http, url, &it->resp, AIO_NEVER) into an item from item_new, and put it
  * into the queue, whatever the fetch returned (a failed fetch is an item too, with its rc);
- * p->consumers tasks take items out, hand each to p->process, then item_free it.
+ * p->consumers tasks take items out, hand each to p->process, then item_free it (a consumer
+ *   whose process fails, -ECANCELED, frees that item and ends).
  * - Every URL is fetched exactly once and processed exactly once; every item made is freed
  *   by the time this returns, however it ends.
  * - Back-pressure: a producer never fetches while it still holds an item it could not put,

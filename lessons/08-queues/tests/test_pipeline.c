@@ -65,6 +65,7 @@ struct prun {
     long alive_at_gate, puts_at_gate, in_process_at_gate;
     size_t nreq_later;
     long alive_later;
+    size_t norder_at_cancel;   /* process calls begun when the caller was cancelled */
 };
 
 static struct prun *R;
@@ -164,6 +165,7 @@ static int prun_main(void *arg)
             __real_aio_sleep(2);
         r->nreq_later = nreq;
         r->alive_later = r->p.alive;
+        r->norder_at_cancel = r->norder;
         if (r->cancel)
             aio_cancel(t);         /* the gate stays shut: the consumers are cancelled there */
         else
@@ -430,6 +432,10 @@ Test(pipeline, caller_cancelled)
     cr_assert(nreq == r.nreq_later, "[fetch-after-cancel] %zu URLs were fetched after the "
               "caller was cancelled: a cancelled pipeline starts nothing new.",
               nreq - r.nreq_later);
+    cr_assert(r.norder == r.norder_at_cancel, "[process-after-cancel] process was called %zu "
+              "more times after the caller was cancelled, with items from the queue: a "
+              "consumer whose process fails (here with -ECANCELED) ends; it takes no more "
+              "items.", r.norder - r.norder_at_cancel);
     kit_expect_no_leaks("pipeline_run");
 }
 

@@ -4,7 +4,7 @@ EXERCISE    := queue.c pipeline.c
 GIVEN       := queue_base.c pipeline_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn \
-               aio_group_new aio_group_spawn aio_http_get item_new queue_put queue_get queue_close \
+               aio_group_new aio_group_spawn aio_http_get item_new queue_init queue_put queue_get queue_close \
                sleep usleep nanosleep
 BENCH_MODES := unbounded bounded mine
 BENCH_X     := n

@@ -11,6 +11,7 @@ long polls, blocking_calls, parks, unparks;
 long spawn_calls, spawn_fail_at;
 long item_calls, item_fail_at;
 long group_news, group_fail_at;
+int queue_init_fail;
 long put_calls, get_calls, closes, puts_ok, gets_ok, puts_pipe, gets_pipe;
 long puts_now, gets_now, puts_now_peak;
 long events, last_put_event, first_close_event, close_rc_first;
@@ -23,6 +24,7 @@ void counted_reset(void)
     polls = blocking_calls = parks = unparks = 0;
     spawn_calls = spawn_fail_at = item_calls = item_fail_at = 0;
     group_news = group_fail_at = 0;
+    queue_init_fail = 0;
     put_calls = get_calls = closes = puts_ok = gets_ok = puts_pipe = gets_pipe = 0;
     puts_now = gets_now = puts_now_peak = 0;
     events = last_put_event = first_close_event = close_rc_first = 0;
@@ -100,6 +102,17 @@ aio_task *__wrap_aio_group_spawn(aio_group *g, aio_fn fn, void *arg)
     aio_task *t = __real_aio_group_spawn(g, fn, arg);
     in_group = 0;
     return t;
+}
+
+int __real_queue_init(struct queue *q, size_t cap);
+int __wrap_queue_init(struct queue *q, size_t cap);
+int __wrap_queue_init(struct queue *q, size_t cap)
+{
+    if (watching && queue_init_fail) {
+        queue_init_fail = 0;
+        return -ENOMEM;
+    }
+    return __real_queue_init(q, cap);
 }
 
 aio_group *__real_aio_group_new(void);

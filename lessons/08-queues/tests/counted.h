@@ -34,6 +34,8 @@ extern long polls, blocking_calls, parks, unparks;
 extern long spawn_calls, spawn_fail_at;
 /* aio_group_new: calls, and when group_fail_at is k > 0 the k-th call fails (NULL, ENOMEM). */
 extern long group_news, group_fail_at;
+/* queue_init: when queue_init_fail is 1, the next call fails (-ENOMEM). */
+extern int queue_init_fail;
 /* item_new: when item_fail_at is k > 0, the k-th call fails (NULL, errno ENOMEM). */
 extern long item_calls, item_fail_at;
 

@@ -45,6 +45,7 @@ struct prun {
                                   held at the gate */
     int64_t work_ms;           /* process's own work, uncounted */
     long spawn_fail_at, item_fail_at, group_fail_at;
+    int queue_init_fail;
     int no_urls, no_http, no_process;   /* the bad-argument cases */
     struct pipeline p;
     const char **urls;
@@ -140,6 +141,7 @@ static int prun_main(void *arg)
     spawn_fail_at = r->spawn_fail_at;
     item_fail_at = r->item_fail_at;
     group_fail_at = r->group_fail_at;
+    queue_init_fail = r->queue_init_fail;
     watching = 1;
     aio_task *t = __real_aio_spawn(caller, r);
     if (r->cancel_in_drain && t != NULL) {
@@ -551,6 +553,19 @@ Test(pipeline, a_group_cannot_be_had)
         }
         kit_cleanup();
     }
+    kit_expect_no_leaks("pipeline_run");
+}
+
+/* The queue's ring cannot be had: -ENOMEM, nothing started. */
+Test(pipeline, no_memory_for_the_queue)
+{
+    struct prun r = { .n = 13, .np = 2, .nc = 3, .q = 5, .paths = forty(), .queue_init_fail = 1 };
+    run_pipeline(&r);
+    expect_enomem(&r, "queue_init failed");
+    cr_assert(spawn_calls == 0 && nreq == 0 && r.p.made == 0, "[enomem] queue_init failed, yet "
+              "%ld tasks were spawned and %zu URLs fetched: without its queue the pipeline "
+              "starts nothing.", spawn_calls, nreq);
+    expect_clean(&r);
     kit_expect_no_leaks("pipeline_run");
 }
 

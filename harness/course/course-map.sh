@@ -79,13 +79,16 @@ The course:
   make demo                     sequential vs concurrent downloads, timed and charted
   make plots                    every lesson's bench and chart, from the reference solutions,
                                 and the gallery page plots/index.html with a summary chart
+                                (PLOTS_JOBS lessons bench at once, default 2; 1 for the quietest)
   make gallery-check            open plots/index.html in headless Chromium: every chart loads
   make compare A=x.csv B=y.csv  two benches side by side: each point's ratio B/A, and a chart
   make server [PORT=8080]       the bundled test server, in the foreground
 Building and maintaining:
   make all                      build the harness: kit, delayd, the aio runtime, the benchmark
   make check                    the kit's self-test (every solution passes, every skeleton and
-                                known mistake fails); its last line is `N passed, N failed`
+                                known mistake fails); its last line is `N passed, N failed`;
+                                CHECK_UNITS='05-semaphores h:kit/*' runs only those units
+  make check-more               its second tier: the poll() builds and the tools' self-tests (CI runs both)
   make benchmark [ONLY=name]    the aio runtime against Python asyncio, Go and Node.js, on this machine
   make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
   make check-aio-valgrind       the runtime under valgrind

@@ -5,7 +5,7 @@ GIVEN       := lock_base.c cache_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
                aio_http_get sleep usleep nanosleep
-BENCH_MODES := nolock global mine
+BENCH_MODES := global nolock mine
 BENCH_X     := n
 BENCH_POINTS := 4 8 16 32 64
 BENCH_ARGS  := --repeat 75 --delay 100

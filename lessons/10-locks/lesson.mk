@@ -18,3 +18,7 @@ PLOT_PANELS := requests peak
 PLOT_LABEL_requests := requests the server saw
 PLOT_LABEL_peak := peak in flight
 PLOT_CAPTION := N askers of a cache at once, 3 in 4 of them asking for a url another asker asks for too (N/4 distinct urls), 100 ms a fetch. Without a lock (nolock) the cache is as fast as it can be and wrong: every asker that comes while a url's fetch is on its way sees it missing and fetches it again, so the server sees N requests. One lock for the whole cache (global) fetches each url once, one after another: N/4 fetches of 100 ms. A lock for each url (mine, the student's cache_get) fetches each url once and all of them at once: one fetch's time. The panels show why: the requests the server saw (N without a lock, N/4 with either lock) and its peak in flight (N, 1, N/4).
+# The lesson's point weighs double: one fetch for a url asked many times, the fetches of
+# different urls together, and the job handed on when the fetcher gives up.
+POINTS      := cache::thirteen_askers_one_fetch=2 cache::thirty_three_askers_seven_urls=2 \
+               cache::fetcher_cancelled_hands_on=2

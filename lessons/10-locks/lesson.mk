@@ -4,7 +4,7 @@ EXERCISE    := lock.c cache.c
 GIVEN       := lock_base.c cache_base.c
 USES_AIO    := 1
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn aio_join \
-               aio_http_get sleep usleep nanosleep
+               aio_http_get calloc sleep usleep nanosleep
 BENCH_MODES := global nolock mine
 BENCH_X     := n
 BENCH_POINTS := 4 8 16 32 64

@@ -1,5 +1,6 @@
 /* Lesson 10 tests: counted wrappers for the calls listed in lesson.mk's LDWRAP. */
 #include "counted.h"
+#include "cache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +16,11 @@ char urls_seen[TRACK_MAX][URL_MAX];
 int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
 int req_rc[TRACK_MAX];
 void (*on_request)(size_t i);
+long entry_callocs, entry_fail_at;
 
 void counted_reset(void)
 {
+    entry_callocs = entry_fail_at = 0;
     polls = blocking_calls = parks = unparks = 0;
     nreq = 0;
     inflight = inflight_peak = 0;
@@ -124,6 +127,18 @@ int __wrap_aio_http_get(aio_http *c, const char *url, struct aio_response *out,
     }
     inflight--;
     return rc;
+}
+
+/* ---- memory ------------------------------------------------------------------------------ */
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+    if (watching && n == 1 && size == sizeof(struct cache_entry) &&
+        ++entry_callocs == entry_fail_at)
+        return NULL;
+    return __real_calloc(n, size);
 }
 
 /* ---- calls that put the whole thread to sleep ------------------------------------------ */

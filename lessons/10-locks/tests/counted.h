@@ -33,6 +33,10 @@ extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
 extern void (*on_request)(size_t i);
 
+/* calloc: the k-th calloc of one struct cache_entry (cache_join's) fails when
+ * entry_fail_at is k > 0; entry_callocs counts them. */
+extern long entry_callocs, entry_fail_at;
+
 /* Requests sent for url, and requests that have started for it but not ended. */
 long requests_to(const char *url);
 long requests_open_to(const char *url);

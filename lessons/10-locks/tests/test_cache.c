@@ -466,6 +466,34 @@ Test(cache, not_2xx_is_shared_and_not_kept)
     expect_failure_shared(s, -EIO, "an answer that is not 2xx (-EIO)");
 }
 
+/* ---- no memory for an entry ------------------------------------------------------------- */
+
+/* Asker 1 is the first of url 1: its entry cannot be had. Asker 2, of the same url, comes
+ * next and makes it. */
+static int steps_no_memory(struct scene *s)
+{
+    entry_fail_at = 2;
+    spawn(s, 0, 0, 0);
+    spawn(s, 1, 1, 0);
+    spawn(s, 2, 1, 0);
+    spawn(s, 3, 2, 0);
+    return 0;
+}
+
+Test(cache, no_memory_for_an_entry)
+{
+    static const char *const paths[] = { "/delay/30?u=0", "/delay/30?u=1", "/delay/30?u=2" };
+    struct scene *s = scene_new(steps_no_memory, paths, 3);
+    run(s);
+    expect_error(s, 1, -ENOMEM, "no-memory", "cache_join found no memory for its entry.");
+    expect_answer(s, 0);
+    expect_answer(s, 2);
+    expect_answer(s, 3);
+    for (size_t u = 0; u < 3; u++)
+        expect_fetched_once(s, u, "an asker without memory for its entry, among 4");
+    finish(s, 3);
+}
+
 /* ---- the fetcher gives up: cancelled, or its deadline -------------------------------------- */
 
 static int cancel_fetcher;

@@ -273,6 +273,10 @@ Test(lock, one_task)
     cr_assert(rc == -EPERM && lock_holder(&free_lock) == NULL, "[lock-outside-task] "
               "lock_acquire outside any task returned %s; expected -EPERM, the lock untouched.",
               kit_errname(rc));
+    rc = lock_release(&free_lock);
+    cr_assert_eq(rc, -EPERM, "[release-unheld] lock_release of a free lock, outside any task, "
+                 "returned %s; expected -EPERM: nobody holds it, so nobody may release it.",
+                 kit_errname(rc));
     kit_expect_no_leaks("lock_acquire");
 }
 

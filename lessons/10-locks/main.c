@@ -81,39 +81,6 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--NAME V" (or --NAME=V) out of argv, V an integer in lo..hi; def when absent. */
-static long take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
-{
-    size_t len = strlen(name);
-    long v = def;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *s = NULL;
-        int used = 0;
-        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
-            continue;
-        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
-            s = argv[i + 1];
-            used = 2;
-        } else if (argv[i][2 + len] == '=') {
-            s = argv[i] + 3 + len;
-            used = 1;
-        } else {
-            continue;
-        }
-        char *end;
-        v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return v;
-}
-
 static size_t locks_held(const struct cache *c)
 {
     size_t n = lock_holder(&c->global) != NULL;
@@ -133,8 +100,8 @@ int main(int argc, char **argv)
             printf("lesson 10: also --repeat PCT (the share of askers asking for a url "
                    "another asker asks for too, default 75), --deadline MS (each asker's, "
                    "default 10000)\n");
-    long repeat = take_long(&argc, argv, "repeat", 0, 100, 75);
-    long deadline_ms = take_long(&argc, argv, "deadline", 1, 600000, 10000);
+    long repeat = kit_take_long(&argc, argv, "repeat", 0, 100, 75);
+    long deadline_ms = kit_take_long(&argc, argv, "deadline", 1, 600000, 10000);
     kit_parse_options(argc, argv, modes, 1, ASKERS_MAX, &o);
 
     /* DISTINCT urls for N askers: asker i asks for url i % DISTINCT. */

@@ -217,7 +217,7 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     if (P == NULL) {
         int r = aio__threads_start(L, &P);
         if (r < 0)
-            return r;
+            return r == -ENOMEM ? r : -EAGAIN;  /* the header's two "never runs" codes */
     }
     struct aio__job *j = calloc(1, sizeof *j);
     if (j == NULL)

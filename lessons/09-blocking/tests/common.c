@@ -10,14 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include "kit_test.h"
 
 const char *base;
 static const char *scene_problem;
 
+/* A sanitizer report ends the test's process at once; say what it most likely means here. */
+static void on_sanitizer_death(void)
+{
+    fprintf(stderr, "[freed-under-thread] AddressSanitizer stopped the test (its report above "
+            "says what and where). Here that is most often a thread's work outliving what it "
+            "works on: a cancelled or timed-out call returns at once while its thread still "
+            "runs, so whatever the thread reads or writes must stay alive until the last of "
+            "the two is done with it, and be freed once, by that one.\n");
+}
+
 void setup(void)
 {
+#ifdef __SANITIZE_ADDRESS__
+    __sanitizer_set_death_callback(on_sanitizer_death);
+#else
+    (void)on_sanitizer_death;
+#endif
     base = kit_server_start(NULL);
 }
 

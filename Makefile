@@ -61,6 +61,8 @@ export KIT_DELAYD := $(DELAYD)
 
 HARNESS_TESTS :=
 HARNESS_CHECK_TARGETS :=
+# Of those, the ones `make check-more` runs instead of `make check` (harness/course/check.sh).
+CHECK_MORE :=
 ALL_TARGETS :=
 LESSONS := $(sort $(patsubst lessons/%/lesson.mk,%,$(wildcard lessons/[0-9][0-9]-*/lesson.mk)))
 
@@ -69,7 +71,7 @@ LESSONS := $(sort $(patsubst lessons/%/lesson.mk,%,$(wildcard lessons/[0-9][0-9]
 # shell_assignments(VARS): VAR='value' for each, quoted for the shell.
 shell_quote = '$(subst ','\'',$(1))'
 shell_assignments = $(foreach v,$(1),$(v)=$(call shell_quote,$($(v))))
-COURSE_VARS := BUILD DELAYD CC LESSONS HARNESS_TESTS HARNESS_CHECK_TARGETS
+COURSE_VARS := BUILD DELAYD CC LESSONS HARNESS_TESTS HARNESS_CHECK_TARGETS CHECK_MORE
 
 # The compilation database (compile_commands.json, for clangd): every compile rule lists its
 # sources with $(call compdb,FILES,COMMAND), COMMAND being the rule's own command line without
@@ -154,6 +156,7 @@ compare: $(DEPS_STAMP)
 check-compare: $(DEPS_STAMP)
 	@harness/course/compare-selftest.sh
 HARNESS_CHECK_TARGETS += check-compare
+CHECK_MORE += check-compare
 
 # The gallery page alone (plots/index.html) from the benches already run, and its check in
 # headless Chromium (installed when missing).
@@ -166,6 +169,7 @@ gallery-check: $(DEPS_STAMP)
 check-gallery: $(DEPS_STAMP)
 	@harness/course/gallery-selftest.sh
 HARNESS_CHECK_TARGETS += check-gallery
+CHECK_MORE += check-gallery
 
 # Grade your own lessons, or a class: make grade SUBMISSIONS=dir (see harness/course/grade.sh and
 # GRADING.md). SUBMISSIONS and GRADES reach the script through the environment, never through a
@@ -197,6 +201,9 @@ check-gradescope: $(DEPS_STAMP)
 
 check: $(DEPS_STAMP)
 	@harness/course/check.sh
+# The second tier (CI runs both): the runtime's poll() builds and the tools' own self-tests.
+check-more: $(DEPS_STAMP)
+	@CHECK_SET=more harness/course/check.sh
 
 # The runtime, the kit and every solution built for arm64 and tested under qemu-user.
 check-arm64: $(DEPS_STAMP)
@@ -220,6 +227,6 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check check-arm64 check-portable mutants demo grade plots gallery gallery-check \
+.PHONY: map help deps all clean check check-more check-arm64 check-portable mutants demo grade plots gallery gallery-check \
         check-gallery compare check-compare progress server vars compdb-entries dist-student gradescope check-gradescope actions
 

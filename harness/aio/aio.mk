@@ -122,6 +122,8 @@ $(eval $(call aio_test_bin,$(BUILD)/aio/tests-poll,$(AIO_CORE_TESTS),$(BUILD)/ai
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-poll,$(AIO_HTTP_TESTS),$(BUILD)/aio/san-poll/libaio.a,$(AIO_HTTP_WRAP)))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-compact,$(AIO_COMPACT_TESTS),$(BUILD)/aio/san/libaio.a))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-compact-poll,$(AIO_COMPACT_TESTS),$(BUILD)/aio/san-poll/libaio.a))
+# The poll() builds' runs are make check-more's (make check-portable tests poll() too).
+CHECK_MORE += $(BUILD)/aio/tests-poll $(BUILD)/aio/tests-http-poll $(BUILD)/aio/tests-compact-poll
 
 AIO_TEST_OBJS := $(call aio_test_objs,$(AIO_CORE_TESTS) $(AIO_HTTP_TESTS) $(AIO_COMPACT_TESTS))
 

@@ -148,8 +148,16 @@ mkdir -p "$class/hidden/01-sync-vs-async"
 cat >"$class/hidden/01-sync-vs-async/hidden.c" <<'C'
 #include "fetch.h"
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+/* Its scene cannot be set in the grader's first round (KIT_RUN_ROUND: the stand-in for a
+ * machine too busy): the grader must run the lesson again and count the second round. */
 Test(hidden, an_empty_list_is_no_error)
-{ cr_assert_eq(fetch_sequential(NULL, 0, NULL), 0, "[hidden-empty] an empty list of URLs is no error"); }
+{
+    const char *round = getenv("KIT_RUN_ROUND");
+    cr_assert_eq(fetch_sequential(NULL, 0, NULL), 0, "[hidden-empty] an empty list of URLs is no error");
+    cr_assert(round != NULL && strcmp(round, "1") != 0, "[test-premise] the first round cannot set this test up");
+}
 Test(hidden, stricter_than_the_reference)
 { cr_assert_eq(fetch_sequential(NULL, 0, NULL), 1, "[hidden-strict] no solution returns 1 here"); }
 C
@@ -212,6 +220,11 @@ awk -v p="$(perf correct 5)" -v P="$P" 'BEGIN { exit !(p >= P - 0.1) }' ||
 [ "$(perf broken 4)" = no-build ] && [ "$(perf absent 4)" = missing ] || fail "broken, absent: no perf entry of status no-build, missing"
 grep -q '^partial,01,concurrent::sleeps_while_waiting,fail,0,1,"\[busy-loop\]' "$grades/class.csv" \
   || fail "partial: the lost point is not the busy-loop test with its diagnostic"
+# A test that could not set up its scene in the first round: the lesson ran again, that round
+# counted (expect above), and the first round's log is kept.
+grep -q '^\[rerun\] correct, lesson 01: ' "$class/log" && grep -aq '\[test-premise\]' "$grades/correct/lesson-01.first-round.log" &&
+  ! grep -aq '\[test-premise\]' "$grades/correct/lesson-01.log" && ! grep -q '^\[rerun\] crashing' "$class/log" ||
+  fail "correct: a test that could not set up its scene was not run again, or its first round is not kept: $(grep -a 'rerun\|test-premise' "$class/log" "$grades/correct/"*.log | head -n 3)"
 grep -q '^correct,01,hidden::stricter_than_the_reference,fail,0,1,"\[hidden-strict\]' "$grades/class.csv" &&
   grep -q '^correct,01,hidden::an_empty_list_is_no_error,pass,1,1,' "$grades/class.csv" ||
   fail "correct: the hidden tests did not run, or did not cost the point they should"

@@ -228,16 +228,19 @@ check-lesson-bench: $(DELAYD) $(DEPS_STAMP)
 	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/selftest.sh
 	@PYTHON='$(PYTHON)' $(LESSON_SCRIPTS)/pykit-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-bench
+CHECK_MORE += check-lesson-bench
 
 # The student's work loop (ONLY, watch, reset, solution, progress), in a scratch copy of the kit.
 check-lesson-loop: $(DELAYD) $(DEPS_STAMP) $(KIT_SAN_LIB)
 	@$(LESSON_SCRIPTS)/loop-selftest.sh
 HARNESS_CHECK_TARGETS += check-lesson-loop
+CHECK_MORE += check-lesson-loop
 
 # `make lesson-NN timeline` on lessons 01 and 03's references at a tiny point (harness/timeline/).
 check-timeline: $(DELAYD) $(DEPS_STAMP) $(KIT_OPT_LIB) $(BUILD)/aio/opt/libaio.a
 	@harness/timeline/selftest.sh
 HARNESS_CHECK_TARGETS += check-timeline
+CHECK_MORE += check-timeline
 
 # How long a student waits from a save to the verdict, in watch mode and with make test
 # (BENCH_LESSONS="01 03", ROUNDS=3). A measure, not a test.

@@ -25,7 +25,8 @@ url = sys.argv[1]
 # 04's left is not asked: delayd notices a client gone only during sleeps of a second or more.
 ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay 20",
         "04": "--n 3 --delay 30", "05": "--n 4 --k 2 --delay 20",
-        "06": "--n 4 --hung 25 --delay 20 --deadline 300 --hang 800"}
+        "06": "--n 4 --hung 25 --delay 20 --deadline 300 --hang 800",
+        "07": "--n 4 --slow 50 --slow-ms 900 --delay 20 --hedge 30"}
 WANT = {
     "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
     "02": {"blocking": "fired=3", "loop": "fired=3"},
@@ -35,6 +36,9 @@ WANT = {
            "mine": "peak<=2 s429=0 ok=4", "curl": "peak<=2 s429=0 ok=4"},
     "06": {"none": "stuck=1 ok=4 cut=0 open=0", "batch": "stuck=1 ok<=3 cut>=1 open=0",
            "mine": "stuck=1 ok<=3 cut>=1 open=0"},
+    "07": {"none": "slow=2 sent=1 winner=0 answered=1 cancelled=0 open=0",
+           "wait-all": "slow=2 failed=0 cancelled=0 open=0",
+           "mine": "slow=2 failed=0 cancelled>=1 open=0"},
 }
 
 

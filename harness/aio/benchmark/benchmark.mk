@@ -62,4 +62,5 @@ check-benchmark: $(BENCHMARK_BINS) $(BENCHMARK_GO) $(DELAYD)
 
 ALL_TARGETS += $(BENCHMARK_BINS)
 HARNESS_CHECK_TARGETS += check-benchmark
+CHECK_MORE += check-benchmark
 .PHONY: benchmark check-benchmark

@@ -486,6 +486,66 @@ Test(digest, cancelled_and_timed_out_while_queued_for_a_permit)
     kit_expect_no_leaks("digest_offload");
 }
 
+/* The pool's four threads all busy with writes held at the gate; a digest handed over then
+ * waits in the pool's queue, and its call is cancelled there. Its caller frees the body it
+ * lent; the gates open; the digest, handed over already, runs then. */
+static int steps_queued_for_a_thread(struct scene *s)
+{
+    struct calls *k = s->data;
+    gate_close(GATE_WRITE | GATE_DIGEST);
+    for (size_t i = 0; i < 4; i++)
+        k->t[i] = aio_spawn(call_record, &k->c[i]);
+    if (!until_started(&writes_started, 4, k->t[0]))
+        s->problem = "[not-written] record_offload's writes did not occupy the pool's 4 threads "
+                     "(fewer than 4 ledger_write calls ran at once within 5 s).";
+    k->t[4] = aio_spawn(call_digest, &k->c[4]);
+    struct kit_wait w = { .what = "the digest to be handed over" };
+    kit_wait_until(&w, to_thread_calls >= 5 || aio_done(k->t[4]), __real_aio_sleep(1));
+    k->running_at_once = atomic_load(&digests_started);
+    aio_cancel(k->t[4]);
+    until_done(k->t[4]);
+    aio_join(k->t[4], AIO_NEVER);
+    k->t[4] = NULL;
+    free(k->c[4].body);              /* the caller's to free as soon as the call returned */
+    k->c[4].body = NULL;
+    gate_open(GATE_WRITE | GATE_DIGEST);
+    join_all(k);
+    until_count(&digests_ended, 1);
+    return 0;
+}
+
+Test(digest, cancelled_while_queued_for_a_thread)
+{
+    struct scene s = { .cap = 2, .ids = 4, .write_ms = 1, .rounds = 3,
+                       .steps = steps_queued_for_a_thread };
+    struct calls *k = calls_new(&s, 5);
+    for (size_t i = 0; i < 4; i++) {
+        k->c[i].id = i;
+        k->c[i].digest = 100 + i;
+    }
+    k->c[4].len = 33;
+    k->c[4].body = malloc(33);
+    cr_assert(k->c[4].body != NULL, "[harness] out of memory");
+    memset(k->c[4].body, 'z', 33);
+    run_scene(&s);
+    expect_returned(k, "record_offload");
+    expect_off_the_loop("digest_offload");
+    kit_expect_premise(k->running_at_once == 0, "the digest started before the pool had a "
+                       "free thread");
+    cr_assert_eq(k->c[4].rc, -ECANCELED, "[cancel-rc] digest_offload, cancelled while its "
+                 "digest waited for a thread of the pool, returned %s; expected -ECANCELED.",
+                 kit_errname(k->c[4].rc));
+    cr_assert(k->c[4].out == SENTINEL, "[late-write] digest_offload, cancelled while its digest "
+              "waited for a thread, wrote *out after all.");
+    long ended = atomic_load(&digests_ended);
+    cr_assert_eq(ended, 1, "[digest-lost] a digest handed to the pool runs once a thread is "
+                 "free, even when its caller has gone (%ld ran).", ended);
+    for (size_t i = 0; i < 4; i++)
+        expect_write(&s, i, 100 + i, 1, "");
+    expect_released("digest_offload", &s);
+    kit_expect_no_leaks("digest_offload");
+}
+
 Test(digest, no_thread_to_be_had)
 {
     struct scene s = { .cap = 2, .ids = 1, .write_ms = 0, .rounds = 2, .steps = steps_plain,

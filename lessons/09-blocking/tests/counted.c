@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@ long to_thread_calls, to_thread_stack_args, to_thread_fail_at;
 long http_gets, http_inflight, http_peak;
 long sem_acquires, sem_acquired, sem_releases, sem_overflows;
 long polls;
+int malloc_fail_next;
+long malloc_refused;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -62,6 +65,8 @@ void counted_reset(void)
     http_gets = http_inflight = http_peak = 0;
     sem_acquires = sem_acquired = sem_releases = sem_overflows = 0;
     polls = 0;
+    malloc_fail_next = 0;
+    malloc_refused = 0;
 }
 
 static int on_loop(void)
@@ -211,6 +216,18 @@ int __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
     if (on_loop())
         atomic_fetch_add(&loop_sleeps, 1);
     return __real_nanosleep(req, rem);
+}
+
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_malloc(size_t size)
+{
+    if (malloc_fail_next && on_loop()) {
+        malloc_fail_next = 0;
+        malloc_refused++;
+        return NULL;
+    }
+    return __real_malloc(size);
 }
 
 /* ---- the runtime ------------------------------------------------------------------------- */

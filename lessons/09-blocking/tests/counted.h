@@ -51,6 +51,11 @@ enum { GATE_DIGEST = 1, GATE_WRITE = 2 };
  * to_thread_fail_at is k > 0 the k-th call returns -ENOMEM without queuing anything. */
 extern long to_thread_calls, to_thread_stack_args, to_thread_fail_at;
 
+/* malloc: when malloc_fail_next is set, the next malloc made on the loop's thread returns
+ * NULL (and clears it); malloc_refused counts those. */
+extern int malloc_fail_next;
+extern long malloc_refused;
+
 /* aio_http_get: calls, in flight now and at most. */
 extern long http_gets, http_inflight, http_peak;
 

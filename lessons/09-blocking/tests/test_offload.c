@@ -31,6 +31,8 @@ struct call {
     uint64_t digest;
     long deadline_ms;                 /* from the call's start; 0: AIO_NEVER */
     uint64_t out;                     /* digest_offload's output; SENTINEL until written */
+    int fail_malloc;                  /* refuse the call's first malloc */
+    long refused;                     /* mallocs refused during the call */
     int rc;
     long ended_at_return;             /* digests (writes) ended when the call returned */
 };
@@ -43,7 +45,11 @@ static int64_t deadline_of(const struct call *c)
 static int call_record(void *arg)
 {
     struct call *c = arg;
-    c->rc = record_offload(&c->s->b, c->id, c->digest, deadline_of(c));
+    int64_t deadline = deadline_of(c);
+    malloc_fail_next = c->fail_malloc;
+    c->rc = record_offload(&c->s->b, c->id, c->digest, deadline);
+    malloc_fail_next = 0;
+    c->refused = malloc_refused;
     c->ended_at_return = atomic_load(&writes_ended);
     return c->rc;
 }
@@ -51,7 +57,11 @@ static int call_record(void *arg)
 static int call_digest(void *arg)
 {
     struct call *c = arg;
-    c->rc = digest_offload(&c->s->b, c->body, c->len, &c->out, deadline_of(c));
+    int64_t deadline = deadline_of(c);
+    malloc_fail_next = c->fail_malloc;
+    c->rc = digest_offload(&c->s->b, c->body, c->len, &c->out, deadline);
+    malloc_fail_next = 0;
+    c->refused = malloc_refused;
     c->ended_at_return = atomic_load(&digests_ended);
     return c->rc;
 }
@@ -285,6 +295,31 @@ Test(record, no_thread_to_be_had)
     cr_assert_eq(k->c[1].rc, 0, "[record-rc] the next record_offload returned %s, expected 0.",
                  kit_errname(k->c[1].rc));
     expect_write(&s, 1, 5, 0, "aio_to_thread refused that write");
+    expect_write(&s, 2, 6, 1, "");
+    expect_off_the_loop("record_offload");
+    expect_released("record_offload", &s);
+    kit_expect_no_leaks("record_offload");
+}
+
+Test(record, no_memory_for_its_job)
+{
+    struct scene s = { .cap = 2, .ids = 5, .write_ms = 1, .rounds = 1, .steps = steps_plain };
+    struct calls *k = calls_new(&s, 2);
+    k->c[0].id = 1;
+    k->c[0].digest = 5;
+    k->c[0].fail_malloc = 1;
+    k->c[1].id = 2;
+    k->c[1].digest = 6;
+    run_scene(&s);
+    expect_returned(k, "record_offload");
+    /* Only when the call allocated with malloc (calloc is not refused) is there a verdict. */
+    if (k->c[0].refused > 0) {
+        cr_assert_eq(k->c[0].rc, -ENOMEM, "[no-memory-rc] record_offload returned %s when its "
+                     "malloc returned NULL; expected -ENOMEM.", kit_errname(k->c[0].rc));
+        expect_write(&s, 1, 5, 0, "its job could not be allocated");
+    }
+    cr_assert_eq(k->c[1].rc, 0, "[record-rc] the next record_offload returned %s, expected 0.",
+                 kit_errname(k->c[1].rc));
     expect_write(&s, 2, 6, 1, "");
     expect_off_the_loop("record_offload");
     expect_released("record_offload", &s);
@@ -542,6 +577,30 @@ Test(digest, cancelled_while_queued_for_a_thread)
                  "free, even when its caller has gone (%ld ran).", ended);
     for (size_t i = 0; i < 4; i++)
         expect_write(&s, i, 100 + i, 1, "");
+    expect_released("digest_offload", &s);
+    kit_expect_no_leaks("digest_offload");
+}
+
+Test(digest, no_memory_for_its_job)
+{
+    struct scene s = { .cap = 1, .ids = 1, .write_ms = 0, .rounds = 2, .steps = steps_plain };
+    struct calls *k = calls_new(&s, 2);
+    for (size_t i = 0; i < 2; i++) {
+        k->c[i].len = 13;
+        k->c[i].body = body_new(13, (unsigned)i + 5);
+    }
+    k->c[0].fail_malloc = 1;
+    run_scene(&s);
+    expect_returned(k, "digest_offload");
+    if (k->c[0].refused > 0) {
+        cr_assert_eq(k->c[0].rc, -ENOMEM, "[no-memory-rc] digest_offload returned %s when its "
+                     "malloc returned NULL; expected -ENOMEM.", kit_errname(k->c[0].rc));
+        cr_assert(k->c[0].out == SENTINEL, "[late-write] a digest_offload that failed wrote "
+                  "*out.");
+    }
+    /* With one permit, the second call runs only if the first gave its permit back. */
+    expect_digest(&k->c[1], 1, 2);
+    expect_off_the_loop("digest_offload");
     expect_released("digest_offload", &s);
     kit_expect_no_leaks("digest_offload");
 }

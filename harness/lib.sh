@@ -184,3 +184,7 @@ kit_commit() {
   git diff --quiet HEAD 2>/dev/null || c="$c (with uncommitted changes)"
   echo "$c"
 }
+
+# kill_tree PID: stop a process and every process below it, children first (a script's
+# background job: its make, the scripts make runs, their programs).
+kill_tree() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done; kill "$1" 2>/dev/null; }

@@ -200,7 +200,6 @@ unit_cpu() {
 declare -A pid_of
 # Stopped early (Ctrl+C, a kill, an error in this script), the units' processes stop too: no
 # test run is left behind to write into the next check's logs.
-kill_tree() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done; kill "$1" 2>/dev/null; }
 finished=0
 trap '[ "$finished" -eq 1 ] || for p in "${pid_of[@]}"; do kill_tree "$p"; done' EXIT
 trap 'exit 130' INT TERM

@@ -3,19 +3,72 @@
 # own files), then, with the reference, the known mistakes a lesson draws beside its chart
 # (PLOT_MISTAKES in its lesson.mk: the last mode only, the one such a mistake breaks), then the
 # gallery page (gallery.sh).
+#
+# A bench spends its time waiting on its own private server (the lesson's delays), not on the
+# CPU, so PLOTS_JOBS lessons (default 2) bench at once, each in the background with its output
+# kept and printed whole, in lesson order, as it ends. Everything they build is built first, one
+# lesson at a time (two makes must never build the same library at once). PLOTS_JOBS=1 benches
+# one lesson at a time, the quietest figures, in about twice the time.
 set -uo pipefail
 . harness/lib.sh
 kit_vars || { echo "[no-metadata] make vars failed" >&2; exit 1; }
 sol=${SOLUTION:-1}
+jobs=${PLOTS_JOBS:-2}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "[plots-jobs] PLOTS_JOBS must be a whole number from 1, not '$jobs'" >&2; exit 2; }
 m() { make -s --no-print-directory "$@"; }
-for name in $LESSONS; do
-  n=${name%%-*}
-  m lesson-"$n" bench SOLUTION="$sol" || exit 1
-  [ "$sol" = 1 ] || continue
-  kit_vars "$n" SOLUTION=1 || exit 1
+start=$(date +%s)
+logs=$BUILD/plots
+rm -rf "$logs" && mkdir -p "$logs"
+
+# bench_lesson NAME: the lesson's bench, and its known mistakes' with the reference.
+bench_lesson() {
+  local name=$1 n=${1%%-*} mistake
+  m lesson-"$n" bench SOLUTION="$sol" || return 1
+  [ "$sol" = 1 ] || return 0
+  kit_vars "$n" SOLUTION=1 || return 1
   for mistake in ${PLOT_MISTAKES:-}; do
     echo "lesson $n with the known mistake $mistake, in mode ${BENCH_MODES##* } only:"
-    m lesson-"$n" bench MISTAKE="$mistake" BENCH_ONLY="${BENCH_MODES##* }" || exit 1
+    m lesson-"$n" bench MISTAKE="$mistake" BENCH_ONLY="${BENCH_MODES##* }" || return 1
   done
+}
+
+# The builds, one at a time: each lesson's program (and the mistakes' copies, built by their
+# first bench, are only the lesson's own objects).
+m all >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; echo "[plots-build] the kit does not build (see above)" >&2; exit 1; }
+for name in $LESSONS; do
+  m lesson-"${name%%-*}" build SOLUTION="$sol" >>"$logs/build.log" 2>&1 ||
+    { tail -n 20 "$logs/build.log"; echo "[plots-build] lesson ${name%%-*} does not build (see above)" >&2; exit 1; }
 done
+
+declare -A pid_of
+# Stopped early (Ctrl+C, a failed build), the benches still running stop too.
+stop_benches() { local p; for p in "${pid_of[@]}"; do kill_tree "$p"; done; }
+trap stop_benches EXIT
+trap 'exit 130' INT TERM
+status=0
+read -r -a names <<<"$LESSONS"
+shown=0
+# show_done: print the lessons that have ended, in lesson order, up to the first still running.
+show_done() {
+  local name rc
+  while [ "$shown" -lt "${#names[@]}" ]; do
+    name=${names[$shown]}
+    [ -n "${pid_of[$name]:-}" ] || return 0                  # not started yet
+    kill -0 "${pid_of[$name]}" 2>/dev/null && return 0      # still running
+    wait "${pid_of[$name]}"; rc=$?
+    unset "pid_of[$name]"
+    cat "$logs/$name.log"
+    [ "$rc" -eq 0 ] || { echo "[plots-bench] lesson ${name%%-*}'s bench failed (above; its log: $logs/$name.log)" >&2; status=1; }
+    shown=$((shown + 1))
+  done
+}
+for name in "${names[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; show_done; done
+  bench_lesson "$name" >"$logs/$name.log" 2>&1 &
+  pid_of[$name]=$!
+  show_done
+done
+while [ "$shown" -lt "${#names[@]}" ]; do wait -n; show_done; done
+[ "$status" -eq 0 ] || exit 1
+echo "the benches took $(( $(date +%s) - start )) s, $jobs lessons at a time (PLOTS_JOBS)"
 harness/course/gallery.sh

@@ -131,6 +131,41 @@ void kit_server_stop(void)
     server_pid = -1;
 }
 
+/* Seconds the threads of process pid (0: this one) spent ready to run but waiting for a CPU,
+ * summed over /proc/PID/task/TID/schedstat (its second field, in ns); 0 where there is none. */
+static double starved_of(pid_t pid)
+{
+    char path[64];
+    double sum = 0;
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(path, sizeof path, pid > 0 ? "/proc/%d/task" : "/proc/self/task", (int)pid);
+    if ((d = opendir(path)) == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char file[64 + sizeof e->d_name + 16];
+        unsigned long long run, wait;
+        FILE *f;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof file, "%s/%s/schedstat", path, e->d_name);
+        if ((f = fopen(file, "r")) == NULL)
+            continue;
+        if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+            sum += (double)wait / 1e9;
+        fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+double kit_starved_s(void)
+{
+    return starved_of(0) + (server_pid > 0 ? starved_of(server_pid) : 0);
+}
+
 /* ---- a plain GET -------------------------------------------------------------------- */
 
 struct buffer {
@@ -395,6 +430,38 @@ void kit_options_free(struct kit_options *o)
         free(o->urls[i]);
     free(o->urls);
     o->urls = NULL;
+}
+
+long kit_take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
+{
+    size_t len = strlen(name);
+    long v = def;
+
+    for (int i = 1; i < *argc; i++) {
+        const char *s = NULL;
+        int used = 0;
+        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
+            continue;
+        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
+            s = argv[i + 1];
+            used = 2;
+        } else if (argv[i][2 + len] == '=') {
+            s = argv[i] + 3 + len;
+            used = 1;
+        } else {
+            continue;
+        }
+        char *end;
+        v = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
+            exit(2);
+        }
+        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+        *argc -= used;
+        i--;
+    }
+    return v;
 }
 
 static void parse(int argc, char **argv, const char *const *modes, int need_url, int with_urls,

@@ -55,6 +55,12 @@ void kit_parse_options_urls(int argc, char **argv, const char *const *modes, int
                             long max_n, struct kit_options *o);
 void kit_options_free(struct kit_options *o);
 
+/* A lesson's own whole-number option, taken out of argv before kit_parse_options sees it:
+ * "--NAME V" or "--NAME=V" (every occurrence; the last one wins), V in lo..hi; def when absent.
+ * *argc shrinks by what was taken. A bad value prints "--NAME: expected an integer lo..hi, got
+ * 'V'" and exits with status 2. "--slow" does not take "--slow-ms". */
+long kit_take_long(int *argc, char **argv, const char *name, long lo, long hi, long def);
+
 /* What the server at base can tell the program: KIT_SERVER_DELAYD when its /stats is
  * delayd's (the bundled server: its counts are then reset with /reset, and its peak in flight
  * can be read after the run), KIT_SERVER_OTHER when it answers HTTP but is some other server
@@ -65,6 +71,14 @@ int kit_server_kind(const char *base);
 /* Clocks, in seconds: monotonic wall time, and CPU time (user + system) of this process. */
 double kit_wall(void);
 double kit_cpu(void);
+
+/* How long, in seconds, this process's threads and the test server's (kit_server_start) have
+ * waited for a CPU while ready to run, from the kernel's scheduler statistics (Linux; 0
+ * elsewhere). Read it before and after a timed stretch: the difference is time the clock
+ * counted that no code could use, because the machine was busy. A test subtracts it from a
+ * wall time before comparing with an upper bound, so a loaded machine never fails a student
+ * (threads that waited at once are counted each, so the sum errs on the student's side). */
+double kit_starved_s(void);
 
 /* Open file descriptors of this process, counted in /proc/self/fd. */
 int kit_open_fds(void);

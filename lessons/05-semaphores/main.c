@@ -64,43 +64,14 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--k K" (or --k=K) out of argv: the kit's parser knows only the common options. */
-static long take_k(int *argc, char **argv)
-{
-    long k = 5;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *v = NULL;
-        int used = 0;
-        if (strcmp(argv[i], "--k") == 0 && i + 1 < *argc) {
-            v = argv[i + 1];
-            used = 2;
-        } else if (strncmp(argv[i], "--k=", 4) == 0) {
-            v = argv[i] + 4;
-            used = 1;
-        } else if (strcmp(argv[i], "--help") == 0) {
-            printf("lesson 05: also --k K, the cap in flight (1..%d, default 5)\n", K_MAX);
-        }
-        if (v == NULL)
-            continue;
-        char *end;
-        k = strtol(v, &end, 10);
-        if (*v == '\0' || *end != '\0' || k < 1 || k > K_MAX) {
-            fprintf(stderr, "--k: expected an integer 1..%d, got '%s'\n", K_MAX, v);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return k;
-}
-
 int main(int argc, char **argv)
 {
     static const char *const modes[] = { "sem", "unbounded", "mine", "curl", NULL };
     struct kit_options o = { .mode = "sem", .n = 13, .delay_ms = 100 };
-    long k = take_k(&argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0)
+            printf("lesson 05: also --k K, the cap in flight (1..%d, default 5)\n", K_MAX);
+    long k = kit_take_long(&argc, argv, "k", 1, K_MAX, 5);
 
     kit_parse_options_urls(argc, argv, modes, 1, FETCH_MAX, &o);
     char **urls = calloc((size_t)o.n, sizeof *urls);

@@ -51,39 +51,6 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--NAME V" (or --NAME=V) out of argv, V an integer in lo..hi; def when absent. */
-static long take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
-{
-    size_t len = strlen(name);
-    long v = def;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *s = NULL;
-        int used = 0;
-        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
-            continue;
-        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
-            s = argv[i + 1];
-            used = 2;
-        } else if (argv[i][2 + len] == '=') {
-            s = argv[i] + 3 + len;
-            used = 1;
-        } else {
-            continue;
-        }
-        char *end;
-        v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return v;
-}
-
 /* Is fetch i of n one of the `stuck` stuck ones? Spread evenly over the batch. */
 static int is_stuck(long i, long n, long stuck)
 {
@@ -100,9 +67,9 @@ int main(int argc, char **argv)
             printf("lesson 06: also --hung PCT (share of stuck requests, default 25), "
                    "--deadline MS (the batch's, default 500), --hang MS (a stuck request's "
                    "time, default 2000)\n");
-    long hung = take_long(&argc, argv, "hung", 0, 100, 25);
-    long deadline_ms = take_long(&argc, argv, "deadline", 1, 600000, 500);
-    long hang_ms = take_long(&argc, argv, "hang", 0, 600000, 2000);
+    long hung = kit_take_long(&argc, argv, "hung", 0, 100, 25);
+    long deadline_ms = kit_take_long(&argc, argv, "deadline", 1, 600000, 500);
+    long hang_ms = kit_take_long(&argc, argv, "hang", 0, 600000, 2000);
     kit_parse_options(argc, argv, modes, 1, FETCH_MAX, &o);
 
     long stuck = (o.n * hung + 50) / 100;

@@ -50,39 +50,6 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--NAME V" (or --NAME=V) out of argv, V an integer in lo..hi; def when absent. */
-static long take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
-{
-    size_t len = strlen(name);
-    long v = def;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *s = NULL;
-        int used = 0;
-        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
-            continue;
-        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
-            s = argv[i + 1];
-            used = 2;
-        } else if (argv[i][2 + len] == '=') {
-            s = argv[i] + 3 + len;
-            used = 1;
-        } else {
-            continue;
-        }
-        char *end;
-        v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return v;
-}
-
 static long max_l(long a, long b)
 {
     return a > b ? a : b;
@@ -115,11 +82,11 @@ int main(int argc, char **argv)
                    "50), --slow-ms MS (a slow mirror's time, default 1000), --hedge MS (the "
                    "delay before asking the next mirror, default 50), --k K (the pool's "
                    "permits, default N), --deadline MS (default 10000)\n");
-    long slow_pct = take_long(&argc, argv, "slow", 0, 100, 50);
-    long slow_ms = take_long(&argc, argv, "slow-ms", 0, 600000, 1000);
-    long hedge_ms = take_long(&argc, argv, "hedge", 0, 600000, 50);
-    long k = take_long(&argc, argv, "k", 0, POOL_JOBS_MAX, 0);
-    long deadline_ms = take_long(&argc, argv, "deadline", 1, 600000, 10000);
+    long slow_pct = kit_take_long(&argc, argv, "slow", 0, 100, 50);
+    long slow_ms = kit_take_long(&argc, argv, "slow-ms", 0, 600000, 1000);
+    long hedge_ms = kit_take_long(&argc, argv, "hedge", 0, 600000, 50);
+    long k = kit_take_long(&argc, argv, "k", 0, POOL_JOBS_MAX, 0);
+    long deadline_ms = kit_take_long(&argc, argv, "deadline", 1, 600000, 10000);
     kit_parse_options(argc, argv, modes, 1, POOL_JOBS_MAX, &o);
 
     long slow = (o.n * slow_pct + 50) / 100;

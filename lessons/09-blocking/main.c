@@ -76,39 +76,6 @@ static int program_main(void *arg)
     return 0;
 }
 
-/* Take "--NAME V" (or --NAME=V) out of argv, V an integer in lo..hi; def when absent. */
-static long take_long(int *argc, char **argv, const char *name, long lo, long hi, long def)
-{
-    size_t len = strlen(name);
-    long v = def;
-
-    for (int i = 1; i < *argc; i++) {
-        const char *s = NULL;
-        int used = 0;
-        if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, len) != 0)
-            continue;
-        if (argv[i][2 + len] == '\0' && i + 1 < *argc) {
-            s = argv[i + 1];
-            used = 2;
-        } else if (argv[i][2 + len] == '=') {
-            s = argv[i] + 3 + len;
-            used = 1;
-        } else {
-            continue;
-        }
-        char *end;
-        v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-            fprintf(stderr, "--%s: expected an integer %ld..%ld, got '%s'\n", name, lo, hi, s);
-            exit(2);
-        }
-        memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
-        *argc -= used;
-        i--;
-    }
-    return v;
-}
-
 /* When the batch ends, in ms. blocking: one item after another, every step of each. to_thread-
  * all: four items at a time (the pool), their digests sharing the cores. mine: every GET at
  * once, then the digests k at a time (no more than the cores run at once), then the last
@@ -140,9 +107,9 @@ int main(int argc, char **argv)
             printf("lesson 09: also --work MS (a digest's CPU time, default 10), --write MS (a "
                    "ledger write's blocking time, default 10), --k K (digests at once, default "
                    "the cores: %ld)\n", cores);
-    long work_ms = take_long(&argc, argv, "work", 0, 10000, 10);
-    long write_ms = take_long(&argc, argv, "write", 0, 600000, 10);
-    long k = take_long(&argc, argv, "k", 1, 64, cores);
+    long work_ms = kit_take_long(&argc, argv, "work", 0, 10000, 10);
+    long write_ms = kit_take_long(&argc, argv, "write", 0, 600000, 10);
+    long k = kit_take_long(&argc, argv, "k", 1, 64, cores);
     kit_parse_options(argc, argv, modes, 1, ITEMS_MAX, &o);
 
     size_t n = (size_t)o.n;

@@ -2,6 +2,7 @@
 #include "kit_test.h"
 
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -182,8 +183,23 @@ Test(kit_options, a_urls_file_alone_sets_n)
     kit_expect_no_leaks("kit_parse_options_urls");
 }
 
-/* Run the parser in a child; return its exit status and what it printed on stdout. */
-static int parse_in_child(char **argv, int argc, char *out, size_t cap)
+/* The calls run in a child: the parser with the options of these tests, a lesson's --k. */
+static void run_parser(int argc, char **argv)
+{
+    struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
+
+    optind = 1;
+    kit_parse_options_urls(argc, argv, modes, 1, 100, &o);
+}
+
+static void run_take_k(int argc, char **argv)
+{
+    kit_take_long(&argc, argv, "k", 1, 1000, 5);
+}
+
+/* Run fn in a child; return its exit status (42 when fn returned) and what it printed on
+ * stdout and stderr. */
+static int in_child(void (*fn)(int, char **), char **argv, int argc, char *out, size_t cap)
 {
     int fds[2], status;
     pid_t pid;
@@ -194,12 +210,9 @@ static int parse_in_child(char **argv, int argc, char *out, size_t cap)
     pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
-        struct kit_options o = { .mode = "conc", .n = 10, .delay_ms = 200 };
-
         dup2(fds[1], STDOUT_FILENO);
         dup2(fds[1], STDERR_FILENO);
-        optind = 1;
-        kit_parse_options_urls(argc, argv, modes, 1, 100, &o);
+        fn(argc, argv);
         _exit(42);
     }
     close(fds[1]);
@@ -219,15 +232,81 @@ Test(kit_options, help_answers_and_bad_options_refuse)
     char *missing[] = { "prog", "--mode", "seq", NULL };
     char *nofile[] = { "prog", "--urls", "/nonexistent/urls.txt", NULL };
 
-    cr_assert_eq(parse_in_child(help, 2, out, sizeof out), 0, "[kit-help] --help must exit 0");
+    cr_assert_eq(in_child(run_parser, help, 2, out, sizeof out), 0, "[kit-help] --help must exit 0");
     cr_assert(strstr(out, "--urls FILE") != NULL && strstr(out, "--mode") != NULL,
               "[kit-help] --help printed: %s", out);
-    cr_assert_eq(parse_in_child(bad, 5, out, sizeof out), 2, "[kit-usage] --n 0 must exit 2");
+    cr_assert_eq(in_child(run_parser, bad, 5, out, sizeof out), 2, "[kit-usage] --n 0 must exit 2");
     cr_assert(strstr(out, "--n must be a whole number from 1 to 100") != NULL, "%s", out);
-    cr_assert_eq(parse_in_child(missing, 3, out, sizeof out), 2);
+    cr_assert_eq(in_child(run_parser, missing, 3, out, sizeof out), 2);
     cr_assert(strstr(out, "--url (or --urls) is required") != NULL, "%s", out);
-    cr_assert_eq(parse_in_child(nofile, 3, out, sizeof out), 2);
+    cr_assert_eq(in_child(run_parser, nofile, 3, out, sizeof out), 2);
     cr_assert(strstr(out, "/nonexistent/urls.txt") != NULL, "%s", out);
+}
+
+Test(kit_options, a_lesson_option_is_taken_out_and_checked)
+{
+    char *argv[] = { "prog", "--slow", "7", "--url", "http://x", "--slow-ms=900", "--slow=8",
+                     "--n", "3", NULL };
+    int argc = 9;
+
+    cr_assert_eq(kit_take_long(&argc, argv, "slow", 0, 100, 50), 8,
+                 "[kit-take] --slow 7 then --slow=8: the last one wins");
+    cr_assert_eq(argc, 6, "[kit-take] two --slow options taken out of 9 arguments leave 6, not %d", argc);
+    cr_assert_str_eq(argv[3], "--slow-ms=900", "[kit-take] --slow took --slow-ms or moved it");
+    cr_assert_null(argv[6], "[kit-take] argv must stay NULL-terminated");
+    cr_assert_eq(kit_take_long(&argc, argv, "slow-ms", 0, 600000, 1000), 900);
+    cr_assert_eq(kit_take_long(&argc, argv, "hedge", 0, 600000, 50), 50, "[kit-take] absent: the default");
+    cr_assert_eq(argc, 5);
+    cr_assert(strcmp(argv[1], "--url") == 0 && strcmp(argv[3], "--n") == 0 && strcmp(argv[4], "3") == 0,
+              "[kit-take] the other options must stay, in order");
+}
+
+Test(kit_options, a_bad_lesson_option_refuses)
+{
+    char out[512];
+    char *zero[] = { "prog", "--k", "0", NULL };
+    char *word[] = { "prog", "--k=five", NULL };
+    char *empty[] = { "prog", "--k=", NULL };
+
+    cr_assert_eq(in_child(run_take_k, zero, 3, out, sizeof out), 2, "[kit-take] --k 0 below 1 must exit 2");
+    cr_assert(strstr(out, "--k: expected an integer 1..1000, got '0'") != NULL, "%s", out);
+    cr_assert_eq(in_child(run_take_k, word, 2, out, sizeof out), 2, "[kit-take] --k=five must exit 2");
+    cr_assert(strstr(out, "got 'five'") != NULL, "%s", out);
+    cr_assert_eq(in_child(run_take_k, empty, 2, out, sizeof out), 2, "[kit-take] --k= must exit 2");
+}
+
+/* Three busy processes on one CPU: this one gets about a third of it, and the time it waited
+ * for the CPU is what kit_starved_s() counts. */
+Test(kit_test, time_kept_from_a_cpu_is_counted)
+{
+    cpu_set_t one;
+    double before = kit_starved_s(), idle;
+
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0, "[harness] cannot pin the test to a CPU");
+    idle = kit_starved_s();
+    cr_assert_geq(idle, before, "[kit-starved] the count went down: %.6f then %.6f", before, idle);
+    pid_t spinners[2];
+    for (int i = 0; i < 2; i++) {
+        spinners[i] = fork();
+        cr_assert_geq(spinners[i], 0);
+        if (spinners[i] == 0) {
+            double t0 = kit_wall();
+            while (kit_wall() - t0 < 0.6)
+                ;
+            _exit(0);
+        }
+    }
+    double t0 = kit_wall();
+    while (kit_wall() - t0 < 0.6)
+        ;
+    double busy = kit_starved_s() - idle;
+    for (int i = 0; i < 2; i++)
+        waitpid(spinners[i], NULL, 0);
+    cr_assert(busy > 0.1, "[kit-starved] sharing one CPU with two spinners for 0.6 s, the test "
+              "waited %.3f s for it by the count; about 0.4 s expected", busy);
+    cr_assert(busy < 2.0, "[kit-starved] %.3f s of waiting counted in 0.6 s: not seconds?", busy);
 }
 
 /* ---- telling delayd from another server -------------------------------------------------- */

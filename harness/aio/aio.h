@@ -128,9 +128,13 @@ int aio_wait_fd(int fd, int events, int64_t deadline);
 
 /* ---- blocking work -------------------------------------------------------------------- */
 
-/* asyncio.to_thread(): run fn(arg) on the runtime's small thread pool and wait for its result
- * without blocking the loop. If the caller is cancelled it returns -ECANCELED at once; the
- * thread's work still runs to its end, and arg must stay valid until it has. */
+/* asyncio.to_thread(): run fn(arg) on the runtime's small thread pool (4 threads, first come
+ * first served) and wait for its result without blocking the loop. Returns fn's result, or:
+ * -ETIMEDOUT at the deadline and -ECANCELED when the caller is cancelled (at once, also when
+ * it was cancelled before the call): fn(arg) still runs, exactly once, to its end; a thread
+ * cannot be stopped halfway. arg must stay valid until fn has returned, which may be after
+ * the caller's task has ended: whatever fn touches then is no longer the caller's to free.
+ * -ENOMEM or -EAGAIN (no thread could be had), -EPERM (outside a task): fn never runs. */
 int aio_to_thread(aio_fn fn, void *arg, int64_t deadline);
 
 /* ---- HTTP (libcurl's multi socket interface, driven by the loop) ----------------------- */

@@ -55,6 +55,13 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events)
     int op = old_events == 0 ? EPOLL_CTL_ADD : new_events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
     if (epoll_ctl(E->epfd, op, fd, &ev) == 0)
         return 0;
+    /* A watch installed afresh on a socket still in the set (a connection curl kept), or
+     * changed on one whose descriptor was closed and reopened behind the loop's back. */
+    if ((op == EPOLL_CTL_ADD && errno == EEXIST) || (op == EPOLL_CTL_MOD && errno == ENOENT)) {
+        op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (epoll_ctl(E->epfd, op, fd, &ev) == 0)
+            return 0;
+    }
     /* A fd closed while watched has already left the epoll set by itself. */
     if (op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT))
         return 0;

@@ -273,6 +273,11 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
         return 0;
     }
     if (s == NULL && (s = aio__http_sock_find(c, fd)) != NULL) {
+        /* An idle socket's number handed to us again: a cached connection, or a new socket
+         * that got the number of one curl closed without telling us (a transfer removed while
+         * it connected: libcurl 7.88 closes that socket without CURLOPT_CLOSESOCKETFUNCTION),
+         * which is in no epoll set. Install the watch afresh either way. */
+        aio__watch_close(c->loop, &s->watch);
         s->idle = false;
         aio__watch_set_passive(c->loop, &s->watch, false);
         if (curl_multi_assign(c->multi, fd, s) != CURLM_OK)

@@ -5,7 +5,8 @@
  * takes the done list, and wakes each job's task. The wake-up fd is an eventfd on Linux and
  * the write end of a pipe elsewhere. The pool starts on the first call and ends with the loop.
  * A task that stops waiting (cancelled, deadline) leaves its job behind: the worker still
- * finishes it, and the loop frees it when it comes back. */
+ * finishes it, and the loop frees it when it comes back. A task cancelled before the call
+ * queues its job all the same: once queued, a job always runs. */
 #include "aio_internal.h"
 
 #include <errno.h>
@@ -210,13 +211,13 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     struct aio__loop *L;
     aio_task *self;
     int entry = aio__may_wait(&L, &self, "aio_to_thread");
-    if (entry < 0)
+    if (entry < 0 && entry != -ECANCELED)
         return entry;
     struct aio__threads *P = aio__threads_of(L);
     if (P == NULL) {
         int r = aio__threads_start(L, &P);
         if (r < 0)
-            return r;
+            return r == -ENOMEM ? r : -EAGAIN;  /* the header's two "never runs" codes */
     }
     struct aio__job *j = calloc(1, sizeof *j);
     if (j == NULL)
@@ -233,7 +234,10 @@ int aio_to_thread(aio_fn fn, void *arg, int64_t deadline)
     pthread_cond_signal(&P->cv);
     pthread_mutex_unlock(&P->mu);
     L->pending++;
-    int r = aio__wait(L, AIO__W_OTHER, AIO__C_THREAD, 0, deadline, false);
+    /* A task cancelled already still hands its job over: fn(arg) then runs exactly once
+     * whatever the caller's fate, so -ECANCELED (like -ETIMEDOUT) always means "queued, and
+     * no longer waited for"; the caller never has to guess whether the work will happen. */
+    int r = entry < 0 ? entry : aio__wait(L, AIO__W_OTHER, AIO__C_THREAD, 0, deadline, false);
     if (r < 0) {
         if (j->delivered)
             free(j);                    /* finished just as we stopped waiting */

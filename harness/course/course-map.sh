@@ -32,13 +32,13 @@ for name in "$@"; do
   case $status in passed*) done_count=$((done_count + 1)) ;; *) [ -n "$next" ] || next=$n ;; esac
 done
 if [ "$mode" != progress ]; then
-  # The planned lessons not in this copy yet (a lesson's folder ends its line here).
+  # The lessons planned and not yet in the kit (a lesson that exists drops out by itself).
   coming=
-  for c in "08 queues" "09 blocking pitfalls" "10 locks" "11 an HTTP client with retries" \
-           "12 a crawler" "13 a URL checker"; do
-    case " $* " in *" ${c%% *}-"*) ;; *) coming+="${coming:+, }$c" ;; esac
+  for planned in "08 queues" "09 blocking pitfalls" "10 locks" "11 an HTTP client with retries" \
+                 "12 a crawler" "13 a URL checker"; do
+    case " $* " in *" ${planned%% *}-"*) ;; *) coming="${coming:+$coming, }$planned" ;; esac
   done
-  [ -z "$coming" ] || echo "(coming: $coming)" | fold -s -w 88 | sed 's/ *$//; 1s/^/  /; 2,$s/^/   /'
+  [ -z "$coming" ] || echo "  (coming: $coming)"
 fi
 echo
 echo "$done_count of $# lessons pass."
@@ -84,13 +84,16 @@ The course:
   make demo                     sequential vs concurrent downloads, timed and charted
   make plots                    every lesson's bench and chart, from the reference solutions,
                                 and the gallery page plots/index.html with a summary chart
+                                (PLOTS_JOBS lessons bench at once, default 2; 1 for the quietest)
   make gallery-check            open plots/index.html in headless Chromium: every chart loads
   make compare A=x.csv B=y.csv  two benches side by side: each point's ratio B/A, and a chart
   make server [PORT=8080]       the bundled test server, in the foreground
 Building and maintaining:
   make all                      build the harness: kit, delayd, the aio runtime, the benchmark
   make check                    the kit's self-test (every solution passes, every skeleton and
-                                known mistake fails); its last line is `N passed, N failed`
+                                known mistake fails); its last line is `N passed, N failed`;
+                                CHECK_UNITS='05-semaphores h:kit/*' runs only those units
+  make check-more               its second tier: the poll() builds and the tools' self-tests (CI runs both)
   make benchmark [ONLY=name]    the aio runtime against Python asyncio, Go and Node.js, on this machine
   make check-benchmark          the benchmark's quick self-test (shapes, never speeds)
   make check-aio-valgrind       the runtime under valgrind

@@ -20,6 +20,6 @@ rm -rf -- "$dist/solutions" "$dist/.ci" "$dist/harness/course/mutants-baseline.t
 echo "a student copy of the kit, made by make dist-student from $(git rev-parse --short HEAD)" >"$dist/.kit-student-copy"
 # The workflow that grades the student's repository on every push (make actions).
 ACTIONS_DIR=$dist harness/course/actions.sh >/dev/null
-left=$(cd "$dist" && find . -path ./solutions -prune -o \( -name '*.patch' -o -name mutants.txt \) -print | head -n 3)
+left=$(cd "$dist" && find . -path ./solutions -prune -o \( -name '*.patch' -o -name mutants.txt \) -print | sed -n 1,3p)
 [ -z "$left" ] || { echo "[dist-student] instructor files left in the copy: $left" >&2; exit 1; }
 echo "student copy: $dist ($(cd "$dist" && find . -type f | wc -l) files, no solutions/; uncommitted changes are not in it)"

@@ -64,7 +64,7 @@ lessons=$(cat "$kit/.gradescope-lessons" 2>/dev/null || true)
 cd "$kit" || fail "The autograder's copy of the kit is missing."
 # One lesson and the exercise files at the top of the submission: put them in the lesson's folder.
 if [ -n "$lessons" ] && [ "$(wc -w <<<"$lessons")" -eq 1 ]; then
-  name=$(basename "$(ls -d lessons/"$lessons"-* 2>/dev/null | head -n 1)")
+  name=$(basename "$(ls -d lessons/"$lessons"-* 2>/dev/null | sed -n 1p)")
   if [ -n "$name" ] && [ ! -d "$work/class/submission/$name" ] && [ ! -d "$work/class/submission/lessons" ]; then
     mkdir -p "$work/class/submission/$name"
     find "$work/class/submission" -maxdepth 1 -type f -exec mv {} "$work/class/submission/$name/" \;

@@ -131,6 +131,41 @@ void kit_server_stop(void)
     server_pid = -1;
 }
 
+/* Seconds the threads of process pid (0: this one) spent ready to run but waiting for a CPU,
+ * summed over /proc/PID/task/TID/schedstat (its second field, in ns); 0 where there is none. */
+static double starved_of(pid_t pid)
+{
+    char path[64];
+    double sum = 0;
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(path, sizeof path, pid > 0 ? "/proc/%d/task" : "/proc/self/task", (int)pid);
+    if ((d = opendir(path)) == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char file[64 + sizeof e->d_name + 16];
+        unsigned long long run, wait;
+        FILE *f;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(file, sizeof file, "%s/%s/schedstat", path, e->d_name);
+        if ((f = fopen(file, "r")) == NULL)
+            continue;
+        if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+            sum += (double)wait / 1e9;
+        fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+double kit_starved_s(void)
+{
+    return starved_of(0) + (server_pid > 0 ? starved_of(server_pid) : 0);
+}
+
 /* ---- a plain GET -------------------------------------------------------------------- */
 
 struct buffer {

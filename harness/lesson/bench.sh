@@ -59,7 +59,7 @@ kit_target "$PROG" || exit 1
 {
   echo "# kit bench: lesson $LESSON ($TITLE), $VARIANT, $repeat runs a point${pymodes[*]:+ (asyncio: $((pyrepeat < repeat ? pyrepeat : repeat)))}, median min max"
   echo "# machine: $(kit_machine)"
-  echo "# compiler: $(${CC:-cc} --version | head -n 1)"
+  echo "# compiler: $(${CC:-cc} --version | sed -n 1p)"
   [ ${#pymodes[@]} -eq 0 ] || echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)'), $pyprog"
   echo "# commit: $(kit_commit)"
   echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -17,7 +17,7 @@ fi
 mkdir -p "$(dirname "$png")"
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-header=$(grep -v '^#' "$csv" | head -n 1)
+header=$(grep -v -m 1 '^#' "$csv")
 # One block per mode, two blank lines apart (gnuplot's `index`), so each line is unbroken.
 modes=$(grep -v '^#' "$csv" | tail -n +2 | cut -d, -f1 | awk '!seen[$0]++' | tr '\n' ' ')
 for mode in $modes; do

@@ -261,6 +261,45 @@ Test(http, cancel_during_a_get)
                  "come back; cancellation should remove the transfer at once", wall);
 }
 
+/* A GET cancelled at once, while its connection is still being made, then the next GETs on
+ * the same client: libcurl 7.88 closes that socket without the close callback, and the next
+ * connection gets its number. */
+struct early_cancel {
+    struct get first, next[3];
+};
+
+static int cancel_while_connecting(void *arg)
+{
+    struct early_cancel *ec = arg;
+    aio_http *c = aio_http_new();
+    get_init(&ec->first, c, "/delay/100", AIO_NEVER);
+    aio_task *t = aio_spawn(do_get, &ec->first);
+    aio_yield();
+    aio_cancel(t);
+    aio_join(t, AIO_NEVER);
+    for (int i = 0; i < 3; i++) {
+        get_init(&ec->next[i], c, "/delay/10", aio_now() + 5000);
+        do_get(&ec->next[i]);
+        aio_response_free(&ec->next[i].res);
+    }
+    aio_http_free(c);
+    return 0;
+}
+
+Test(http, cancel_while_connecting_then_get_again)
+{
+    start_server();
+    struct early_cancel ec;
+    int r = aio_run(cancel_while_connecting, &ec);
+    cr_assert_eq(r, 0, "[http-early-cancel] the loop returned %d", r);
+    cr_assert_eq(ec.first.rc, -ECANCELED, "[http-cancel] the GET cancelled while it connected "
+                 "returned %d", ec.first.rc);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(ec.next[i].rc, 0, "[http-early-cancel] GET %d after a GET cancelled while "
+                     "it connected, on the same client, returned %d, expected 0 (a socket "
+                     "closed behind the loop's back, its number reused)", i + 1, ec.next[i].rc);
+}
+
 static int malformed(void *arg)
 {
     (void)arg;

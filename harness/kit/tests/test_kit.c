@@ -2,6 +2,7 @@
 #include "kit_test.h"
 
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -272,6 +273,40 @@ Test(kit_options, a_bad_lesson_option_refuses)
     cr_assert_eq(in_child(run_take_k, word, 2, out, sizeof out), 2, "[kit-take] --k=five must exit 2");
     cr_assert(strstr(out, "got 'five'") != NULL, "%s", out);
     cr_assert_eq(in_child(run_take_k, empty, 2, out, sizeof out), 2, "[kit-take] --k= must exit 2");
+}
+
+/* Three busy processes on one CPU: this one gets about a third of it, and the time it waited
+ * for the CPU is what kit_starved_s() counts. */
+Test(kit_test, time_kept_from_a_cpu_is_counted)
+{
+    cpu_set_t one;
+    double before = kit_starved_s(), idle;
+
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0, "[harness] cannot pin the test to a CPU");
+    idle = kit_starved_s();
+    cr_assert_geq(idle, before, "[kit-starved] the count went down: %.6f then %.6f", before, idle);
+    pid_t spinners[2];
+    for (int i = 0; i < 2; i++) {
+        spinners[i] = fork();
+        cr_assert_geq(spinners[i], 0);
+        if (spinners[i] == 0) {
+            double t0 = kit_wall();
+            while (kit_wall() - t0 < 0.6)
+                ;
+            _exit(0);
+        }
+    }
+    double t0 = kit_wall();
+    while (kit_wall() - t0 < 0.6)
+        ;
+    double busy = kit_starved_s() - idle;
+    for (int i = 0; i < 2; i++)
+        waitpid(spinners[i], NULL, 0);
+    cr_assert(busy > 0.1, "[kit-starved] sharing one CPU with two spinners for 0.6 s, the test "
+              "waited %.3f s for it by the count; about 0.4 s expected", busy);
+    cr_assert(busy < 2.0, "[kit-starved] %.3f s of waiting counted in 0.6 s: not seconds?", busy);
 }
 
 /* ---- telling delayd from another server -------------------------------------------------- */

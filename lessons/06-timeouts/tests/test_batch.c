@@ -45,6 +45,8 @@ struct seen {
     struct fetch *f;           /* kit_alloc_array(n): exactly the size of the batch */
     int rc;
     int64_t start, deadline, elapsed;
+    int64_t net;     /* elapsed, less the time the busy machine kept the test and server
+                      * from a CPU: the upper bounds use it */
     struct aio_counts after;
     size_t unjoined, running;
     long polls, blocking;
@@ -81,6 +83,7 @@ static int call_main(void *arg)
     }
     watching = 1;
     s->start = aio_now();
+    double busy = kit_starved_s();
     s->deadline = s->start + s->deadline_ms;
     if (strcmp(s->func, "fetch_batch") == 0) {
         s->rc = fetch_batch(c, s->f, s->n, s->deadline);
@@ -90,6 +93,7 @@ static int call_main(void *arg)
     }
     alloc_fail_task = NULL;
     s->elapsed = aio_now() - s->start;
+    s->net = s->elapsed - (int64_t)((kit_starved_s() - busy) * 1000);
     aio_counts(&s->after);
     s->unjoined = tasks_unjoined();
     s->running = tasks_running();
@@ -208,12 +212,12 @@ static void expect_batch(const struct seen *s, int expect_rc)
         cr_assert_geq(s->elapsed, s->deadline_ms, "[batch-early] fetch_batch returned after "
                       "%lld ms, before its deadline (%lld ms): the fetches still running had "
                       "until then.", (long long)s->elapsed, (long long)s->deadline_ms);
-        cr_assert_lt(s->elapsed, s->deadline_ms * 5 / 2, "[batch-overrun] fetch_batch returned "
+        cr_assert_lt(s->net, s->deadline_ms * 5 / 2, "[batch-overrun] fetch_batch returned "
                      "after %lld ms with its deadline at %lld ms (%zu hung requests): the batch "
                      "must be over by its one deadline. Did each wait get a fresh allowance?",
                      (long long)s->elapsed, (long long)s->deadline_ms, hung);
     } else {
-        cr_assert_lt(s->elapsed, s->deadline_ms, "[batch-slow] every request was answered in "
+        cr_assert_lt(s->net, s->deadline_ms, "[batch-slow] every request was answered in "
                      "time, yet fetch_batch returned only after %lld ms, at its deadline "
                      "(%lld ms): it should return as soon as all are in.",
                      (long long)s->elapsed, (long long)s->deadline_ms);
@@ -311,7 +315,7 @@ Test(batch, a_dripping_body_is_cut_too)
               kit_errname(s.f[0].rc), kit_errname(s.f[3].rc));
     cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch_batch returned %s, expected -ETIMEDOUT",
                  kit_errname(s.rc));
-    cr_assert(s.elapsed >= 300 && s.elapsed < 600, "[batch-overrun] fetch_batch returned after "
+    cr_assert(s.elapsed >= 300 && s.net < 600, "[batch-overrun] fetch_batch returned after "
               "%lld ms, its deadline at 300 ms", (long long)s.elapsed);
     kit_expect_no_leaks("fetch_batch");
 }
@@ -362,7 +366,7 @@ Test(batch, a_spawn_that_fails)
     run_call(&s);
     cr_assert_eq(s.rc, -ENOMEM, "[spawn-fail] with the 4th aio_spawn failing, fetch_batch "
                  "returned %s, expected -ENOMEM", kit_errname(s.rc));
-    cr_assert_lt(s.elapsed, 2500, "[spawn-fail] with a spawn failed, fetch_batch still waited "
+    cr_assert_lt(s.net, 2500, "[spawn-fail] with a spawn failed, fetch_batch still waited "
                  "%lld ms for the fetches already started (one never ends): cancel them at "
                  "once.", (long long)s.elapsed);
     for (size_t i = 3; i < 7; i++)
@@ -402,7 +406,7 @@ static void expect_tries_in_deadline(const struct seen *s)
                      "absolute and does not move when you retry.", i + 1,
                      (long long)(req_start[i] - s->start), (long long)s->deadline_ms);
     }
-    cr_assert_leq(s->elapsed, s->deadline_ms + 250, "[deadline-overrun] fetch_retry returned "
+    cr_assert_leq(s->net, s->deadline_ms + 250, "[deadline-overrun] fetch_retry returned "
                   "after %lld ms, its deadline at %lld ms: a try started before the deadline "
                   "must not run past it (cut it at the sooner of its own allowance and the "
                   "deadline).", (long long)s->elapsed, (long long)s->deadline_ms);

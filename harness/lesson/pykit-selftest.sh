@@ -29,6 +29,7 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "04": "--n 3 --delay 30", "05": "--n 4 --k 2 --delay 20",
         "06": "--n 4 --hung 25 --delay 20 --deadline 300 --hang 800",
         "07": "--n 4 --slow 50 --slow-ms 900 --delay 20 --hedge 30",
+        "08": "--n 13 --delay 5 --work 10 --producers 2 --consumers 1 --q 2",
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
         "10": "--n 8 --repeat 75 --delay 20"}
 WANT = {
@@ -43,6 +44,9 @@ WANT = {
     "07": {"none": "slow=2 sent=1 winner=0 answered=1 cancelled=0 open=0",
            "wait-all": "slow=2 failed=0 cancelled=0 open=0",
            "mine": "slow=2 failed=0 cancelled>=1 open=0"},
+    "08": {"unbounded": "sent=13 processed=13 failed=0",
+           "bounded": "sent=13 processed=13 failed=0 held<=5",
+           "mine": "sent=13 processed=13 failed=0 held<=5"},
     "09": {"blocking": "on_loop=9 cpu_peak=1 write_peak=1 ok=3 open=0",
            "to_thread-all": "on_loop=0 cpu_peak<=3 ok=3 open=0",
            "mine": "on_loop=0 cpu_peak=1 ok=3 open=0"},

@@ -31,8 +31,27 @@ expect_all_pass() {
   grep -a -E '^\[----\].*(\[|Assert|Timed|signal)' "$log" | head -n 6 | sed 's/^/      /'
 }
 
+# Two tiers: `make check` (CHECK_SET=core) runs what students and instructors rely on, the
+# lessons, the runtime on this machine's poller, delayd, the kit and the grader; `make
+# check-more` (CHECK_SET=more) the rest (CHECK_MORE: the runtime's poll() builds, the tools'
+# own self-tests); CI runs both. CHECK_UNITS='03-tasks h:aio/*' keeps only the units matching
+# one of its globs (a lesson's unit is its folder name).
+in_set() {
+  local u=$1 name=${1#?:} m tier=core g
+  for m in $CHECK_MORE; do [ "$name" = "${m#"$BUILD"/}" ] && tier='more'; done
+  case ${CHECK_SET:-core} in all) ;; "$tier") ;; *) return 1 ;; esac
+  [ -n "${CHECK_UNITS:-}" ] || return 0
+  for g in $CHECK_UNITS; do
+    # shellcheck disable=SC2053  # a glob, on purpose
+    [[ $u == $g ]] && return 0
+  done
+  return 1
+}
 # ---- 1. everything builds with -Werror ---------------------------------------------------------
-harness_tests=$HARNESS_TESTS
+# The kit's libraries, delayd and the harness test binaries this run's units use (not the other
+# tier's).
+harness_tests=
+for bin in $HARNESS_TESTS; do in_set "h:${bin#"$BUILD"/}" && harness_tests+=" $bin"; done
 if m -j"$(( $(nproc 2>/dev/null || echo 1) + 1 ))" all $harness_tests >"$logs/build.log" 2>&1; then
   pass "build: the harness and its tests compile warning-free"
 else
@@ -153,22 +172,6 @@ check_lesson() {
 # The longest units first, so the last to start are short. A unit's length is the last check's
 # measure of it (kept in $BUILD/check-durations), else an estimate: a lesson's grows with its
 # known mistakes (about 6 s each here, on 30 s of solution and skeleton).
-# Two tiers: `make check` (CHECK_SET=core) runs what students and instructors rely on, the
-# lessons, the runtime on this machine's poller, delayd, the kit and the grader; `make
-# check-more` (CHECK_SET=more) the rest (CHECK_MORE: the runtime's poll() builds, the tools'
-# own self-tests); CI runs both. CHECK_UNITS='03-tasks h:aio/*' keeps only the units matching
-# one of its globs (a lesson's unit is its folder name).
-in_set() {
-  local u=$1 name=${1#?:} m tier=core g
-  for m in $CHECK_MORE; do [ "$name" = "${m#"$BUILD"/}" ] && tier='more'; done
-  case ${CHECK_SET:-core} in all) ;; "$tier") ;; *) return 1 ;; esac
-  [ -n "${CHECK_UNITS:-}" ] || return 0
-  for g in $CHECK_UNITS; do
-    # shellcheck disable=SC2053  # a glob, on purpose
-    [[ $u == $g ]] && return 0
-  done
-  return 1
-}
 units=
 for bin in $harness_tests; do in_set "h:${bin#"$BUILD"/}" && units+=" h:${bin#"$BUILD"/}"; done
 for target in $HARNESS_CHECK_TARGETS; do in_set "g:$target" && units+=" g:$target"; done
@@ -182,6 +185,8 @@ unit_dir() { local u=${1//\//_}; echo "$logs/${u//:/_}"; }
 run_order=$(
   for unit in $units; do
     est=$(awk -v u="$unit" '$1 == u { print $2 }' "$BUILD/check-durations" 2>/dev/null)
+    # A fresh clone: the measure a CI run of the kit took (harness/course/check-order).
+    [ -n "$est" ] || est=$(awk -v u="$unit" '$1 == u { print $2 }' harness/course/check-order 2>/dev/null)
     if [ -z "$est" ]; then
       case $unit in
         grader) est=130 ;;

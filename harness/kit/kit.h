@@ -72,12 +72,14 @@ int kit_server_kind(const char *base);
 double kit_wall(void);
 double kit_cpu(void);
 
-/* How long, in seconds, this process's threads and the test server's (kit_server_start) have
- * waited for a CPU while ready to run, from the kernel's scheduler statistics (Linux; 0
- * elsewhere). Read it before and after a timed stretch: the difference is time the clock
- * counted that no code could use, because the machine was busy. A test subtracts it from a
- * wall time before comparing with an upper bound, so a loaded machine never fails a student
- * (threads that waited at once are counted each, so the sum errs on the student's side). */
+/* How long, in seconds, the calling thread and the test server's threads (kit_server_start)
+ * have waited for a CPU while ready to run, from the kernel's scheduler statistics (Linux; 0
+ * elsewhere). Read it before and after a timed stretch, on the thread that runs the code under
+ * test: the difference is time the clock counted that no code could use, because the machine
+ * was busy. A test subtracts it from a wall time before comparing with an upper bound, so a
+ * loaded machine never fails a student. Only while a thread is ready does it count: a sleep
+ * never does, and other threads of this process (a spinning one would wait all the time) are
+ * left out, so it cannot hide a slow answer. */
 double kit_starved_s(void);
 
 /* Open file descriptors of this process, counted in /proc/self/fd. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void fini(void)
@@ -307,6 +308,40 @@ Test(kit_test, time_kept_from_a_cpu_is_counted)
     cr_assert(busy > 0.1, "[kit-starved] sharing one CPU with two spinners for 0.6 s, the test "
               "waited %.3f s for it by the count; about 0.4 s expected", busy);
     cr_assert(busy < 2.0, "[kit-starved] %.3f s of waiting counted in 0.6 s: not seconds?", busy);
+}
+
+static void *spin_half_a_second(void *arg)
+{
+    double t0 = kit_wall();
+
+    (void)arg;
+    while (kit_wall() - t0 < 0.5)
+        ;
+    return NULL;
+}
+
+/* Two threads of this process spin on one CPU, waiting for it half the time, while the test's
+ * own thread sleeps: nothing is counted, so code under test cannot hide a slow answer behind
+ * threads that are always ready. */
+Test(kit_test, other_threads_waiting_are_not_counted)
+{
+    cpu_set_t one;
+    pthread_t t[2];
+
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0, "[harness] cannot pin the test to a CPU");
+    double before = kit_starved_s();
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, spin_half_a_second, NULL), 0);
+    struct timespec nap = { .tv_sec = 0, .tv_nsec = 600 * 1000 * 1000 };
+    nanosleep(&nap, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    double counted = kit_starved_s() - before;
+    cr_assert(counted < 0.15, "[kit-starved] two spinning threads waited for the CPU while the "
+              "test's thread slept, and %.3f s was counted: only the calling thread's waits count",
+              counted);
 }
 
 /* ---- telling delayd from another server -------------------------------------------------- */

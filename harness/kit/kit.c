@@ -619,6 +619,16 @@ int kit_leaked(void)
     return __lsan_do_recoverable_leak_check != NULL && __lsan_do_recoverable_leak_check() != 0;
 }
 
+void kit_fini_leaks(void)
+{
+    if (kit_leaked()) {
+        fputs("[memory-leak] this test left memory that nothing points to (LeakSanitizer's "
+              "report is above): the test process is stopped so that make check fails it\n",
+              stderr);
+        abort();
+    }
+}
+
 int kit_open_fds(void)
 {
 #if defined(__linux__) && !defined(KIT_PORTABLE)

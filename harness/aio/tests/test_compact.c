@@ -3,6 +3,7 @@
  * that a task's frames come back intact (patterns in locals), in the same order of events as
  * normal tasks, mixed with normal tasks, and that the saved size is what was used. */
 #include "aio.h"
+#include "kit.h"
 #include "aio_internal.h"
 
 #include <criterion/criterion.h>
@@ -13,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(compact, .timeout = 30);
+TestSuite(compact, .fini = kit_fini_leaks, .timeout = 30);
 
 static aio_task *spawn_c(aio_fn fn, void *arg)
 {

@@ -25,6 +25,15 @@
 
 static const char *base;
 
+/* "3 GETs", "1 GET": a count and its noun that agree. */
+static const char *count_of(long n, const char *one, const char *many)
+{
+    return kit_sprintf("%ld %s", n, kit_plural(n, one, many));
+}
+#define GETS(n) count_of((n), "GET", "GETs")
+#define DRAWS(n) count_of((n), "draw", "draws")
+#define PAUSES(n) count_of((n), "pause", "pauses")
+
 static void setup(void)
 {
     static const char *const args[] = { "--flaky-rate", "0.5", "--seed", "7", NULL };
@@ -335,8 +344,8 @@ Test(retry, first_answer_kept)
     cr_assert(strstr(r->out.body, "tag=first") != NULL, "[last-answer] the body is %s; "
               "expected the answer to %s.", r->out.body, r->url);
     expect_series(&m, r, "a 200 at once");
-    cr_assert_eq(kit_stats_endpoint(base, "delay"), 1, "[server-requests] the server saw %ld "
-                 "GETs; expected 1.", kit_stats_endpoint(base, "delay"));
+    cr_assert_eq(kit_stats_endpoint(base, "delay"), 1, "[server-requests] the server saw %s; "
+                 "expected 1.", GETS(kit_stats_endpoint(base, "delay")));
     expect_clean(r, "a 200 at once");
     kit_expect_no_leaks("fetch_retry");
 }
@@ -355,16 +364,16 @@ Test(retry, final_statuses_not_retried)
                      "answer.", what, kit_errname(r->rc));
         cr_assert_eq(r->out.status, codes[i], "[last-answer] %s: *out holds status %ld.", what,
                      r->out.status);
-        cr_assert_eq(gets, 1, "[retried-final] %s: fetch_retry made %ld GETs; expected 1. The "
+        cr_assert_eq(gets, 1, "[retried-final] %s: fetch_retry made %s; expected 1. The "
                      "same request gets the same %ld: it is not worth another try.", what,
-                     gets, codes[i]);
+                     GETS(gets), codes[i]);
         expect_series(&m, r, what);
         expect_clean(r, what);
         aio_response_free(&r->out);
     }
     cr_assert_eq(kit_stats_endpoint(base, "status"), (long)n, "[server-requests] the server "
-                 "saw %ld GETs of /status; expected %zu, one an answer.",
-                 kit_stats_endpoint(base, "status"), n);
+                 "saw %s of /status; expected %zu, one an answer.",
+                 GETS(kit_stats_endpoint(base, "status")), n);
     kit_expect_no_leaks("fetch_retry");
 }
 
@@ -388,8 +397,8 @@ Test(retry, retryable_statuses_retried)
         aio_response_free(&r->out);
     }
     cr_assert_eq(kit_stats_endpoint(base, "status"), 3 * (long)n, "[server-requests] the "
-                 "server saw %ld GETs of /status; expected %ld, 3 an answer.",
-                 kit_stats_endpoint(base, "status"), 3 * (long)n);
+                 "server saw %s of /status; expected %ld, 3 an answer.",
+                 GETS(kit_stats_endpoint(base, "status")), 3 * (long)n);
     kit_expect_no_leaks("fetch_retry");
 }
 
@@ -418,7 +427,7 @@ Test(retry, ceilings_double_to_the_cap)
         aio_response_free(&r->out);
     }
     cr_assert_eq(kit_stats_endpoint(base, "status"), total, "[server-requests] the server saw "
-                 "%ld GETs; expected %ld.", kit_stats_endpoint(base, "status"), total);
+                 "%s; expected %ld.", GETS(kit_stats_endpoint(base, "status")), total);
     kit_expect_no_leaks("fetch_retry");
 }
 
@@ -432,7 +441,7 @@ Test(retry, hundred_attempts)
     expect_answer(r, 503, "100 attempts, base and cap 1 ms");
     expect_series(&m, r, "100 attempts, base and cap 1 ms");
     cr_assert_eq(kit_stats_endpoint(base, "status"), RETRY_ATTEMPTS_MAX, "[server-requests] "
-                 "the server saw %ld GETs; expected %d.", kit_stats_endpoint(base, "status"),
+                 "the server saw %s; expected %d.", GETS(kit_stats_endpoint(base, "status")),
                  RETRY_ATTEMPTS_MAX);
     expect_clean(r, "100 attempts");
     kit_expect_no_leaks("fetch_retry");
@@ -475,8 +484,8 @@ Test(retry, flaky_series)
     }
     kit_expect_premise(retried >= 3, "the seeded /flaky sequence should fail often enough");
     cr_assert_eq(kit_stats_endpoint(base, "flaky"), total, "[server-requests] the server saw "
-                 "%ld GETs of /flaky over the 13 calls; expected %ld: a call stops at its first "
-                 "200, or after 4 attempts.", kit_stats_endpoint(base, "flaky"), total);
+                 "%s of /flaky over the 13 calls; expected %ld: a call stops at its first "
+                 "200, or after 4 attempts.", GETS(kit_stats_endpoint(base, "flaky")), total);
     kit_expect_no_leaks("fetch_retry");
 }
 
@@ -498,10 +507,10 @@ Test(retry, shared_generator)
         kit_expect_done(runs[i]->rc, "fetch_retry", "retry.c");
         expect_answer(runs[i], 503, "7 callers on one generator");
     }
-    cr_assert_eq(gets, 3 * N, "[attempts] 7 callers of 3 attempts made %ld GETs; expected %d.",
-                 gets, 3 * N);
-    cr_assert_eq(draws, 2 * N, "[draws] 7 callers of 3 attempts made %ld draws; expected %d.",
-                 draws, 2 * N);
+    cr_assert_eq(gets, 3 * N, "[attempts] 7 callers of 3 attempts made %s; expected %d.",
+                 GETS(gets), 3 * N);
+    cr_assert_eq(draws, 2 * N, "[draws] 7 callers of 3 attempts made %s; expected %d.",
+                 DRAWS(draws), 2 * N);
     uint32_t m = seed;
     for (long i = 0; i < draws; i++) {
         cr_assert(draw_max[i] == 4 || draw_max[i] == 8, "[ceiling] a pause was drawn below %"
@@ -541,9 +550,9 @@ Test(retry, malformed_url_not_retried)
     run_one(r);
     cr_assert_eq(r->rc, -EINVAL, "[result] a malformed URL: fetch_retry returned %s; expected "
                  "-EINVAL.", kit_errname(r->rc));
-    cr_assert(gets <= 1 && draws == 0 && sleeps == 0, "[retried-final] a malformed URL: %ld "
-              "GETs, %ld draws, %ld pauses; expected at most 1 GET and nothing else. A "
-              "malformed URL stays malformed.", gets, draws, sleeps);
+    cr_assert(gets <= 1 && draws == 0 && sleeps == 0, "[retried-final] a malformed URL: %s, "
+              "%s, %s; expected at most 1 GET and nothing else. A malformed URL stays "
+              "malformed.", GETS(gets), DRAWS(draws), PAUSES(sleeps));
     expect_empty(r, "a malformed URL");
     expect_clean(r, "a malformed URL");
     kit_expect_no_leaks("fetch_retry");
@@ -584,8 +593,8 @@ Test(retry, bad_arguments)
         run_one(r);
         cr_assert_eq(r->rc, -EINVAL, "[bad-argument] %s: fetch_retry returned %s; expected "
                      "-EINVAL.", what, kit_errname(r->rc));
-        cr_assert(gets == 0 && draws == 0 && sleeps == 0, "[bad-argument] %s: %ld GETs, %ld "
-                  "draws, %ld pauses; expected none.", what, gets, draws, sleeps);
+        cr_assert(gets == 0 && draws == 0 && sleeps == 0, "[bad-argument] %s: %s, %s, %s; "
+                  "expected none.", what, GETS(gets), DRAWS(draws), PAUSES(sleeps));
         if (!r->no_out)
             expect_empty(r, what);
     }
@@ -628,13 +637,13 @@ Test(retry, deadline_ends_the_attempt)
     run_one(r);
     cr_assert_eq(r->rc, -ETIMEDOUT, "[result] /hang with a deadline of 120 ms: fetch_retry "
                  "returned %s; expected -ETIMEDOUT.", kit_errname(r->rc));
-    cr_assert_eq(gets, 1, "[after-deadline] /hang with a deadline 120 ms away: %ld GETs; "
-                 "expected 1. Nothing starts once the deadline has come.", gets);
+    cr_assert_eq(gets, 1, "[after-deadline] /hang with a deadline 120 ms away: %s; "
+                 "expected 1. Nothing starts once the deadline has come.", GETS(gets));
     cr_assert_eq(get_deadline[0], r->deadline, "[attempt-deadline] the GET was given a "
                  "deadline %" PRId64 " ms from the caller's; expected the caller's own (no "
                  "attempt_ms).", get_deadline[0] - r->deadline);
-    cr_assert(draws == 0 && sleeps == 0, "[after-deadline] %ld draws and %ld pauses after the "
-              "deadline had come; expected none.", draws, sleeps);
+    cr_assert(draws == 0 && sleeps == 0, "[after-deadline] %s and %s after the deadline had "
+              "come; expected none.", DRAWS(draws), PAUSES(sleeps));
     expect_empty(r, "/hang with a deadline");
     cr_assert_geq(r->wall, 0.115, "[too-fast] a deadline of 120 ms took %.3f s.", r->wall);
     cr_assert_leq(r->wall - r->starved, 0.42, "[too-slow] a deadline of 120 ms took %.3f s "
@@ -651,17 +660,17 @@ Test(retry, sooner_of_two_deadlines)
     cr_assert_eq(r->rc, -ETIMEDOUT, "[result] attempts of 100 ms, a deadline of 250 ms: "
                  "fetch_retry returned %s; expected -ETIMEDOUT.", kit_errname(r->rc));
     cr_assert(gets >= 2 && gets <= 3, "[attempts] attempts of 100 ms with pauses of 0 ms "
-              "inside a deadline of 250 ms: %ld GETs; expected 3 (2 on a very busy machine).",
-              gets);
+              "inside a deadline of 250 ms: %s; expected 3 (2 on a very busy machine).",
+              GETS(gets));
     cr_assert_eq(get_left[0], 100, "[attempt-deadline] GET 1 was given %" PRId64 " ms; "
                  "expected 100, the sooner of attempt_ms and the caller's 250.", get_left[0]);
     cr_assert_eq(get_deadline[gets - 1], r->deadline, "[attempt-deadline] the last GET's "
                  "deadline was %" PRId64 " ms from the caller's; expected the caller's itself, "
                  "which came sooner than attempt_ms.", get_deadline[gets - 1] - r->deadline);
-    cr_assert_eq(draws, gets - 1, "[draws] %ld GETs and %ld draws; expected one draw between "
-                 "two GETs and none after the deadline.", gets, draws);
-    cr_assert_eq(sleeps, gets - 1, "[pauses] %ld GETs and %ld pauses; expected one between "
-                 "two GETs.", gets, sleeps);
+    cr_assert_eq(draws, gets - 1, "[draws] %s and %s; expected one draw between two GETs "
+                 "and none after the deadline.", GETS(gets), DRAWS(draws));
+    cr_assert_eq(sleeps, gets - 1, "[pauses] %s and %s; expected one between two GETs.",
+                 GETS(gets), PAUSES(sleeps));
     expect_clean(r, "attempts inside a deadline");
     kit_expect_no_leaks("fetch_retry");
 }
@@ -685,14 +694,14 @@ Test(retry, no_pause_past_the_deadline)
     uint32_t m = seed;
     int64_t pause = __real_retry_draw(&m, 5000);
     expect_answer(r, 503, "a 503 and a pause that would end past the deadline");
-    cr_assert_eq(draws, 1, "[draws] %ld draws; expected 1, the pause after the first 503.",
-                 draws);
+    cr_assert_eq(draws, 1, "[draws] %s; expected 1, the pause after the first 503.",
+                 DRAWS(draws));
     cr_assert_eq(sleeps, 0, "[slept-past-deadline] the first pause drawn was %" PRId64 " ms "
                  "and the deadline was 300 ms away: fetch_retry paused %ld %s (%" PRId64
                  " ms first); expected none, and the 503 returned at once. A pause that would "
                  "reach the deadline leaves no time for another attempt.", pause, sleeps,
                  kit_plural(sleeps, "time", "times"), sleep_ms[0]);
-    cr_assert_eq(gets, 1, "[after-deadline] %ld GETs; expected 1.", gets);
+    cr_assert_eq(gets, 1, "[after-deadline] %s; expected 1.", GETS(gets));
     cr_assert_leq(r->wall - r->starved, 0.2, "[slept-past-deadline] the call took %.3f s; "
                   "expected the 503 at once.", r->wall);
     expect_clean(r, "a pause past the deadline");
@@ -708,13 +717,13 @@ Test(retry, deadline_already_past)
         run_one(r);
         cr_assert_eq(r->rc, -ETIMEDOUT, "[result] %s: fetch_retry returned %s; expected "
                      "-ETIMEDOUT.", what, kit_errname(r->rc));
-        cr_assert(gets == 0 && draws == 0 && sleeps == 0, "[after-deadline] %s: %ld GETs, "
-                  "%ld draws, %ld pauses; expected none: nothing starts at or after the "
-                  "deadline.", what, gets, draws, sleeps);
+        cr_assert(gets == 0 && draws == 0 && sleeps == 0, "[after-deadline] %s: %s, %s, "
+                  "%s; expected none: nothing starts at or after the deadline.", what,
+                  GETS(gets), DRAWS(draws), PAUSES(sleeps));
         expect_empty(r, what);
     }
-    cr_assert_eq(kit_stats_endpoint(base, "status"), 0, "[after-deadline] the server saw %ld "
-                 "GETs; expected none.", kit_stats_endpoint(base, "status"));
+    cr_assert_eq(kit_stats_endpoint(base, "status"), 0, "[after-deadline] the server saw %s; "
+                 "expected none.", GETS(kit_stats_endpoint(base, "status")));
     kit_expect_no_leaks("fetch_retry");
 }
 
@@ -730,9 +739,9 @@ Test(retry, cancelled_in_a_pause)
     cr_assert_eq(r->rc, -ECANCELED, "[cancel] cancelled in a pause: fetch_retry returned %s; "
                  "expected -ECANCELED.", kit_errname(r->rc));
     expect_empty(r, "cancelled in a pause");
-    cr_assert_eq(gets, 1, "[retry-after-cancel] cancelled in the first pause: %ld GETs; "
-                 "expected 1. A cancel ends the series.", gets);
-    cr_assert_eq(sleeps, 1, "[retry-after-cancel] %ld pauses; expected 1.", sleeps);
+    cr_assert_eq(gets, 1, "[retry-after-cancel] cancelled in the first pause: %s; "
+                 "expected 1. A cancel ends the series.", GETS(gets));
+    cr_assert_eq(sleeps, 1, "[retry-after-cancel] %s; expected 1.", PAUSES(sleeps));
     cr_assert_leq(r->wall - r->starved, 1.0, "[cancel-slow] cancelled in a pause, fetch_retry "
                   "returned after %.3f s; expected at once.", r->wall);
     expect_clean(r, "cancelled in a pause");
@@ -749,8 +758,10 @@ Test(retry, cancelled_in_a_get)
                  "expected -ECANCELED.", kit_errname(r->rc));
     expect_empty(r, "cancelled in a GET");
     cr_assert(gets == 1 && draws == 0 && sleeps == 0, "[retry-after-cancel] cancelled in the "
-              "first GET: %ld GETs, %ld draws, %ld pauses; expected 1 GET and nothing after "
-              "it. -ECANCELED is not worth another try.", gets, draws, sleeps);
+              "first GET: %ld %s, %ld %s, %ld %s; expected 1 GET and nothing after it. "
+              "-ECANCELED is not worth another try.", gets, kit_plural(gets, "GET", "GETs"),
+              draws, kit_plural(draws, "draw", "draws"), sleeps,
+              kit_plural(sleeps, "pause", "pauses"));
     expect_clean(r, "cancelled in a GET");
     kit_expect_no_leaks("fetch_retry");
 }

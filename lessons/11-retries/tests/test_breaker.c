@@ -31,7 +31,7 @@ static void teardown(void)
     kit_server_stop();
 }
 
-TestSuite(breaker, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(breaker, .init = setup, .fini = teardown, .timeout = 15);
 
 static const char *state_name(int s)
 {

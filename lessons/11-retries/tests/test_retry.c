@@ -46,7 +46,7 @@ static void teardown(void)
     kit_server_stop();
 }
 
-TestSuite(retry, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(retry, .init = setup, .fini = teardown, .timeout = 15);
 
 /* ---- delayd's /flaky rule, recomputed ----------------------------------------------------- */
 

@@ -497,6 +497,92 @@ Test(breaker, cooldown_from_the_opening)
     kit_expect_no_leaks("breaker_fetch");
 }
 
+static int zero_main(void *arg)
+{
+    (void)arg;
+    if (http_open() < 0)
+        return -ENOMEM;
+    call("a 503 (threshold 1, cool-down 0 ms): opens", "/status/503", 0);
+    call("a call at once after it: the probe", "/status/200", 0);
+    call("a call after the probe", "/status/200", 0);
+    http_close();
+    return 0;
+}
+
+Test(breaker, cooldown_zero)
+{
+    run_scene(zero_main, 1, 0);
+    expect_state(&S->log[0], BREAKER_OPEN, 0);
+    cr_assert_eq(S->log[1].rc, 0, "[cooldown-early] with a cool-down of 0 ms, the call right "
+                 "after the breaker opened returned %s; expected it to go out as the probe: the "
+                 "breaker refuses only while aio_now() < opened + cooldown_ms.",
+                 kit_errname(S->log[1].rc));
+    expect_answer(&S->log[1], 200);
+    expect_state(&S->log[1], BREAKER_CLOSED, 0);
+    expect_answer(&S->log[2], 200);
+    kit_expect_no_leaks("breaker_fetch");
+}
+
+/* A call that began while closed comes back while the probe is out: the probe is still out. */
+static int slow_closed(void *arg)
+{
+    (void)arg;
+    call("a slow 200 that began while closed", "/delay/300?tag=old", 0);
+    return 0;
+}
+
+static int slow_probe(void *arg)
+{
+    (void)arg;
+    call("the probe, a slow 200", "/delay/600?tag=probe", 0);
+    return 0;
+}
+
+static int stale_in_half_open_main(void *arg)
+{
+    (void)arg;
+    if (http_open() < 0)
+        return -ENOMEM;
+    aio_task *a = aio_spawn(slow_closed, NULL);
+    struct kit_wait w = { .what = "the slow call's GET to begin" };
+    kit_wait_until(&w, gets_in_flight > 0 || aio_done(a), __real_aio_yield());
+    call("a 503 (threshold 1, cool-down 50 ms): opens", "/status/503", 0);
+    settle_ms(60);
+    aio_task *p = aio_spawn(slow_probe, NULL);
+    struct kit_wait w2 = { .what = "the probe's GET to begin" };
+    kit_wait_until(&w2, gets_in_flight > 1 || aio_done(p), __real_aio_yield());
+    if (aio_done(a) || !w.met || !w2.met)
+        unpremise("the slow call ended before the probe went out");
+    aio_join(a, AIO_NEVER);
+    if (aio_done(p))
+        unpremise("the probe ended before the slow call came back");
+    call("a call after the slow one came back, the probe still out", "/status/200", 0);
+    aio_join(p, AIO_NEVER);
+    http_close();
+    return 0;
+}
+
+Test(breaker, stale_return_keeps_the_probe)
+{
+    run_scene(stale_in_half_open_main, 1, 50);
+    kit_expect_premise(S->premise, S->premise_what);
+    /* log: 0 the slow call, 1 the 503, 2 the probe, 3 the call after */
+    expect_state(&S->log[1], BREAKER_OPEN, 0);
+    expect_answer(&S->log[0], 200);
+    cr_assert_eq(S->log[0].state, BREAKER_HALF_OPEN, "[stale-success] a 200 that began before "
+                 "the breaker opened came back while the probe was out, and left the breaker "
+                 "%s; expected still half-open.", state_name(S->log[0].state));
+    cr_assert_eq(S->log[3].rc, -EAGAIN, "[second-probe] a call made while the probe was still "
+                 "out, after an older call had come back, returned %s; expected -EAGAIN: the "
+                 "probe is out until the probe itself returns, whoever else comes back.",
+                 kit_errname(S->log[3].rc));
+    expect_refused(&S->log[3]);
+    expect_answer(&S->log[2], 200);
+    expect_state(&S->log[2], BREAKER_CLOSED, 0);
+    expect_server("delay", 2, "the slow call and the probe.");
+    kit_expect_no_leaks("breaker_fetch");
+}
+
 /* ---- the state changed while a call was out ----------------------------------------------- */
 
 static int slow_call(void *arg)

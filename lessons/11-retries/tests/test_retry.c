@@ -408,6 +408,7 @@ Test(retry, ceilings_double_to_the_cap)
 {
     static const struct { int attempts; int64_t base, cap; } cases[] = {
         { 9, 3, 50 }, { 4, 0, 100 }, { 3, 7, 5 }, { 6, 1, 13 }, { 2, 33, 33 }, { 1, 5, 5 },
+        { 5, 3, 13 },
     };
     long total = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

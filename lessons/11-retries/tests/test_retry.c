@@ -631,6 +631,25 @@ Test(retry, attempt_timeout_retried)
     kit_expect_no_leaks("fetch_retry");
 }
 
+Test(retry, attempts_of_one_ms)
+{
+    struct run *r = new_run(kit_sprintf("%s/hang", base), 3, 0, 0, 1, 3);
+    r->deadline_in = 5000;
+    run_one(r);
+    cr_assert_eq(r->rc, -ETIMEDOUT, "[result] three attempts of 1 ms at /hang: fetch_retry "
+                 "returned %s; expected -ETIMEDOUT.", kit_errname(r->rc));
+    cr_assert_eq(gets, 3, "[attempts] three attempts of 1 ms at /hang: %s; expected 3.",
+                 GETS(gets));
+    for (long i = 0; i < 3; i++)
+        cr_assert_eq(get_left[i], 1, "[attempt-deadline] GET %ld was given %" PRId64 " ms; "
+                     "expected 1 (attempt_ms 1, sooner than the caller's 5 s).", i + 1,
+                     get_left[i]);
+    cr_assert(draws == 2 && sleeps == 2, "[pauses] %s and %s; expected 2 of each, of 0 ms.",
+              DRAWS(draws), PAUSES(sleeps));
+    expect_clean(r, "attempts of 1 ms");
+    kit_expect_no_leaks("fetch_retry");
+}
+
 Test(retry, deadline_ends_the_attempt)
 {
     struct run *r = new_run(kit_sprintf("%s/hang", base), 5, 1, 3, 0, 3);

@@ -684,6 +684,8 @@ Test(retry, sooner_of_two_deadlines)
               GETS(gets));
     cr_assert_eq(get_left[0], 100, "[attempt-deadline] GET 1 was given %" PRId64 " ms; "
                  "expected 100, the sooner of attempt_ms and the caller's 250.", get_left[0]);
+    kit_expect_premise(gets == 3 || get_deadline[gets - 1] == r->deadline, "the machine was "
+                       "too busy for the third attempt to start before the deadline");
     cr_assert_eq(get_deadline[gets - 1], r->deadline, "[attempt-deadline] the last GET's "
                  "deadline was %" PRId64 " ms from the caller's; expected the caller's itself, "
                  "which came sooner than attempt_ms.", get_deadline[gets - 1] - r->deadline);
@@ -713,6 +715,8 @@ Test(retry, no_pause_past_the_deadline)
     run_one(r);
     uint32_t m = seed;
     int64_t pause = __real_retry_draw(&m, 5000);
+    kit_expect_premise(draws > 0 || r->wall < 0.28, "the first GET took the whole 300 ms, so "
+                       "no pause was due");
     expect_answer(r, 503, "a 503 and a pause that would end past the deadline");
     cr_assert_eq(draws, 1, "[draws] %s; expected 1, the pause after the first 503.",
                  DRAWS(draws));

@@ -12,6 +12,7 @@ int64_t get_left[TRACK_MAX], get_deadline[TRACK_MAX];
 int get_rc[TRACK_MAX];
 long get_status[TRACK_MAX];
 long draws;
+int64_t draw_ends_at;
 int64_t draw_max[TRACK_MAX], draw_got[TRACK_MAX];
 long sleeps, sleeping, yields, parks, blocking_calls;
 int64_t sleep_ms[TRACK_MAX];
@@ -23,6 +24,7 @@ void counted_reset(void)
     events[0] = '\0';
     gets = gets_in_flight = gets_peak = 0;
     draws = 0;
+    draw_ends_at = 0;
     sleeps = sleeping = yields = parks = blocking_calls = 0;
 }
 
@@ -63,6 +65,10 @@ int64_t __wrap_retry_draw(uint32_t *state, int64_t max);
 int64_t __wrap_retry_draw(uint32_t *state, int64_t max)
 {
     int64_t v = __real_retry_draw(state, max);
+    if (draw_ends_at > 0) {
+        int64_t left = draw_ends_at - aio_now();
+        v = left < 0 ? 0 : left > max ? max : left;
+    }
     if (watching) {
         if (draws < TRACK_MAX) {
             draw_max[draws] = max;

@@ -45,6 +45,10 @@ extern long sleeps, sleeping, yields, parks, blocking_calls;
 extern int64_t sleep_ms[TRACK_MAX];
 extern int sleep_rc[TRACK_MAX];
 
+/* When set (> 0), every draw gives exactly draw_ends_at - aio_now() (kept within 0..max): a
+ * pause that would end exactly at that time, as a generator may draw. 0 after counted_reset. */
+extern int64_t draw_ends_at;
+
 void counted_reset(void);
 
 #endif

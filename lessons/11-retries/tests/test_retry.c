@@ -73,6 +73,7 @@ struct run {
     uint32_t rng;
     int no_rng, no_policy, no_client, no_out;
     int64_t deadline_in;       /* ms from the call, or NEVER_, PAST_, NOW_ */
+    int draw_to_deadline;      /* 1: every pause drawn ends exactly at the deadline */
     int cancel;
     /* what happened */
     int64_t deadline;          /* the absolute deadline given */
@@ -115,6 +116,8 @@ static int call_task(void *arg)
                   : r->deadline_in == PAST_ ? now - 1
                   : r->deadline_in == NOW_  ? now
                                             : now + r->deadline_in;
+    if (r->draw_to_deadline)
+        draw_ends_at = r->deadline;
     double t0 = kit_wall(), s0 = kit_starved_s();
     r->rc = fetch_retry(r->no_client ? NULL : client, r->url, r->no_policy ? NULL : &r->pol,
                         r->no_out ? NULL : &r->out, r->deadline);
@@ -729,6 +732,27 @@ Test(retry, no_pause_past_the_deadline)
     cr_assert_leq(r->wall - r->starved, 0.2, "[slept-past-deadline] the call took %.3f s; "
                   "expected the 503 at once.", r->wall);
     expect_clean(r, "a pause past the deadline");
+    kit_expect_no_leaks("fetch_retry");
+}
+
+/* The pause drawn ends exactly at the deadline (the draw is what the generator gives, made
+ * equal to the time left): it would leave no time for another attempt either. */
+Test(retry, no_pause_that_ends_at_the_deadline)
+{
+    struct run *r = new_run(kit_sprintf("%s/status/503", base), 5, 5000, 5000, 0, 7);
+    r->deadline_in = 400;
+    r->draw_to_deadline = 1;
+    run_one(r);
+    kit_expect_premise(draws > 0 || r->wall < 0.38, "the first GET took the whole 400 ms, so "
+                       "no pause was due");
+    cr_assert_eq(sleeps, 0, "[slept-past-deadline] the pause drawn (%" PRId64 " ms) would end "
+                 "exactly at the deadline: fetch_retry paused %ld %s; expected none, and the "
+                 "503 returned at once. A pause that reaches the deadline, even just, leaves no "
+                 "time for another attempt.", draw_got[0], sleeps,
+                 kit_plural(sleeps, "time", "times"));
+    expect_answer(r, 503, "a 503 and a pause that would end at the deadline");
+    cr_assert_eq(gets, 1, "[after-deadline] %s; expected 1.", GETS(gets));
+    expect_clean(r, "a pause that ends at the deadline");
     kit_expect_no_leaks("fetch_retry");
 }
 

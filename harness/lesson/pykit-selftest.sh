@@ -31,7 +31,8 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "07": "--n 4 --slow 50 --slow-ms 900 --delay 20 --hedge 30",
         "08": "--n 13 --delay 5 --work 10 --producers 2 --consumers 1 --q 2",
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
-        "10": "--n 8 --repeat 75 --delay 20"}
+        "10": "--n 8 --repeat 75 --delay 20",
+        "11": "--n 3 --calls 2 --gap 5 --attempts 3 --threshold 2 --cooldown 60000"}
 WANT = {
     "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
     "02": {"blocking": "fired=3", "loop": "fired=3"},
@@ -53,6 +54,9 @@ WANT = {
     "10": {"global": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0",
            "nolock": "distinct=2 requests=8 ok=8 failed=0 wrong=0 open=0",
            "mine": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0"},
+    "11": {"once": "sent=6 ok=0 failed=6 fast=0",
+           "retry": "sent=18 ok=0 failed=6 fast=0",
+           "breaker": "sent=3 ok=0 failed=6 fast=3"},
 }
 
 

@@ -27,8 +27,9 @@ int check_all(struct window *w, const struct reader *in, const struct writer *ou
      * GETs in flight cancelled, every line read written (those not finished as -ECANCELED),
      * every task ended before you return, the window empty.
      * - A window smaller than C: never more checks in flight than lines in the window.
-     * - A cancelled task cannot wait for anything (every wait returns -ECANCELED at once),
-     *   except aio_group_wait, which cancels the children and waits for them all the same.
+     * - A cancelled task's waits return -ECANCELED at once, with two exceptions: aio_join of
+     *   a task it has cancelled too, and aio_group_wait, which cancels the children and waits
+     *   for every one of them. That is how a cancelled check_all still ends its tasks.
      * - struct check has two fields free for you (started, next): a list of checks waiting
      *   for a worker needs no allocation of its own.
      * aio.h has what you need: aio_group_new/spawn/cancel/wait/free, aio_park and aio_unpark,

@@ -112,7 +112,7 @@ void check_describe(const struct check_result *r, char *buf, size_t size)
         snprintf(buf, size, "malformed URL");
         break;
     case -ECANCELED:
-        snprintf(buf, size, "cancelled");
+        snprintf(buf, size, "stopped before its answer");
         break;
     default:
         snprintf(buf, size, "failed: %s", strerror(-r->rc));

@@ -27,17 +27,11 @@ static int worker(void *arg)
                 return 0;
             r->idle[r->nidle++] = aio_current();
             int rc = aio_park(AIO_NEVER);
-            if (rc < 0) {
-                /* Off the idle list, wherever it is. */
-                for (size_t i = 0; i < r->nidle; i++)
-                    if (r->idle[i] == aio_current())
-                        r->idle[i] = r->idle[--r->nidle];
-                return rc;
-            }
+            if (rc < 0)
+                return rc;      /* cancelled: nobody wakes an idle worker after a cancel */
             continue;
         }
         r->todo = c->next;
-        c->started = 1;
         int64_t t0 = aio_now();
         struct aio_response resp = { 0 };
         int rc = aio_http_get(r->o->http, c->url, &resp,
@@ -48,8 +42,8 @@ static int worker(void *arg)
         aio_response_free(&resp);
         c->done = 1;
         window_flush(r->w, r->out);           /* c may be freed from here on */
-        if (r->reader != NULL && r->w->len < r->w->cap)
-            aio_unpark(r->reader);
+        if (r->reader != NULL)
+            aio_unpark(r->reader);              /* there may be room now: it looks again */
         if (rc == -ECANCELED)
             return -ECANCELED;
     }
@@ -71,9 +65,7 @@ int check_all(struct window *w, const struct reader *in, const struct writer *ou
     r.idle = calloc(o->concurrency, sizeof *r.idle);
     aio_group *g = aio_group_new();
     int rc = r.idle == NULL || g == NULL ? -ENOMEM : 0;
-    /* A window of W lines never has more than W checks to run. */
-    size_t workers = o->concurrency < w->cap ? o->concurrency : w->cap;
-    for (size_t i = 0; rc == 0 && i < workers; i++)
+    for (size_t i = 0; rc == 0 && i < o->concurrency; i++)
         if (aio_group_spawn(g, worker, &r) == NULL)
             rc = -ENOMEM;
     while (rc == 0) {
@@ -100,7 +92,6 @@ int check_all(struct window *w, const struct reader *in, const struct writer *ou
             r.todo_tail = fresh;
             wake_idle(&r, 1);
         }
-        window_flush(w, out);
     }
     r.eof = 1;
     if (rc == -ECANCELED || rc == -ENOMEM) {

@@ -36,7 +36,6 @@ size_t window_flush(struct window *w, const struct writer *out)
         struct line *l = &w->ring[w->head];
         out->line(out->ctx, l->lineno, l->check->url, &l->check->res);
         check_unref(w, l->check);
-        l->check = NULL;
         w->head = (w->head + 1) % w->cap;
         w->len--;
         written++;

@@ -42,6 +42,7 @@ struct wline {
     size_t lineno;
     char *url;
     struct check_result res;
+    size_t reads_then;         /* lines read when it was written */
 };
 
 /* One check_all run and what the test saw of it. */
@@ -107,8 +108,8 @@ static int test_next(void *ctx, const char **url, size_t *lineno)
         return r->read_error;
     if (r->hold_at > 0 && r->reads + 1 == r->hold_at) {
         struct kit_wait w = { .what = "the line before to be written", .bound_s = 3 };
-        kit_wait_until(&w, r->written + 1 >= r->hold_at, __real_aio_sleep(1));
-        r->hold_met = w.met;
+        kit_wait_until(&w, r->written + 1 >= r->hold_at || r->cancelled, __real_aio_sleep(1));
+        r->hold_met = w.met && !r->cancelled;
         r->hold_waited = w.waited_s;
         if (r->cancelled)
             return -ECANCELED;
@@ -139,6 +140,7 @@ static void test_line(void *ctx, size_t lineno, const char *url, const struct ch
         l->lineno = lineno;
         l->url = strdup(url != NULL ? url : "(null)");
         l->res = *res;
+        l->reads_then = r->reads;
     } else {
         r->extra++;
     }
@@ -439,6 +441,27 @@ Test(check, reads_ahead_without_waiting)
               r->delay_requests);
     cr_assert(r->wall >= 1.0, "[too-fast] 7 URLs of 150 ms one at a time took %.2f s: less "
               "than 1.05 s is impossible.", r->wall);
+    kit_expect_no_leaks("check_all");
+}
+
+Test(check, reads_again_as_soon_as_there_is_room)
+{
+    /* W = 2, C = 2. Line 1 is quick, line 2 slow: once line 1 is written there is room, and
+     * line 3 must be read then, not once the window is empty. */
+    static const char *const urls[] = { "/delay/0?tag=a", "/delay/400?tag=b", "/delay/0?tag=c",
+                                        "/delay/0?tag=d", "/delay/0?tag=e" };
+    struct crun *r = kit_alloc(sizeof *r);
+    *r = (struct crun){ .n = 5, .urls = urls, .c = 2, .w = 2 };
+
+    run(r);
+    cr_assert_eq(r->rc, 0, "[check-rc] check_all returned %s; expected 0.", kit_errname(r->rc));
+    expect_common(r, "5 URLs, W = 2, line 2 slow");
+    for (size_t i = 0; i < 5; i++)
+        expect_line(r, i, 0, 200, "5 URLs, W = 2, line 2 slow");
+    cr_assert(r->lines[1].reads_then >= 3, "[read-waits-room] when line 2 (400 ms) was "
+              "written only %zu lines had been read; line 1 left the window long before, and "
+              "its room should have been used at once for line 3. Does the reader wait for the "
+              "window to empty, or for something else than room?", r->lines[1].reads_then);
     kit_expect_no_leaks("check_all");
 }
 

@@ -3,7 +3,7 @@ TITLE       := A URL checker
 EXERCISE    := window.c check.c
 GIVEN       := urlcheck_base.c tool_base.c
 USES_AIO    := 1
-LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_spawn aio_group_spawn \
+LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_spawn aio_group_new aio_group_spawn \
                aio_http_get check_new sleep usleep nanosleep
 BENCH_MODES := seq c4 c16 c64 slurp
 BENCH_X     := n

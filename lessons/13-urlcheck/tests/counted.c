@@ -7,13 +7,15 @@
 
 int watching;
 long polls, blocking_calls;
-long spawn_calls;
+long spawn_calls, spawn_fail_at;
+int group_fail;
 long check_calls, check_fail_at;
 long nreq, inflight, inflight_peak;
 
 void counted_reset(void)
 {
-    polls = blocking_calls = spawn_calls = 0;
+    polls = blocking_calls = spawn_calls = spawn_fail_at = 0;
+    group_fail = 0;
     check_calls = check_fail_at = 0;
     nreq = inflight = inflight_peak = 0;
 }
@@ -48,22 +50,45 @@ int __wrap_aio_park(int64_t deadline)
 
 static int in_group;   /* aio_group_spawn calls aio_spawn itself: one spawn, counted once */
 
+static int spawn_refused(void)
+{
+    if (!watching || in_group)
+        return 0;
+    if (++spawn_calls == spawn_fail_at) {
+        errno = ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
 aio_task *__wrap_aio_spawn(aio_fn fn, void *arg);
 aio_task *__wrap_aio_spawn(aio_fn fn, void *arg)
 {
-    spawn_calls += watching && !in_group;
-    return __real_aio_spawn(fn, arg);
+    return spawn_refused() ? NULL : __real_aio_spawn(fn, arg);
 }
 
 aio_task *__real_aio_group_spawn(aio_group *g, aio_fn fn, void *arg);
 aio_task *__wrap_aio_group_spawn(aio_group *g, aio_fn fn, void *arg);
 aio_task *__wrap_aio_group_spawn(aio_group *g, aio_fn fn, void *arg)
 {
-    spawn_calls += watching;
+    if (spawn_refused())
+        return NULL;
     in_group = 1;
     aio_task *t = __real_aio_group_spawn(g, fn, arg);
     in_group = 0;
     return t;
+}
+
+aio_group *__real_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void)
+{
+    if (watching && group_fail) {
+        group_fail = 0;
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_aio_group_new();
 }
 
 struct check *__wrap_check_new(struct window *w, const char *url);

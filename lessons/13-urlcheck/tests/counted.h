@@ -20,8 +20,10 @@ extern int watching;
 /* Waits that are not parks (aio_yield, aio_sleep, aio_sleep_until: what a polling loop
  * calls), and sleeps that block the thread. */
 extern long polls, blocking_calls;
-/* Tasks spawned (aio_spawn and aio_group_spawn together). */
-extern long spawn_calls;
+/* Tasks spawned (aio_spawn and aio_group_spawn together): when spawn_fail_at is k > 0, the
+ * k-th call fails (NULL, errno ENOMEM). aio_group_new: when group_fail is 1, it fails. */
+extern long spawn_calls, spawn_fail_at;
+extern int group_fail;
 /* check_new: calls; when check_fail_at is k > 0, the k-th call fails (NULL). */
 extern long check_calls, check_fail_at;
 /* aio_http_get: calls, in flight now and at most. */

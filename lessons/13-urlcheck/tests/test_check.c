@@ -57,7 +57,8 @@ struct crun {
                                   the line before it is written */
     int cancel;                /* cancel the caller once cancel_when holds */
     size_t cancel_reads, cancel_inflight, cancel_written;
-    long check_fail_at;
+    long check_fail_at, spawn_fail_at;
+    int group_fail;
     int bad;                   /* a bad-argument case: 1 NULL w, 2 NULL in, 3 NULL out, 4 NULL
                                   opts, 5 NULL http */
     /* what the reader saw */
@@ -175,6 +176,8 @@ static int crun_main(void *arg)
     check_fail_at = r->check_fail_at;
     watching = 1;
     aio_task *t = __real_aio_spawn(caller, r);
+    spawn_fail_at = r->spawn_fail_at;  /* counted from the caller's own spawns on */
+    group_fail = r->group_fail;
     if (t != NULL && r->cancel) {
         struct kit_wait w = { .what = "the scene for the cancel" };
         kit_wait_until(&w, aio_done(t) || (r->reads >= r->cancel_reads &&
@@ -543,6 +546,13 @@ Test(check, no_timeout_when_zero)
     expect_common(r, "timeout 0");
     expect_line(r, 0, 0, 200, "timeout 0 (none): /delay/300");
     expect_line(r, 1, 0, 200, "timeout 0 (none): /delay/0");
+    static const char *const hang[] = { "/hang?tag=1" };
+    r = kit_alloc(sizeof *r);
+    *r = (struct crun){ .n = 1, .urls = hang, .c = 1, .w = 1, .timeout_ms = 1 };
+    run(r);
+    cr_assert_eq(r->rc, 0, "[check-rc] check_all returned %s; expected 0.", kit_errname(r->rc));
+    expect_common(r, "timeout 1 ms");
+    expect_line(r, 0, -ETIMEDOUT, 0, "timeout 1 ms: /hang");
     kit_expect_no_leaks("check_all");
 }
 
@@ -577,13 +587,14 @@ Test(check, cancel_with_checks_in_flight)
 
 Test(check, cancel_keeps_what_is_known)
 {
-    /* Line 1 hangs; lines 2-7 are done but held behind it. Cancel: line 1 is cancelled, the
+    /* Line 1 hangs; lines 2-7 are done but held behind it, and the reader has said end (W =
+     * 8): check_all waits for its last checks when it is cancelled. Line 1 is cancelled, the
      * others keep their own results. */
     static const char *const urls[] = { "/hang?tag=0", "/delay/0?tag=1", "/status/404",
                                         "/delay/0?tag=3", REFUSED, "/delay/0?tag=5",
                                         "/delay/0?tag=1" };
     struct crun *r = kit_alloc(sizeof *r);
-    *r = (struct crun){ .n = 7, .urls = urls, .c = 3, .w = 7, .cancel = 1, .cancel_reads = 7,
+    *r = (struct crun){ .n = 7, .urls = urls, .c = 3, .w = 8, .cancel = 1, .cancel_reads = 7,
                         .cancel_inflight = 1 };
 
     run(r);
@@ -655,6 +666,29 @@ Test(check, no_memory_for_a_check)
               "expected the 3 that made it into the window written, and no more reading.",
               r->reads, r->written);
     expect_common(r, "no memory at the 4th URL");
+    for (size_t i = 0; i < 3; i++)
+        expect_line(r, i, -ECANCELED, 0, "no memory at the 4th URL: the run ends as a cancel, "
+                    "and lines 1-3 had not started");
+    cr_assert_eq(r->stats.requests, 0, "[nomem] the server saw %ld requests; the run ends "
+                 "as a cancel before any worker had its turn.", r->stats.requests);
+    kit_expect_no_leaks("check_all");
+}
+
+Test(check, no_task_or_group)
+{
+    static const char *const urls[] = { "/delay/0?tag=1", "/delay/0?tag=2" };
+    for (int k = 0; k < 2; k++) {
+        struct crun *r = kit_alloc(sizeof *r);
+        *r = (struct crun){ .n = 2, .urls = urls, .c = 4, .w = 4, .group_fail = k == 0,
+                            .spawn_fail_at = k == 1 ? 3 : 0 };
+        run(r);
+        const char *what = k == 0 ? "aio_group_new failing" : "the 3rd spawn failing";
+        cr_assert(r->rc == -ENOMEM && r->written == 0 && r->reader_calls == 0 && nreq == 0,
+                  "[nomem] with %s, check_all returned %s after %zu reader calls, %zu lines "
+                  "written and %ld GETs; expected -ENOMEM before reading anything.", what,
+                  kit_errname(r->rc), r->reader_calls, r->written, nreq);
+        expect_common(r, what);
+    }
     kit_expect_no_leaks("check_all");
 }
 

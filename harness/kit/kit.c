@@ -597,9 +597,36 @@ double kit_cpu(void)
 /* Present when the program is linked with ASan or LSan; weak, so other builds link too. */
 int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 
+/* AddressSanitizer's defaults for every binary that links the kit (its tests); ASAN_OPTIONS
+ * still overrides them. Criterion starts every test in a process of its own (it executes the
+ * binary again), and two sanitizer habits made that start cost about 140 ms of CPU a test on
+ * the kit's 2-core machines, most of make check's time:
+ * - leak_check_at_exit=0: the leak check at a test process's exit. Criterion ignores that
+ *   process's exit status, so the check could never fail a test; every test asks LeakSanitizer
+ *   itself (kit_leaked(), kit_expect_no_leaks()), which this does not turn off.
+ * - intercept_strstr=0: libgit2, which Criterion loads, reads the system's certificate bundle
+ *   at start with one strstr() a certificate, and ASan's check of strstr() measures the whole
+ *   rest of the bundle each time. Only strstr() and strcasestr() go unchecked: every access
+ *   the code under test makes itself still is. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "leak_check_at_exit=0:intercept_strstr=0";
+}
+
 int kit_leaked(void)
 {
     return __lsan_do_recoverable_leak_check != NULL && __lsan_do_recoverable_leak_check() != 0;
+}
+
+void kit_fini_leaks(void)
+{
+    if (kit_leaked()) {
+        fputs("[memory-leak] this test left memory that nothing points to (LeakSanitizer's "
+              "report is above): the test process is stopped so that make check fails it\n",
+              stderr);
+        abort();
+    }
 }
 
 int kit_open_fds(void)

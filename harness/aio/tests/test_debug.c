@@ -1,6 +1,7 @@
 /* aio's own tests, part four: debug mode (AIO_DEBUG=1). Each scenario runs in a child
  * process with its stderr captured, because debug mode reports on stderr. */
 #include "aio.h"
+#include "kit.h"
 #include "aio_internal.h"    /* the loop-held test installs its own callbacks */
 
 #include <criterion/criterion.h>
@@ -14,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(debug, .timeout = 20);
+TestSuite(debug, .fini = kit_fini_leaks, .timeout = 20);
 
 /* Run scenario in a child with AIO_DEBUG set to debug (NULL: unset); return its stderr
  * (malloc'd, NUL-terminated) and the child's wait status. */

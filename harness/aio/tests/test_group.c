@@ -5,14 +5,15 @@
  * the children and still wait for them, spawns into a cancelled group fail, a group is reused.
  * Inside tasks the tests only record; they assert after aio_run(). */
 #include "aio.h"
+#include "kit.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
-TestSuite(join_any, .timeout = 20);
-TestSuite(group, .timeout = 20);
+TestSuite(join_any, .fini = kit_fini_leaks, .timeout = 20);
+TestSuite(group, .fini = kit_fini_leaks, .timeout = 20);
 
 #define N 13
 

@@ -31,7 +31,7 @@ static void stop_server(void)
     kit_server_stop();
 }
 
-TestSuite(http, .timeout = 30);
+TestSuite(http, .fini = kit_fini_leaks, .timeout = 30);
 
 #define CONCURRENT 100
 

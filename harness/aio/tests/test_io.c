@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(io, .timeout = 20);
+TestSuite(io, .fini = kit_fini_leaks, .timeout = 20);
 
 struct pipe_pair {
     int fd[2];

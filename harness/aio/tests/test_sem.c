@@ -2,12 +2,13 @@
  * wake-up a release, no overtaking, timeouts and cancellations while queued (also in the same
  * pass as the release that picks the waiter), stray wake-ups, and the refusals. */
 #include "aio.h"
+#include "kit.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 
-TestSuite(sem, .timeout = 20);
+TestSuite(sem, .fini = kit_fini_leaks, .timeout = 20);
 
 #define MAX_EVENTS 64
 

@@ -1,6 +1,7 @@
 /* aio's own tests, part one: timers and sleep, spawn and join, park, yield, cancellation
  * at the task-only wait points, and the loop's own refusals (nested run, deadlock). */
 #include "aio.h"
+#include "kit.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(tasks, .timeout = 20);
+TestSuite(tasks, .fini = kit_fini_leaks, .timeout = 20);
 
 #define MAX_EVENTS 64
 
@@ -501,7 +502,7 @@ static int many_live_tasks(void *arg)
  * it, and a loop with every task parked for good ends aio_run with an error. (A wider .timeout
  * would not do: a Criterion timer still pending when the runner ends leaks 48 bytes, which
  * LeakSanitizer reports as the whole binary's failure.) */
-TestSuite(many_tasks);
+TestSuite(many_tasks, .fini = kit_fini_leaks);
 Test(many_tasks, twenty_thousand_live_tasks_twice)
 {
     struct rlimit cpu = {60, 60};

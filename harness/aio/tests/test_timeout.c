@@ -2,12 +2,13 @@
  * accounting (aio_counts, aio_counts_at_end). Inside the loop the tasks only write down what
  * they see; the assertions run after aio_run has returned. */
 #include "aio.h"
+#include "kit.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
 
-TestSuite(timeout, .timeout = 20);
+TestSuite(timeout, .fini = kit_fini_leaks, .timeout = 20);
 
 /* What one inner task did. */
 struct inner {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-TestSuite(timeout_http, .timeout = 30);
+TestSuite(timeout_http, .fini = kit_fini_leaks, .timeout = 30);
 
 static const char *base;
 

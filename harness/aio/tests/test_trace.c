@@ -4,6 +4,7 @@
  * cannot be written must be reported while the program still runs, and debug mode's stall
  * report must agree with the trace's running slice. */
 #include "aio.h"
+#include "kit.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(trace, .timeout = 20);
+TestSuite(trace, .fini = kit_fini_leaks, .timeout = 20);
 
 #define MAX_EV 20000
 

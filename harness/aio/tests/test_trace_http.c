@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-TestSuite(trace_http, .timeout = 30);
+TestSuite(trace_http, .fini = kit_fini_leaks, .timeout = 30);
 
 static const char *base;
 

@@ -223,6 +223,10 @@ static void run(struct crun *r)
     kit_defer(free_lines, r);
     cr_assert_eq(kit_stats_reset(base), 0, "[server] the test's delayd did not answer /reset.");
     int rc = aio_run(crun_main, r);
+    cr_assert(rc != -EDEADLK, "[deadlock] the loop stopped with every task waiting and none "
+              "left to wake the others (aio_run returned -EDEADLK), so check_all never "
+              "returned. A task parked that nobody unparks: a worker still waiting for work "
+              "once the input has ended, or check_all waiting for room no one makes?");
     cr_assert_eq(rc, 0, "[test-premise] aio_run returned %s", kit_errname(rc));
     kit_expect_done(r->rc, "check_all", "check.c");
     if (r->bad)

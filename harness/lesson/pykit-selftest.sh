@@ -32,7 +32,8 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "08": "--n 13 --delay 5 --work 10 --producers 2 --consumers 1 --q 2",
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
         "10": "--n 8 --repeat 75 --delay 20",
-        "11": "--n 3 --calls 2 --gap 5 --attempts 3 --threshold 2 --cooldown 60000"}
+        "11": "--n 3 --calls 2 --gap 5 --attempts 3 --threshold 2 --cooldown 60000",
+        "13": "--n 13 --delay 10 --window 4"}
 WANT = {
     "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
     "02": {"blocking": "fired=3", "loop": "fired=3"},
@@ -57,6 +58,11 @@ WANT = {
     "11": {"once": "sent=6 ok=0 failed=6 fast=0",
            "retry": "sent=18 ok=0 failed=6 fast=0",
            "breaker": "sent=3 ok=0 failed=6 fast=3"},
+    "13": {"seq": "peak=1 sent=13 fine=13 broken=0 held<=4",
+           "c4": "peak<=4 sent=13 fine=13 broken=0 held<=4",
+           "c16": "peak<=4 sent=13 fine=13 broken=0 held<=4",
+           "c64": "peak<=4 sent=13 fine=13 broken=0 held<=4",
+           "slurp": "sent=13 fine=13 broken=0 held=13"},
 }
 
 

@@ -96,7 +96,8 @@ int crawl_seq(struct crawl *c);
  *   returns -ETIMEDOUT with what was found so far; nothing of it keeps running.
  * - -EINVAL (nothing fetched) when start is NULL or not an http(s) URL, http is NULL, k or
  *   max_pages is out of range or max_depth < 0. -ENOMEM when a task, the set or a page cannot
- *   be had. -ECANCELED when the calling task is cancelled. On every return every worker has
+ *   be had (when a worker cannot be spawned, those started are cancelled before they fetch
+ *   anything). -ECANCELED when the calling task is cancelled. On every return every worker has
  *   ended and been joined; c->pages stays the caller's to crawl_free.
  * Call from inside a task; never polls, never blocks the thread. */
 int crawl_run(struct crawl *c);

@@ -55,6 +55,12 @@ struct crun {
     int cancel_met;
 };
 
+/* A page's rc for a message: CRAWL_QUEUED by its name, errors by theirs. */
+static const char *rcname(int rc)
+{
+    return rc == CRAWL_QUEUED ? "CRAWL_QUEUED" : kit_errname(rc);
+}
+
 static void free_crawl(void *c)
 {
     crawl_free(c);
@@ -288,7 +294,7 @@ static void expect_complete(struct crun *r)
     for (size_t i = 0; i < c->n; i++)
         cr_assert(c->pages[i].rc == 0, "[not-fetched] page %zu (%s) has rc %s after a crawl "
                   "that returned 0: the crawl is over only when no page is queued and none is "
-                  "in flight.", i, c->pages[i].url, kit_errname(c->pages[i].rc));
+                  "in flight.", i, c->pages[i].url, rcname(c->pages[i].rc));
     if (c->n < r->budget)
         for (size_t i = 0; i < c->n; i++) {
             long links[PAGE_LINKS_MAX], id = id_of(r, c->pages[i].url);
@@ -363,6 +369,22 @@ Test(crawl, k_fetches_at_once)
     kit_expect_no_leaks("crawl_run");
 }
 
+Test(crawl, first_links_together)
+{
+    server(257);
+    struct crun r = { .npages = 257, .start_id = 41, .k = 7, .depth = 1, .budget = 1000,
+                      .delay_ms = 50 };
+    run_crawl(&r);
+    expect_complete(&r);
+    long links[PAGE_LINKS_MAX];
+    int n = page_links(41, 257, links);
+    cr_assert(r.c.n == (size_t)n + 1 && inflight_peak == n, "[wake-each] the start page links "
+              "to %d pages and K = 7: they were fetched %ld at most at once (%zu pages "
+              "listed). Each page queued wakes an idle worker, so all %d are fetched together.",
+              n, inflight_peak, r.c.n, n);
+    kit_expect_no_leaks("crawl_run");
+}
+
 Test(crawl, budget_of_1000_pages)
 {
     server(1000);
@@ -428,7 +450,7 @@ Test(crawl, pages_that_fail)
               extracts == 0, "[failed-page] a start page answering 404: crawl_run returned "
               "%s, listed %zu pages (rc %s, status %ld) and read %ld pages' links; expected 0, "
               "one page with rc 0 and status 404, no links read.", kit_errname(r.rc), r.c.n,
-              r.c.n ? kit_errname(r.c.pages[0].rc) : "-", r.c.n ? r.c.pages[0].status : 0,
+              r.c.n ? rcname(r.c.pages[0].rc) : "-", r.c.n ? r.c.pages[0].status : 0,
               extracts);
     struct crun r2 = { .npages = 33, .k = 7, .depth = 3, .budget = 100,
                        .start = "http://127.0.0.1:1/page/0" };
@@ -436,7 +458,7 @@ Test(crawl, pages_that_fail)
     cr_assert(r2.rc == 0 && r2.c.n == 1 && r2.c.pages[0].rc < 0 && r2.c.fetched == 0,
               "[failed-page] a start page nobody answers: crawl_run returned %s and listed "
               "%zu pages (rc %s); expected 0, one page with its fetch's error.",
-              kit_errname(r2.rc), r2.c.n, r2.c.n ? kit_errname(r2.c.pages[0].rc) : "-");
+              kit_errname(r2.rc), r2.c.n, r2.c.n ? rcname(r2.c.pages[0].rc) : "-");
     cr_assert(r2.after.tasks <= 1 && r2.after.operations == 0, "[unjoined] workers left "
               "behind after a failed start page.");
     kit_expect_no_leaks("crawl_run");
@@ -448,13 +470,13 @@ Test(crawl, deadline_returns_what_was_found)
     struct crun r = { .npages = 257, .k = 7, .depth = 1000, .budget = 1000, .delay_ms = 200,
                       .deadline_ms = 300 };
     run_crawl(&r);
-    cr_assert(r.rc == -ETIMEDOUT, "[deadline-rc] crawl_run returned %s at its deadline, "
-              "with pages still queued; expected -ETIMEDOUT.", kit_errname(r.rc));
     double late = r.wall - r.starved - 0.3;
     cr_assert(r.wall >= 0.29 && late < 0.3, "[deadline-late] crawl_run returned after %.3f s "
               "(%.3f s of it the machine kept the test from a CPU) with a deadline of 0.3 s: "
               "at the deadline the fetches under way end, idle workers wake, and it returns.",
               r.wall, r.starved);
+    cr_assert(r.rc == -ETIMEDOUT, "[deadline-rc] crawl_run returned %s at its deadline, "
+              "with pages still queued; expected -ETIMEDOUT.", kit_errname(r.rc));
     expect_clean(&r);
     kit_expect_premise(r.c.fetched == 1, "the start page fetched (200 ms) before the 300 ms "
                        "deadline, its links not yet");

@@ -31,7 +31,8 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "07": "--n 4 --slow 50 --slow-ms 900 --delay 20 --hedge 30",
         "08": "--n 13 --delay 5 --work 10 --producers 2 --consumers 1 --q 2",
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
-        "10": "--n 8 --repeat 75 --delay 20"}
+        "10": "--n 8 --repeat 75 --delay 20",
+        "12": "--n 13 --k 3 --delay 5"}
 WANT = {
     "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
     "02": {"blocking": "fired=3", "loop": "fired=3"},
@@ -53,6 +54,8 @@ WANT = {
     "10": {"global": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0",
            "nolock": "distinct=2 requests=8 ok=8 failed=0 wrong=0 open=0",
            "mine": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0"},
+    "12": {"seq": "peak=1 sent=13 pages=13 fetched=13 k_peak=1",
+           "mine": "peak<=3 sent=13 pages=13 fetched=13 k_peak<=3"},
 }
 
 

@@ -1,6 +1,7 @@
 /* Lesson 12 tests: counted wrappers for the calls listed in lesson.mk's LDWRAP. */
 #include "counted.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@ long polls, blocking_calls, parks, unparks;
 long spawn_calls, spawn_fail_at;
 long gets, inflight, inflight_peak, gets_after_cancel;
 long extracts, seen_adds, pushes;
+long push_fail_at, links_push_calls, links_push_fail_at, curl_url_calls, curl_url_fail_at;
 
 void counted_reset(void)
 {
@@ -20,6 +22,7 @@ void counted_reset(void)
     spawn_calls = spawn_fail_at = 0;
     gets = inflight = inflight_peak = gets_after_cancel = 0;
     extracts = seen_adds = pushes = 0;
+    push_fail_at = links_push_calls = links_push_fail_at = curl_url_calls = curl_url_fail_at = 0;
     cancelled = 0;
 }
 
@@ -132,7 +135,29 @@ int __wrap_crawl_push(struct crawl *c, const char *url, int depth);
 int __wrap_crawl_push(struct crawl *c, const char *url, int depth)
 {
     pushes += watching;
+    if (watching && push_fail_at > 0 && pushes == push_fail_at)
+        return -ENOMEM;
     return __real_crawl_push(c, url, depth);
+}
+
+int __real_links_push(struct links *l, const char *url);
+int __wrap_links_push(struct links *l, const char *url);
+int __wrap_links_push(struct links *l, const char *url)
+{
+    links_push_calls += watching;
+    if (watching && links_push_fail_at > 0 && links_push_calls == links_push_fail_at)
+        return -ENOMEM;
+    return __real_links_push(l, url);
+}
+
+CURLU *__real_curl_url(void);
+CURLU *__wrap_curl_url(void);
+CURLU *__wrap_curl_url(void)
+{
+    curl_url_calls += watching;
+    if (watching && curl_url_fail_at > 0 && curl_url_calls == curl_url_fail_at)
+        return NULL;
+    return __real_curl_url();
 }
 
 unsigned int __real_sleep(unsigned int s);

@@ -27,6 +27,9 @@ extern long gets, inflight, inflight_peak, gets_after_cancel;
 extern int cancelled;
 /* links_extract, seen_add and crawl_push calls. */
 extern long extracts, seen_adds, pushes;
+/* Refusals on demand (when k > 0, the k-th call while watching fails as out of memory):
+ * crawl_push (-ENOMEM), links_push (-ENOMEM), curl_url (NULL). */
+extern long push_fail_at, links_push_calls, links_push_fail_at, curl_url_calls, curl_url_fail_at;
 
 void counted_reset(void);
 

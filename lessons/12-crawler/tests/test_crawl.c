@@ -46,7 +46,7 @@ struct crun {
     long deadline_ms;          /* 0: none */
     const char *start;         /* when set, the start URL as given; else page start_id */
     int cancel_at_k;           /* cancel the caller once k fetches are in flight */
-    long spawn_fail_at;
+    long spawn_fail_at, push_fail_at, links_push_fail_at;
     int no_http;
     struct crawl c;
     int rc;
@@ -89,6 +89,8 @@ static int crun_main(void *arg)
     r->c.http = r->no_http ? NULL : aio_http_new();
     counted_reset();
     spawn_fail_at = r->spawn_fail_at;
+    push_fail_at = r->push_fail_at;
+    links_push_fail_at = r->links_push_fail_at;
     watching = 1;
     aio_task *t = __real_aio_spawn(caller, r);
     if (t != NULL && r->cancel_at_k) {
@@ -569,5 +571,37 @@ Test(crawl, spawn_refused)
               "fetch.", sent, kit_plural(sent, "request", "requests"));
     cr_assert(r.after.tasks <= 1 && r.after.operations == 0, "[unjoined] %zu workers not "
               "joined when crawl_run returned -ENOMEM.", r.after.tasks ? r.after.tasks - 1 : 0);
+    kit_expect_no_leaks("crawl_run");
+}
+
+Test(crawl, largest_k_and_budget)
+{
+    server(33);
+    struct crun r = { .npages = 33, .start_id = 16, .k = CRAWL_K_MAX, .depth = 1000,
+                      .budget = CRAWL_PAGES_MAX, .delay_ms = 5 };
+    run_crawl(&r);
+    expect_complete(&r);
+    cr_assert_eq(r.c.n, 33, "[missed-pages] with K = %d and a budget of %d the crawl listed "
+                 "%zu of the 33 pages.", CRAWL_K_MAX, CRAWL_PAGES_MAX, r.c.n);
+    kit_expect_no_leaks("crawl_run");
+}
+
+Test(crawl, out_of_memory)
+{
+    server(33);
+    struct crun r = { .npages = 33, .k = 7, .depth = 1000, .budget = 1000, .push_fail_at = 1 };
+    run_crawl(&r);
+    cr_assert(r.rc == -ENOMEM && gets == 0 && spawn_calls == 0, "[crawl-enomem] the start "
+              "page could not be queued (crawl_push gave -ENOMEM): crawl_run returned %s, "
+              "fetched %ld pages and spawned %ld tasks; expected -ENOMEM, nothing fetched or "
+              "spawned.", kit_errname(r.rc), gets, spawn_calls);
+    struct crun r2 = { .npages = 33, .k = 7, .depth = 1000, .budget = 1000,
+                       .links_push_fail_at = 9 };
+    run_crawl(&r2);
+    cr_assert(r2.rc == -ENOMEM, "[crawl-enomem] a page's links could not be read "
+              "(links_extract gave -ENOMEM) and crawl_run returned %s; expected -ENOMEM.",
+              kit_errname(r2.rc));
+    cr_assert(r2.after.tasks <= 1 && r2.after.operations == 0, "[unjoined] %zu workers not "
+              "joined when crawl_run returned -ENOMEM.", r2.after.tasks ? r2.after.tasks - 1 : 0);
     kit_expect_no_leaks("crawl_run");
 }

@@ -222,3 +222,32 @@ Test(links, delayd_mixed_pages)
     }
     kit_expect_no_leaks("links_extract");
 }
+
+Test(links, out_of_memory)
+{
+    char sentinel = 0, *out = &sentinel;
+
+    counted_reset();
+    watching = 1;
+    curl_url_fail_at = 1;
+    int rc = link_resolve("http://127.0.0.1:9/page/0", "3", &out);
+    watching = 0;
+    kit_expect_done(rc, "link_resolve", "links.c");
+    cr_assert(rc == -ENOMEM && out == &sentinel, "[resolve-enomem] link_resolve returned %s "
+              "when libcurl could not make its URL handle (curl_url() gave NULL); expected "
+              "-ENOMEM with *out untouched.", kit_errname(rc));
+    struct links *l = kit_alloc(sizeof *l);
+    kit_defer(free_links, l);
+    const char *html = "<a href=/a>a</a> <a href=/b>b</a> <a href=/c>c</a>";
+    counted_reset();
+    watching = 1;
+    links_push_fail_at = 2;
+    rc = links_extract("http://127.0.0.1:9/", exact(html), strlen(html), l);
+    watching = 0;
+    kit_expect_done(rc, "links_extract", "links.c");
+    cr_assert(rc == -ENOMEM && l->n == 1, "[extract-enomem] links_extract returned %s with %zu "
+              "%s in the list when the second links_push failed with -ENOMEM; expected "
+              "-ENOMEM, the first link kept for the caller to free.", kit_errname(rc), l->n,
+              kit_plural((long)l->n, "link", "links"));
+    kit_expect_no_leaks("links_extract");
+}

@@ -44,10 +44,10 @@ struct crawl {
     struct page *pages;
     size_t n, cap;
     long fetched;            /* pages whose fetch ended with rc 0 */
-    long in_flight, in_flight_peak;   /* fetches under way now, and at most (yours to count) */
+    long in_flight, in_flight_peak;   /* fetches under way now (crawl_run starts it at 0), and at most (yours to count) */
     /* given state (crawl_base.c) */
     struct seen seen;
-    /* yours: whatever your workers share, set by crawl_run */
+    /* yours: whatever your workers share, set by crawl_run whatever they held before */
     size_t next;             /* pages[next..n) are queued, not yet taken */
     aio_task *idle[CRAWL_K_MAX];   /* workers asleep, waiting for work */
     size_t nidle;

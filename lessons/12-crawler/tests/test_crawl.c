@@ -121,6 +121,11 @@ static void run_crawl(struct crun *r)
     r->c = (struct crawl){ .start = r->start ? r->start : page_url(r, r->start_id),
                            .k = r->k, .max_depth = r->depth, .max_pages = r->budget };
     kit_defer(free_crawl, &r->c);
+    /* crawl_run's own fields: whatever they held before, it sets them. */
+    r->c.next = 3;
+    r->c.nidle = 2;
+    r->c.over = 1;
+    r->c.in_flight = 5;
     cr_assert_eq(kit_stats_reset(base), 0, "[server] could not reset delayd's counts");
     int rc = aio_run(crun_main, r);
     cr_assert_eq(rc, 0, "[deadlock] the test's loop ended with %s: every task was waiting and "

@@ -44,7 +44,7 @@ struct crawl {
     struct page *pages;
     size_t n, cap;
     long fetched;            /* pages whose fetch ended with rc 0 */
-    long in_flight, in_flight_peak;   /* fetches under way now (crawl_run starts it at 0), and at most (yours to count) */
+    long in_flight, in_flight_peak;   /* fetches under way now (from 0) and at most: yours */
     /* given state (crawl_base.c) */
     struct seen seen;
     /* yours: whatever your workers share, set by crawl_run whatever they held before */

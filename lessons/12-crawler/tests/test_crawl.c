@@ -53,8 +53,8 @@ struct crun {
     struct aio_counts after;
     double wall, starved;
     int cancel_met;
-    double t_cancel, t_return, starved_at_cancel;
-    long page_reqs;            /* the server's /page requests, read by expect_clean */   /* the cancel and the return, kit_wall() */
+    double t_cancel, t_return, starved_at_cancel;   /* the cancel and the return, kit_wall() */
+    long page_reqs;            /* the server's /page requests, read by expect_clean */
 };
 
 /* A page's rc for a message: CRAWL_QUEUED by its name, errors by theirs. */

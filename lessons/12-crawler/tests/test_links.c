@@ -108,10 +108,10 @@ static void expect_links_case(const char *page, const char *html, const char *co
     cr_assert(rc >= 0, "[extract-rc] links_extract returned %s on a page with %d %s; expected "
               "%d.", kit_errname(rc), n, kit_plural(n, "link", "links"), n);
     for (size_t i = 0; i < l->n && i < (size_t)n; i++)
-        cr_assert((nocase ? strcasecmp : strcmp)(l->url[i], want[i]) == 0, "[extract] link %zu of the page was \"%s\"; "
-                         "expected \"%s\" (links in document order, each resolved against "
-                         "the page's URL, without fragment). The page:\n%s", i, l->url[i],
-                         want[i], html);
+        cr_assert((nocase ? strcasecmp : strcmp)(l->url[i], want[i]) == 0,
+                  "[extract] link %zu of the page was \"%s\"; expected \"%s\" (links in "
+                  "document order, each resolved against the page's URL, without fragment). "
+                  "The page:\n%s", i, l->url[i], want[i], html);
     cr_assert(l->n == (size_t)n && rc == n, "[extract-count] links_extract found %zu %s and "
               "returned %d; the page has %d on its origin (every <a href>, whatever its case or "
               "quotes, none in a comment, none elsewhere: another host, port or scheme, "

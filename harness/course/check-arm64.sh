@@ -33,6 +33,7 @@ command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 [ -d /usr/libexec/qemu-binfmt ] || need+=(qemu-user-binfmt)
 [ -e /usr/lib/$cross/libcurl.so ] || need+=(libcurl4-openssl-dev:arm64)
 [ -e /usr/lib/$cross/libjansson.so ] || need+=(libjansson-dev:arm64)
+[ -e /usr/lib/$cross/libxml2.so ] || need+=(libxml2-dev:arm64)
 [ -e /usr/lib/$cross/libgit2.so.1.5 ] || need+=(libgit2-1.5:arm64)
 [ -e /usr/lib/$cross/libffi.so.8 ] || need+=(libffi8:arm64)
 if [ ${#need[@]} -gt 0 ]; then

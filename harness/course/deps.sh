@@ -10,6 +10,7 @@ packages=(
   libcriterion-dev      # the test framework
   libmicrohttpd-dev     # the HTTP server library under delayd, the bundled test server
   libjansson-dev        # JSON, for the server's /stats
+  libxml2-dev           # the HTML parser of lesson 12's crawler
   gnuplot-nox           # charts
   valgrind              # the runtime's leak and stack checks
   patch                 # applies the known-mistake patches in make check
@@ -48,14 +49,14 @@ if command -v dpkg-query >/dev/null 2>&1; then
     fi
   done
 else
-  for lib in libcurl criterion libmicrohttpd jansson; do
+  for lib in libcurl criterion libmicrohttpd jansson libxml-2.0; do
     pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib")
   done
   command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot)
   command -v timeout >/dev/null 2>&1 || missing+=(timeout)
   if [ ${#missing[@]} -gt 0 ]; then
     # macOS: Homebrew's names (coreutils brings GNU timeout, which the scripts use).
-    brew_pkgs=(pkg-config curl criterion libmicrohttpd jansson gnuplot coreutils)
+    brew_pkgs=(pkg-config curl criterion libmicrohttpd jansson libxml2 gnuplot coreutils)
     if [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
       echo "kit: installing with Homebrew: ${brew_pkgs[*]}"
       brew install "${brew_pkgs[@]}" && exit 0

@@ -78,6 +78,8 @@ struct request {
     long id;                  /* the number in the path: delay ms, page id, ... */
     uint64_t flaky_n;         /* this request's place in the /flaky sequence */
     long trace_slot;          /* its slot in the --trace record, or -1 */
+    long page_delay_ms;       /* /page: its delay_ms, carried by its links (-1: none given) */
+    bool page_mixed;          /* /page: style=mixed, links written in many forms */
 
     /* /drip: a slow body, paced from the content reader (see endpoints.c). */
     uint64_t drip_bytes;

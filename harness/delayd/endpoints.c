@@ -367,20 +367,101 @@ static enum MHD_Result flaky_answer(struct request *req)
 
 /* ---- /page/ID ----------------------------------------------------------------------- */
 
+/* The query a page's links carry: its own delay_ms and style, so a crawl stays slow or mixed. */
+static void page_query(const struct request *req, char *q, size_t size)
+{
+    int len = 0;
+
+    q[0] = '\0';
+    if (req->page_delay_ms >= 0)
+        len = snprintf(q, size, "?delay_ms=%ld", req->page_delay_ms);
+    if (req->page_mixed)
+        snprintf(q + len, size - (size_t)len, "%sstyle=mixed", len > 0 ? "&amp;" : "?");
+}
+
+/* The Host header when it is a plain host[:port] (safe to write into HTML), else NULL. */
+static const char *page_host(const struct request *req)
+{
+    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Host");
+
+    if (h == NULL || h[0] == '\0' || strlen(h) > 64 || strspn(h, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:[]") != strlen(h))
+        return NULL;
+    return h;
+}
+
+/* style=mixed: the same links in the forms real pages use (README.md, "The page graph"),
+ * and links a crawler must not follow. */
+static int page_mixed_links(const struct request *req, const long *links, int n, const char *q,
+                            char *body, size_t size)
+{
+    const char *host = page_host(req);
+    int len = 0;
+
+    for (int i = 0; i < n; i++) {
+        long j = links[i], form = (req->id + i) % 5;
+
+        switch (form == 4 && host == NULL ? 0 : form) {
+        case 0:
+            len += snprintf(body + len, size - (size_t)len, "<li><a href=\"/page/%ld%s\">", j, q);
+            break;
+        case 1:
+            len += snprintf(body + len, size - (size_t)len, "<LI><A HREF='%ld%s'>", j, q);
+            break;
+        case 2:
+            len += snprintf(body + len, size - (size_t)len, "<li><a class=item href=./%ld%s>", j, q);
+            break;
+        case 3:
+            len += snprintf(body + len, size - (size_t)len, "<li><a href=\"../page/%ld%s#top\">",
+                            j, q);
+            break;
+        default:
+            len += snprintf(body + len, size - (size_t)len,
+                            "<li><a href=\"http://%s/page/%ld%s#s%d\">", host, j, q, i);
+            break;
+        }
+        len += snprintf(body + len, size - (size_t)len, "page %ld</a></li>\n", j);
+    }
+    if (n > 0) {
+        len += snprintf(body + len, size - (size_t)len,
+                        "<li><a href=\"/page/%ld%s#again\">again</a></li>\n", links[0], q);
+        if (host != NULL) {
+            const char *port = strrchr(host, ':');
+            const char *other = strncmp(host, "localhost", 9) == 0 ? "127.0.0.1" : "localhost";
+
+            len += snprintf(body + len, size - (size_t)len,
+                            "<li><a href=\"http://%s%s/page/%ld%s\">elsewhere</a></li>\n", other,
+                            port != NULL && strchr(port, ']') == NULL ? port : "", links[0], q);
+        }
+    }
+    len += snprintf(body + len, size - (size_t)len,
+                    "<li><a href=\"mailto:pages@example.com\">mail</a></li>\n"
+                    "<li><a href=\"javascript:void(0)\">script</a></li>\n"
+                    "<li><a name=\"end\">no link</a></li>\n"
+                    "<!-- <li><a href=\"/page/%ld\">gone</a></li> -->\n",
+                    delayd_cfg.pages);
+    return len;
+}
+
 static enum MHD_Result page_reply(struct request *req)
 {
     long links[PAGE_LINKS_MAX];
     int n = page_links(req->id, delayd_cfg.pages, links);
-    char body[1024];
+    char body[4096], q[64];
     int len;
 
+    page_query(req, q, sizeof q);
     len = snprintf(body, sizeof body,
                    "<!DOCTYPE html>\n<html><head><title>Page %ld</title></head>\n"
                    "<body><h1>Page %ld</h1>\n<ul>\n",
                    req->id, req->id);
-    for (int i = 0; i < n; i++)
-        len += snprintf(body + len, sizeof body - (size_t)len,
-                        "<li><a href=\"/page/%ld\">page %ld</a></li>\n", links[i], links[i]);
+    if (req->page_mixed)
+        len += page_mixed_links(req, links, n, q, body + len, sizeof body - (size_t)len);
+    else
+        for (int i = 0; i < n; i++)
+            len += snprintf(body + len, sizeof body - (size_t)len,
+                            "<li><a href=\"/page/%ld%s\">page %ld</a></li>\n", links[i], q,
+                            links[i]);
     snprintf(body + len, sizeof body - (size_t)len, "</ul></body></html>\n");
     return server_respond_copy(req, MHD_HTTP_OK, HTML, body);
 }
@@ -389,12 +470,17 @@ static enum MHD_Result page_reply(struct request *req)
 static enum MHD_Result page_answer(struct request *req, const char *url)
 {
     long delay_ms;
+    const char *style = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "style");
 
     if (parse_number(url + strlen("/page/"), 0, delayd_cfg.pages - 1, &req->id) != 0)
         return not_found(req, url);
-    if (query_number(req, "delay_ms", 0, DELAY_MAX_MS, 0, &delay_ms) != 0)
+    if (query_number(req, "delay_ms", 0, DELAY_MAX_MS, -1, &delay_ms) != 0)
         return bad_request(req, "delay_ms takes 0..600000");
-    return delay_ms == 0 ? page_reply(req) : sleep_ms(req, delay_ms);
+    if (style != NULL && strcmp(style, "plain") != 0 && strcmp(style, "mixed") != 0)
+        return bad_request(req, "style takes plain or mixed");
+    req->page_delay_ms = delay_ms;
+    req->page_mixed = style != NULL && strcmp(style, "mixed") == 0;
+    return delay_ms <= 0 ? page_reply(req) : sleep_ms(req, delay_ms);
 }
 
 /* ---- /stats, /reset ----------------------------------------------------------------- */

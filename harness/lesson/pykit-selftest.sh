@@ -33,6 +33,7 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
         "10": "--n 8 --repeat 75 --delay 20",
         "11": "--n 3 --calls 2 --gap 5 --attempts 3 --threshold 2 --cooldown 60000",
+        "12": "--n 13 --k 3 --delay 5",
         "13": "--n 13 --delay 10 --window 4"}
 WANT = {
     "01": {"seq": "peak=1 ok=3", "conc": "ok=3"},
@@ -58,6 +59,8 @@ WANT = {
     "11": {"once": "sent=6 ok=0 failed=6 fast=0",
            "retry": "sent=18 ok=0 failed=6 fast=0",
            "breaker": "sent=3 ok=0 failed=6 fast=3"},
+    "12": {"seq": "peak=1 sent=13 pages=13 fetched=13 k_peak=1",
+           "mine": "peak<=3 sent=13 pages=13 fetched=13 k_peak<=3"},
     "13": {"seq": "peak=1 sent=13 fine=13 broken=0 held<=4",
            "c4": "peak<=4 sent=13 fine=13 broken=0 held<=4",
            "c16": "peak<=4 sent=13 fine=13 broken=0 held<=4",

@@ -574,6 +574,61 @@ Test(endpoints, pages_form_a_crawlable_graph, .init = start)
     free(expect("/page/3?delay_ms=20", 200));
 }
 
+/* Whether body holds want, with a message naming the page otherwise. */
+static void expect_in(const char *body, const char *want, const char *path)
+{
+    cr_assert(strstr(body, want) != NULL, "[page-mixed] GET %s lacks '%s': %s", path, want, body);
+}
+
+Test(endpoints, pages_carry_their_query_and_mix_link_forms, .init = start)
+{
+    const char *port = strrchr(base, ':');
+    long want[PAGE_LINKS_MAX];
+    char path[64], link[160];
+
+    /* Plain pages: each link carries the page's delay_ms, and only it. */
+    char *body = expect("/page/7?delay_ms=0&tag=1", 200);
+    int n = page_links(7, PAGES, want);
+    for (int i = 0; i < n; i++) {
+        snprintf(link, sizeof link, "<a href=\"/page/%ld?delay_ms=0\">", want[i]);
+        expect_in(body, link, "/page/7?delay_ms=0&tag=1");
+    }
+    free(body);
+    /* Mixed pages: link i of page ID in form (ID + i) % 5, then the extras. */
+    for (long id = 0; id < 6; id++) {
+        snprintf(path, sizeof path, "/page/%ld?delay_ms=1&style=mixed", id);
+        body = expect(path, 200);
+        n = page_links(id, PAGES, want);
+        const char *q = "?delay_ms=1&amp;style=mixed";
+        for (int i = 0; i < n; i++) {
+            switch ((id + i) % 5) {
+            case 0: snprintf(link, sizeof link, "<a href=\"/page/%ld%s\">", want[i], q); break;
+            case 1: snprintf(link, sizeof link, "<A HREF='%ld%s'>", want[i], q); break;
+            case 2: snprintf(link, sizeof link, "<a class=item href=./%ld%s>", want[i], q); break;
+            case 3: snprintf(link, sizeof link, "<a href=\"../page/%ld%s#top\">", want[i], q); break;
+            default:
+                snprintf(link, sizeof link, "<a href=\"http://127.0.0.1%s/page/%ld%s#s%d\">", port,
+                         want[i], q, i);
+            }
+            expect_in(body, link, path);
+        }
+        snprintf(link, sizeof link, "<a href=\"/page/%ld%s#again\">", want[0], q);
+        expect_in(body, link, path);
+        snprintf(link, sizeof link, "<a href=\"http://localhost%s/page/%ld%s\">", port, want[0], q);
+        expect_in(body, link, path);
+        expect_in(body, "<a href=\"mailto:", path);
+        expect_in(body, "<a href=\"javascript:", path);
+        expect_in(body, "<!-- <li><a href=\"/page/100\">gone</a></li> -->", path);
+        free(body);
+    }
+    body = expect("/page/3?style=mixed", 200);
+    snprintf(link, sizeof link, "<a href=\"../page/%ld?style=mixed#top\">", (long)4);
+    expect_in(body, link, "/page/3?style=mixed");
+    free(body);
+    free(expect("/page/3?style=plain", 200));
+    free(expect("/page/3?style=fancy", 400));
+}
+
 Test(endpoints, unknown_paths_and_methods, .init = start)
 {
     static const char post[] = "POST /delay/0 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"

@@ -53,6 +53,8 @@ struct crun {
     struct aio_counts after;
     double wall, starved;
     int cancel_met;
+    int cancel_ended_first;    /* the crawl returned before k fetches were in flight */
+    long peak_before_cancel;   /* the most fetches in flight before the cancel */
     double t_cancel, t_return, starved_at_cancel;   /* the cancel and the return, kit_wall() */
     long page_reqs;            /* the server's /page requests, read by expect_clean */
 };
@@ -97,6 +99,8 @@ static int crun_main(void *arg)
         struct kit_wait w = { .what = "K fetches in flight" };
         kit_wait_until(&w, aio_done(t) || inflight == (long)r->k, __real_aio_sleep(1));
         r->cancel_met = w.met && !aio_done(t);
+        r->cancel_ended_first = aio_done(t);
+        r->peak_before_cancel = inflight_peak;
         r->t_cancel = kit_wall();
         r->starved_at_cancel = kit_starved_s();
         cancelled = 1;
@@ -521,6 +525,15 @@ Test(crawl, caller_cancelled)
     struct crun r = { .npages = 257, .k = 7, .depth = 1000, .budget = 1000, .delay_ms = 300,
                       .cancel_at_k = 1 };
     run_crawl(&r);
+    /* 257 pages of 300 ms, depth unlimited: a crawl that ends, or never has 7 fetches in
+     * flight, before the wait's bound is the code's doing, as k_fetches_at_once says too. */
+    cr_assert(!r.cancel_ended_first, "[ended-early] crawl_run returned (%s) before 7 fetches "
+              "were ever in flight, with 257 pages of 300 ms to find: it may end only when "
+              "nothing is queued and nothing is in flight.", kit_errname(r.rc));
+    cr_assert(r.cancel_met || r.peak_before_cancel == 7, "[peak-k] the crawl never had more "
+              "than %ld %s in flight with K = 7 and dozens of pages queued, so the test could "
+              "not cancel it with 7 under way: whenever K pages wait, K workers fetch.",
+              r.peak_before_cancel, kit_plural(r.peak_before_cancel, "fetch", "fetches"));
     kit_expect_premise(r.cancel_met, "the crawl to have 7 fetches in flight before it ended");
     cr_assert(r.rc == -ECANCELED, "[cancel-rc] crawl_run returned %s when its caller was "
               "cancelled; expected -ECANCELED.", kit_errname(r.rc));

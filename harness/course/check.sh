@@ -216,6 +216,27 @@ run_order=$(
     fi
     echo "$est $unit"
   done | sort -rn -k1,1 | cut -d' ' -f2)
+# The lessons' solution and skeleton builds, made before any unit starts. The units build the
+# same variants in the same folders: a lesson's unit both, the grader's self-test lesson 01's
+# reference program (to time it) and copies of its objects, the tools' self-tests every lesson's
+# program. Two makes writing one object at once leave one of them linking, or copying, a file
+# the other is still writing ("main.o: file is empty" in a fresh clone, lesson 01's unit beside
+# the grader's). Built here once, the units find them up to date. A build that fails here fails
+# again in its unit, which says so.
+prebuild=
+for unit in $units; do
+  case $unit in
+    grader) prebuild+=" 01" ;;
+    g:*) prebuild+=" $(for l in $LESSONS; do printf '%s ' "${l%%-*}"; done)" ;;
+    h:*) ;;
+    *) prebuild+=" ${unit%%-*}" ;;
+  esac
+done
+for n in $(tr ' ' '\n' <<<"$prebuild" | sort -u); do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc 2>/dev/null || echo 2)" ]; do wait -n; done
+  { m lesson-"$n" build SOLUTION=1 && m lesson-"$n" build; } >"$logs/prebuild-$n.log" 2>&1 &
+done
+wait
 # A unit's CPU time (its processes', user + system), read from bash's own accounting as it ends.
 unit_cpu() {
   times >"$logs_unit/times"

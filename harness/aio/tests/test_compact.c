@@ -378,16 +378,11 @@ static int leave_parked(void *arg)
     return aio_park(AIO_NEVER);
 }
 
-/* Asked here, not left to the check at the process's exit: Criterion ignores a test process's
- * exit status, so that check could never fail the test. */
-int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
-
 Test(compact, a_deadlock_with_compact_tasks_parked_frees_them)
 {
     cr_assert_eq(aio_run(leave_parked, NULL), -EDEADLK);
-    cr_assert(__lsan_do_recoverable_leak_check == NULL || __lsan_do_recoverable_leak_check() == 0,
-              "[compact-leak] the compact tasks left parked at the deadlock were not freed "
-              "(LeakSanitizer's report is above)");
+    cr_assert(!kit_leaked(), "[compact-leak] the compact tasks left parked at the deadlock "
+              "were not freed (LeakSanitizer's report is above)");
 }
 
 /* ---- the shared stack's guard page -------------------------------------------------------- */

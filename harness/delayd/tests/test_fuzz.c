@@ -784,26 +784,44 @@ static int max_answers(const struct fuzz_case *c)
     return blank;
 }
 
-/* A request for /hang whose head is whole and followed by more bytes (a pipelined request).
- * The poll() build of the server (KIT_PORTABLE, what macOS runs) has no RDHUP: once a
- * sleeping request's client has sent bytes after it, its leaving is noticed only at the
- * request's deadline, an hour for /hang (harness/delayd/timers.c). There such a case is
- * expected to hang, and its request to stay in flight. */
-static bool hang_with_bytes_after(const struct fuzz_case *c)
+/* Where a request that sleeps past the case's limit starts: "/hang", or "/delay/MS" with MS of
+ * the limit or more, its path ending there (a space or a query follows); NULL when there is none
+ * from p on. */
+static const char *long_sleeper(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        const char *q;
+        long ms = 0;
+
+        if (end - p >= 6 && memcmp(p, "/hang", 5) == 0 && (p[5] == ' ' || p[5] == '?'))
+            return p;
+        if (end - p < 8 || memcmp(p, "/delay/", 7) != 0)
+            continue;
+        for (q = p + 7; q < end && *q >= '0' && *q <= '9' && ms < 100000000; q++)
+            ms = ms * 10 + (*q - '0');
+        if (q > p + 7 && q < end && (*q == ' ' || *q == '?') && ms >= (long)(CASE_LIMIT_S * 1000))
+            return p;
+    }
+    return NULL;
+}
+
+/* A request that sleeps past the case's limit (/hang, or /delay/600000) whose head is whole and
+ * followed by more bytes (a pipelined request). The poll() build of the server (KIT_PORTABLE,
+ * what macOS runs) has no RDHUP: once a sleeping request's client has sent bytes after it, its
+ * leaving is noticed only at the request's deadline (ten minutes for the longest delay, an hour
+ * for /hang: harness/delayd/endpoints.c). There such a case is expected to hang, and its request
+ * to stay in flight. */
+static bool sleeper_with_bytes_after(const struct fuzz_case *c)
 {
     const char *p = c->req.data;
     const char *end = p + c->req.len;
 
-    while (p != NULL && p < end) {
-        const char *at = memmem(p, (size_t)(end - p), " /hang", 6);
-        const char *head_end;
+    while ((p = long_sleeper(p, end)) != NULL) {
+        const char *head_end = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
 
-        if (at == NULL)
-            return false;
-        head_end = memmem(at, (size_t)(end - at), "\r\n\r\n", 4);
         if (head_end != NULL && head_end + 4 < end)
             return true;
-        p = at + 6;
+        p++;
     }
     return false;
 }
@@ -816,7 +834,7 @@ enum { POLL_BUILD = 0 };
 
 static bool expected_to_hang(const struct fuzz_case *c)
 {
-    return POLL_BUILD && hang_with_bytes_after(c);
+    return POLL_BUILD && sleeper_with_bytes_after(c);
 }
 
 /* Check one case's answers; returns NULL or why it failed (static text). */
@@ -1203,7 +1221,7 @@ Test(fuzz, odd_requests_get_clean_answers_from_the_asan_server)
     /* Nothing left busy: in flight back to 0, and an idle server sleeps. */
     left = wait_in_flight(asan_url, kept_asleep, 10);
     cr_expect_eq(left, kept_asleep, "[fuzz-flight] %ld requests still in flight after every "
-                 "client left (%d expected: /hang with bytes after it, in the poll() build); a "
+                 "client left (%d expected: /hang or a long /delay with bytes after it, in the poll() build); a "
                  "request that is never answered nor completed keeps the server busy", left,
                  kept_asleep);
     cr_assert_eq(kit_stats_get(asan_url, &st), 0, "[fuzz-stats] /stats failed after the fuzz "

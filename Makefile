@@ -209,6 +209,10 @@ check-more: $(DEPS_STAMP)
 check-arm64: $(DEPS_STAMP)
 	@harness/course/check-arm64.sh
 
+# The dev container's image built from .devcontainer/Dockerfile (podman), make check inside it.
+check-devcontainer:
+	@harness/course/check-devcontainer.sh
+
 # The code paths written for macOS and other systems, built and tested on Linux.
 check-portable: $(DEPS_STAMP)
 	@harness/course/check-portable.sh
@@ -227,6 +231,6 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check check-more check-arm64 check-portable mutants demo grade plots gallery gallery-check \
+.PHONY: map help deps all clean check check-more check-arm64 check-devcontainer check-portable mutants demo grade plots gallery gallery-check \
         check-gallery compare check-compare progress server vars compdb-entries dist-student gradescope check-gradescope actions
 

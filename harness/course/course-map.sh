@@ -100,6 +100,7 @@ Building and maintaining:
   make check-lesson-bench       the lesson pipeline's bench, table and charts, from a stand-in program,
                                 and each lesson's asyncio program (python/main.py) against its C row
   make check-arm64              everything cross-built for arm64 and tested under qemu-user
+  make check-devcontainer       the dev container's image built (podman), make check inside it
   make check-portable           the macOS code paths (PORTABLE=1: poll, pipes, ucontext), tested here
   make compile_commands.json    the compilation database for clangd (make writes it anyway)
   make deps                     install what the kit needs (apt-get)

@@ -10,7 +10,7 @@
 # names. The build runs with `--isolation=chroot`, which needs no container runtime.
 # The tests run with `podman run` where this kernel allows containers; where it does not (a
 # microVM without the cgroup and seccomp support podman's runtime wants), they run with bwrap in
-# the image's own file system (`podman image mount`), as uid 1000 in a user namespace, with their
+# a container of the image (`podman create`, `podman mount`: its own writable layer), as uid 1000 in a user namespace, with their
 # own PID and network namespaces: the image's programs and libraries, not this machine's.
 #
 # It takes about 15 minutes the first time (the base, the packages, then make check), and is not
@@ -89,20 +89,24 @@ if timeout 30 podman run --rm "$image" true >"$dir/run-probe.log" 2>&1; then
   podman run --rm --user student -v "$dir/kit:/workspaces/kit" "$image" "${cmd[@]}" >"$log" 2>&1
 else
   say "podman run is refused here ($(tail -n 1 "$dir/run-probe.log" | cut -c1-120)); running make check with bwrap in the image's file system"
-  root=$(podman image mount "$image") || fail "podman image mount failed"
-  trap 'podman image unmount "$image" >/dev/null 2>&1' EXIT
+  # A container of the image (its own writable layer, as podman run would give it), mounted.
+  podman rm -f kit-devcontainer-check >/dev/null 2>&1
+  podman create -q --name kit-devcontainer-check "$image" true >/dev/null &&
+    root=$(podman mount kit-devcontainer-check) || fail "podman create or mount failed"
+  trap 'podman umount kit-devcontainer-check >/dev/null 2>&1; podman rm -f kit-devcontainer-check >/dev/null 2>&1' EXIT
+  mkdir -p "$root/workspaces/kit" "$root/home/student"
   # Files owned by root here are the student's inside the user namespace (uid 0 maps to 1000).
   bwrap --unshare-user --uid 1000 --gid 1000 --unshare-pid --unshare-net --unshare-ipc \
         --unshare-uts --hostname kit-devcontainer --die-with-parent \
-        --ro-bind "$root" / --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run \
-        --tmpfs /home/student --bind "$dir/kit" /workspaces/kit \
+        --bind "$root" / --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run \
+        --bind "$dir/kit" /workspaces/kit \
         --clearenv --setenv HOME /home/student --setenv USER student --setenv LANG C.UTF-8 \
         --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         "${cmd[@]}" >"$log" 2>&1
 fi
 say "make check inside the image took $(( $(date +%s) - start )) s (log: $log)"
 grep -E '^FAIL' "$log" | head -n 20
-last=$(tail -n 1 "$log")
+last=$(grep -v -E '^make(\[[0-9]+\])?: \*\*\* ' "$log" | tail -n 1)
 if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
   say "$( [ "${BASH_REMATCH[2]}" -eq 0 ] && echo PASS || echo FAIL)  make check in the dev container: $last"
   say "$last"

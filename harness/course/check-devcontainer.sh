@@ -11,7 +11,7 @@
 # The tests run with `podman run` where this kernel allows containers; where it does not (a
 # microVM without the cgroup and seccomp support podman's runtime wants), they run with bwrap in
 # a container of the image (`podman create`, `podman mount`: its own writable layer), as uid 1000 in a user namespace, with their
-# own PID and network namespaces: the image's programs and libraries, not this machine's.
+# own network namespace: the image's programs and libraries, not this machine's.
 #
 # It takes about 15 minutes the first time (the base, the packages, then make check), and is not
 # part of CI. Its last line is `N passed, N failed`, for make check inside the image.
@@ -96,9 +96,13 @@ else
   trap 'podman umount kit-devcontainer-check >/dev/null 2>&1; podman rm -f kit-devcontainer-check >/dev/null 2>&1' EXIT
   mkdir -p "$root/workspaces/kit" "$root/home/student"
   # Files owned by root here are the student's inside the user namespace (uid 0 maps to 1000).
-  bwrap --unshare-user --uid 1000 --gid 1000 --unshare-pid --unshare-net --unshare-ipc \
+  # /proc is this machine's, whole: a /proc with parts covered (bwrap's own --proc, Docker's
+  # default masked paths) forbids the grader's sandbox to mount its own ("mount too revealing"),
+  # which is why devcontainer.json asks Docker for systempaths=unconfined. Without a PID
+  # namespace of its own here, so that /proc's numbers are the processes' own.
+  bwrap --unshare-user --uid 1000 --gid 1000 --unshare-net --unshare-ipc \
         --unshare-uts --hostname kit-devcontainer --die-with-parent \
-        --bind "$root" / --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run \
+        --bind "$root" / --bind /proc /proc --dev /dev --tmpfs /tmp --tmpfs /run \
         --bind "$dir/kit" /workspaces/kit \
         --clearenv --setenv HOME /home/student --setenv USER student --setenv LANG C.UTF-8 \
         --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

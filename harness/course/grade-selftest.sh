@@ -195,6 +195,13 @@ k=$(cat lessons/01-sync-vs-async/tests/*.c | grep -c '^Test(')
 n=$((k + 2))
 P=$(make -s --no-print-directory lesson-01 vars | sed -n "s/^PERF_POINTS='\(.*\)'$/\1/p")
 [ -n "$P" ] || fail "lesson 01 has no performance component (PERF_POINTS in its lesson.mk)"
+# Not root, with the sandbox, the grader leaves the performance component out and says why
+# (grade.sh: its programs need a network namespace shared with the server); as root it must not.
+with_perf=1
+if grep -q '^note: no performance component in this batch: the sandboxed programs need a network namespace' "$class/log"; then
+  [ "$(id -u)" -ne 0 ] || fail "as root the batch left out the performance component: $(grep '^note: no performance' "$class/log")"
+  with_perf=0 P=0
+fi
 N=$((n + P))
 perf() {   # perf KEY FIELD: the student's perf::speed line's points (5), status (4) or diagnostic (7)
   awk -F, -v k="$1" -v f="$2" '$1 == k && $3 == "perf::speed" { if (f == 7) { for (i = 1; i <= 6; i++) sub(/^[^,]*,/, ""); print } else print $f }' "$grades/class.csv"
@@ -202,6 +209,10 @@ perf() {   # perf KEY FIELD: the student's perf::speed line's points (5), status
 expect() {   # expect KEY TESTS: the tests' points plus the perf entry's, in summary.csv and results.json
   local p t
   p=$(perf "$1" 5)
+  if [ "$with_perf" -eq 0 ]; then
+    [ -z "$p" ] || fail "$1: a perf::speed line in class.csv in a batch without the performance component"
+    p=0
+  fi
   [ -n "$p" ] || fail "$1: no perf::speed line in class.csv"
   t=$(awk -v a="$2" -v b="$p" 'BEGIN { printf "%g", a + b }')
   grep -q "^$1,$t/$N,$t/$N," "$grades/summary.csv" || fail "$1: expected $t/$N ($2 and $p for speed) in summary.csv, got: $(grep "^$1," "$grades/summary.csv")"
@@ -214,10 +225,12 @@ expect broken 0
 expect absent 0
 # The reference's speed earns the perf points (a ratio a little over 1.1 on a loaded machine
 # costs hundredths of a point); crashing, broken and absent get none, each with its reason.
+[ "$with_perf" -eq 0 ] || {
 awk -v p="$(perf correct 5)" -v P="$P" 'BEGIN { exit !(p >= P - 0.1) }' ||
   fail "correct: the reference solution's speed earned $(perf correct 5) of $P perf points: $(perf correct 7)"
 [ "$(perf crashing 5)" = 0 ] && perf crashing 7 | grep -q 'not timed: no test' || fail "crashing: perf entry: $(perf crashing 7)"
 [ "$(perf broken 4)" = no-build ] && [ "$(perf absent 4)" = missing ] || fail "broken, absent: no perf entry of status no-build, missing"
+}
 grep -q '^partial,01,concurrent::sleeps_while_waiting,fail,0,1,"\[busy-loop\]' "$grades/class.csv" \
   || fail "partial: the lost point is not the busy-loop test with its diagnostic"
 # A test that could not set up its scene in the first round: the lesson ran again, that round
@@ -258,6 +271,7 @@ done
 # Doe, Jane's program goes one request after another: the server's peak is 1, no perf points.
 # o'brien's is late and claims 0.1 ms: it gets what its measured ratio earns on the curve
 # (PERF_FULL 1.1 to PERF_ZERO 4 of lesson 01), which is less than full.
+[ "$with_perf" -eq 0 ] || {
 k=$(key "Doe, Jane")
 [ "$(perf "$k" 5)" = 0 ] && perf "$k" 7 | grep -q 'perf-not-correct.*peak in flight was 1;' ||
   fail "Doe, Jane (one request after another): perf entry $(perf "$k" 5): $(perf "$k" 7)"
@@ -268,6 +282,7 @@ awk -v p="$(perf "$k" 5)" -v r="$ratio" -v P="$P" 'BEGIN { want = P * (4 - r) / 
   fail "o'brien (300 ms late, a fake fast row): perf entry $(perf "$k" 5) at ratio ${ratio:-none}: $(perf "$k" 7)"
 k=$(key exit-zero)
 perf "$k" 7 | grep -q 'not timed: no test of lesson 01 passed' || fail "exit-zero (a fake row, no test passed): perf entry: $(perf "$k" 7)"
+}
 grep -q '^ctor-forgery,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "ctor-forgery: not rejected as [forbidden-code]"
 grep -q '^interpose,01,.*,rejected,0,1,"\[forbidden-code\]' "$grades/class.csv" || fail "interpose: not rejected as [forbidden-code]"
 grep -q '^exit-zero,01,.*,crash,0,1,"\[exited\]' "$grades/class.csv" || fail "exit-zero: no test is marked [exited]"
@@ -287,4 +302,8 @@ fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
 echo "grade selftest: correct $((n - 1))/$n (a hidden test fails it), partial $((n - 2))/$n, crashing, broken and absent 0/$n, in every output; visibility in results.json;"
 echo "  hostile class ($(($(date +%s) - start)) s): 13 attacks scored 0/$N and harmed nothing; odd folder names graded under keys of their own;"
-echo "  perf: the reference's speed $(perf correct 5)/$P, one request after another 0/$P, 300 ms late with a fake row $(perf "$(key "o'brien")" 5)/$P (ratio $ratio)"
+if [ "$with_perf" -eq 1 ]; then
+  echo "  perf: the reference's speed $(perf correct 5)/$P, one request after another 0/$P, 300 ms late with a fake row $(perf "$(key "o'brien")" 5)/$P (ratio $ratio)"
+else
+  echo "  perf: left out of the batch, as it must be when not root (no perf::speed line, no points in the maximum); as root it is checked"
+fi

@@ -84,7 +84,7 @@ The course:
   make demo                     sequential vs concurrent downloads, timed and charted
   make plots                    every lesson's bench and chart, from the reference solutions,
                                 and the gallery page plots/index.html with a summary chart
-                                (PLOTS_JOBS lessons bench at once, default 2; 1 for the quietest)
+                                (PLOTS_JOBS lessons bench at once, default 4; 1 for the quietest)
   make gallery-check            open plots/index.html in headless Chromium: every chart loads
   make compare A=x.csv B=y.csv  two benches side by side: each point's ratio B/A, and a chart
   make server [PORT=8080]       the bundled test server, in the foreground

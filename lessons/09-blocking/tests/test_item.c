@@ -374,13 +374,17 @@ Test(item, cancelled_while_its_write_runs)
 }
 
 /* One permit: item 0's digest runs at the gate, item 1 queues for the permit and is
- * cancelled there. */
+ * cancelled there. Item 1 starts once item 0's digest has: spawned together, either GET could
+ * end first, and item 1 would hold the permit instead. */
 static int steps_cancel_queued(struct scene *s)
 {
     struct run *r = s->data;
     bind_batch(s);
     gate_close(GATE_DIGEST);
     r->t[0] = aio_spawn(item_run, &r->it[0]);
+    struct kit_wait w0 = { .what = "item 0's digest to start" };
+    kit_wait_until(&w0, atomic_load(&digests_started) >= 1 || aio_done(r->t[0]),
+                   __real_aio_sleep(1));
     r->t[1] = aio_spawn(item_run, &r->it[1]);
     struct kit_wait w = { .what = "item 1 to queue for the permit" };
     kit_wait_until(&w, (aio_sem_waiting(&s->b.cpu) >= 1 && atomic_load(&digests_started) >= 1) ||

@@ -13,7 +13,7 @@
 # a container of the image (`podman create`, `podman mount`: its own writable layer), as uid 1000 in a user namespace, with their
 # own network namespace: the image's programs and libraries, not this machine's.
 #
-# It takes about 15 minutes the first time (the base, the packages, then make check), and is not
+# It takes about 8 minutes the first time here (the base and the packages 2.5, then make check), and is not
 # part of CI. Its last line is `N passed, N failed`, for make check inside the image.
 set -uo pipefail
 . harness/lib.sh

@@ -24,6 +24,14 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(if $(CC_IS_CLAN
 # LDFLAGS and LDLIBS join every link through KIT_LIBS (harness/kit/kit.mk).
 SAN_FLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined $(CPPFLAGS) $(CFLAGS)
+# Every sanitizer link adds SAN_LINK. With gcc, the UBSan runtime is linked into the program
+# (-static-libubsan), as clang does by default: as a shared library beside libasan it brought
+# 5.9 MB of its own tables that LeakSanitizer reads, page by page, at every leak check a test
+# asks for, and about 1,500 page faults to each test process (measured: lesson 03's tests took
+# 12% less CPU without them). Its reports are the same. Its copy of the sanitizers' common
+# functions stays hidden in the program (--exclude-libs), so that libasan's calls reach
+# libasan's own; the kit's tests reach ASan's death callback through kit_on_asan_death().
+SAN_LINK    = $(SAN_FLAGS) $(if $(CC_IS_CLANG),,-static-libubsan -Wl$(comma)--exclude-libs$(comma)libubsan.a)
 OPT_FLAGS  := -O2 $(CPPFLAGS) $(CFLAGS)
 KIT_INC    := -Iharness/kit
 AIO_INC    := -Iharness/aio

@@ -110,7 +110,7 @@ $(BUILD)/aio/tests.d/%.o: $(AIO_DIR)/tests/%.c | $(DEPS_STAMP)
 define aio_test_bin
 $(1): $(call aio_test_objs,$(2)) $(3) $(KIT_SAN_LIB) | $(DELAYD)
 	@$$(if $$(Q),echo "  LINK  $$@")
-	$$(Q)$$(CC) $$(SAN_FLAGS) $(4) $$^ -o $$@ $$(AIO_TEST_LIBS)
+	$$(Q)$$(CC) $$(SAN_LINK) $(4) $$^ -o $$@ $$(AIO_TEST_LIBS)
 HARNESS_TESTS += $(1)
 endef
 # The HTTP suite makes curl_multi_socket_action() fail on demand (a wrapper in test_http.c

@@ -182,7 +182,8 @@ check_lesson() {
     elif [ "$rc" -eq 0 ]; then
       fail "lesson $n: mistake $mistake passes every test: the tests cannot see it"
     else
-      got=$(grep -aoE '\[[a-z0-9-]+\]' "$dir/$mistake.log" | grep -v -- '----' | sort -u | tr '\n' ' ')
+      # (Not the rows of AddressSanitizer's shadow-memory map, where "[fd]" marks a byte.)
+      got=$(grep -avE '^(=>)? *0x[0-9a-f]+:' "$dir/$mistake.log" | grep -aoE '\[[a-z0-9-]+\]' | grep -v -- '----' | sort -u | tr '\n' ' ')
       fail "lesson $n: mistake $mistake is rejected, but not with [$want] (saw: ${got:-no diagnostic})"
     fi
   done

@@ -443,6 +443,8 @@ check_objects() {   # check_objects DIR [FLAVOUR]: san, the tests' objects, by d
       part == "Y" && $4 == "IFUNC" { print f " defines an IFUNC (" $8 "), code that runs while the program loads"; exit }
       part == "Y" && $7 == "UND" && $8 ~ /^(criterion_|cr_|bxf|nn_|__wrap_|__real_|kit_proof)/ {
         print f " uses " $8 ", a part of the test framework"; exit }
+      part == "Y" && $7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") && $8 ~ /^__(asan|ubsan|lsan|sanitizer|interceptor)_/ {
+        print f " defines " $8 ", a part of the sanitizers (it would replace theirs: UBSan\047s runtime is linked into the program)"; exit }
       part == "Y" && $7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") && ($8 in lib) {
         print f " defines " $8 ", which a library the tests use defines too (it would replace the library\047s)"; exit }
       END {
@@ -453,8 +455,8 @@ check_objects() {   # check_objects DIR [FLAVOUR]: san, the tests' objects, by d
         }
       }')
     [ -n "$bad" ] || continue
-    while read -r word sec target _; do
-      if [ "$word" != check ]; then echo "$word $sec $target $_"; return 1; fi
+    while read -r word sec target rest; do
+      if [ "$word" != check ]; then echo "$word $sec $target $rest"; return 1; fi
       objdump -dr --section=.text --start-address=$((0x${target#+})) --stop-address=$((0x${target#+} + 96)) "$o" 2>/dev/null |
         awk '/^ +[0-9a-f]+:\t/ { if (want) { bad = 1; exit } if ($0 ~ /\t(call|jmp|bnd jmp|notrack)/) want = 1; if ($0 ~ /\tret/) exit; next }
              /R_X86_64_(PLT32|PC32)/ && want { if ($NF !~ /^__asan_(init|version_mismatch_check_v[0-9]+|register_globals|unregister_globals)-0x4$/) { bad = 1; exit } want = 0 }

@@ -38,7 +38,7 @@ $(BUILD)/delayd/asan.d/%.o: $(DELAYD_DIR)/%.c | $(DEPS_STAMP)
 
 $(DELAYD_ASAN): $(DELAYD_AOBJS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) $(DELAYD_AOBJS) -o $@ $(DELAYD_LIBS)
+	$(CC) $(SAN_LINK) $(DELAYD_AOBJS) -o $@ $(DELAYD_LIBS)
 
 # The tests also compile content.c: they recompute the /flaky draws and /page links.
 $(BUILD)/delayd/tests.d/%.o: $(DELAYD_DIR)/tests/%.c | $(DEPS_STAMP)
@@ -52,7 +52,7 @@ $(BUILD)/delayd/tests.d/content.o: $(DELAYD_DIR)/content.c | $(DEPS_STAMP)
 
 # Both servers are order-only: the tests run them but do not link them.
 $(DELAYD_TEST): $(DELAYD_TOBJS) $(BUILD)/delayd/tests.d/content.o $(KIT_SAN_LIB) | $(DELAYD) $(DELAYD_ASAN)
-	$(CC) $(SAN_FLAGS) $(DELAYD_TOBJS) $(BUILD)/delayd/tests.d/content.o $(KIT_SAN_LIB) \
+	$(CC) $(SAN_LINK) $(DELAYD_TOBJS) $(BUILD)/delayd/tests.d/content.o $(KIT_SAN_LIB) \
 	    -o $@ $(DELAYD_TLIBS)
 
 HARNESS_TESTS += $(DELAYD_TEST)

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -627,6 +628,22 @@ void kit_fini_leaks(void)
               stderr);
         abort();
     }
+}
+
+void __sanitizer_set_death_callback(void (*fn)(void)) __attribute__((weak));
+
+void kit_on_asan_death(void (*fn)(void))
+{
+    void (*set)(void (*)(void)) = NULL;
+
+    /* The first library after the program that has it: libasan, when ASan is a library (gcc);
+     * the UBSan runtime's copy in the program is hidden (-Wl,--exclude-libs). Otherwise ASan
+     * is part of the program (clang), and so is the function. */
+    *(void **)&set = dlsym(RTLD_NEXT, "__sanitizer_set_death_callback");
+    if (set == NULL)
+        set = __sanitizer_set_death_callback;
+    if (set != NULL)
+        set(fn);
 }
 
 int kit_open_fds(void)

@@ -96,4 +96,9 @@ int kit_leaked(void);
  * it as passed; make check counts that warning as a failure. */
 void kit_fini_leaks(void);
 
+/* fn runs when AddressSanitizer stops the process with a report (nothing without ASan). Use
+ * this, not __sanitizer_set_death_callback(): with gcc the UBSan runtime is linked into the
+ * program with its own copy of that function, which a direct call would reach instead. */
+void kit_on_asan_death(void (*fn)(void));
+
 #endif

@@ -30,6 +30,6 @@ KIT_TEST_BIN := $(BUILD)/kit/tests
 $(KIT_TEST_BIN): harness/kit/tests/test_kit.c $(KIT_SAN_LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC    $<  (san)")
-	$(Q)$(CC) $(KIT_CFLAGS) -Iharness/kit $(SAN_FLAGS) $< $(KIT_SAN_LIB) -o $@ -lcriterion $(KIT_LIBS) -pthread
+	$(Q)$(CC) $(KIT_CFLAGS) -Iharness/kit $(SAN_LINK) $< $(KIT_SAN_LIB) -o $@ -lcriterion $(KIT_LIBS) -pthread
 $(call compdb,harness/kit/tests/test_kit.c,$$(CC) $$(KIT_CFLAGS) -Iharness/kit $$(SAN_FLAGS))
 HARNESS_TESTS += $(KIT_TEST_BIN)

@@ -175,7 +175,7 @@ HIDDEN_TEST_OBJS := $(if $(GRADE_HIDDEN),$(sort $(wildcard $(BUILD)/$(LESSON_NAM
 $(TEST_BIN): $(call lesson_objs,san,$(EXERCISE),$(GIVEN) $(TESTS)) $(HIDDEN_TEST_OBJS) $(KIT_SAN_LIB) $(LESSON_AIO_SAN)
 	@$(if $(filter Darwin,$(KIT_OS)),echo "[macos-tests] the tests count calls with -Wl$(comma)--wrap$(comma) which Apple's linker lacks: run make lesson-$(LESSON) test in the dev container (.devcontainer/); run$(comma) bench and plot work here." >&2; exit 1)
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(SAN_FLAGS) $(LESSON_LD) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) $(KIT_PROOF_WRAP) -lcriterion $(LESSON_LDLIBS)
+	$(Q)$(CC) $(SAN_LINK) $(LESSON_LD) $^ -o $@ $(foreach s,$(LDWRAP),-Wl$(comma)--wrap=$(s)) $(KIT_PROOF_WRAP) -lcriterion $(LESSON_LDLIBS)
 
 $(PROG): $(call lesson_objs,opt,$(EXERCISE),$(GIVEN) $(MAIN)) $(KIT_OPT_LIB) $(LESSON_AIO_OPT)
 	@$(if $(Q),echo "  LINK  $@")

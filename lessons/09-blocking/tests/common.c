@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 #include "kit_test.h"
 
@@ -31,11 +28,7 @@ static void on_sanitizer_death(void)
 
 void setup(void)
 {
-#ifdef __SANITIZE_ADDRESS__
-    __sanitizer_set_death_callback(on_sanitizer_death);
-#else
-    (void)on_sanitizer_death;
-#endif
+    kit_on_asan_death(on_sanitizer_death);
     base = kit_server_start(NULL);
 }
 

@@ -118,7 +118,7 @@ for l in /bin /lib /lib64 /sbin /lib32 /libx32; do
   elif [ -d "$l" ]; then sys_binds+=(--ro-bind "$l" "$l"); fi
 done
 for e in /etc/alternatives /etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /etc/localtime \
-         /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf /etc/ssl /etc/ca-certificates; do
+         /etc/passwd /etc/group /etc/hosts /etc/nsswitch.conf; do
   [ -e "$e" ] && sys_binds+=(--ro-bind "$e" "$e")
 done
 bwrap=${KIT_GRADE_BWRAP:-bwrap}

@@ -634,6 +634,7 @@ void __sanitizer_set_death_callback(void (*fn)(void)) __attribute__((weak));
 
 void kit_on_asan_death(void (*fn)(void))
 {
+#ifdef __SANITIZE_ADDRESS__
     void (*set)(void (*)(void)) = NULL;
 
     /* The first library after the program that has it: libasan, when ASan is a library (gcc);
@@ -644,6 +645,9 @@ void kit_on_asan_death(void (*fn)(void))
         set = __sanitizer_set_death_callback;
     if (set != NULL)
         set(fn);
+#else
+    (void)fn; /* no AddressSanitizer in this build (UBSan's own deaths are not ASan's) */
+#endif
 }
 
 int kit_open_fds(void)

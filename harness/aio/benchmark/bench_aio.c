@@ -260,7 +260,7 @@ static int sleep_round(struct bench *b, aio_task **tasks, double *ms)
     double t0 = kit_wall();
 
     for (long i = 0; i < b->n; i++) {
-        tasks[i] = aio_spawn(sleeper, &b->delay_ms);
+        tasks[i] = spawn_task(sleeper, &b->delay_ms);
         if (tasks[i] == NULL)
             return cancel_all(tasks, i, -errno);
     }
@@ -522,6 +522,7 @@ static const struct entry ENTRIES[] = {
     { "tasks_100k_rss_compact", bench_rss, "MiB" },         /* AIO_TASK_COMPACT tasks */
     { "yield_roundtrip_compact", bench_yield, "ns" },
     { "spawn_join_compact", bench_spawn_join, "ns" },
+    { "sleep_10k_100ms_compact", bench_sleep, "ms" },
     { "http_1000x100ms", bench_http_batch, "ms" },
     { "http_keepalive_rps", bench_http_keepalive, "req/s" },
     { "wait_for_ready", bench_wait_for_ready, "ns" },

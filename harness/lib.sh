@@ -97,6 +97,18 @@ kit_vars() {
   eval "$out"
 }
 
+# crash_excerpt LOG: the sanitizer's report in a log of one test: its error line, the frames in
+# the kit's or the student's code (five at most), its summary, and the lesson's own word on it
+# when the test printed one as the process died (a line that starts with a [diagnostic-id],
+# after the summary: lesson 09's kit_on_asan_death); lines joined by \037 for tap.awk.
+crash_excerpt() {
+  awk '/^==[0-9]+==ERROR|runtime error:/ && !err { err = 1; print; next }
+       err == 1 && /^ +#[0-9]+ / { frames = 1; if ($0 !~ /libsanitizer|criterion|libc_start|sysdeps\/|_start / && shown++ < 5) print; next }
+       err == 1 && /^ *$/ && frames { err = 2 }
+       /^SUMMARY: / && !summary { print; summary = 1; next }
+       summary && /^\[[a-z0-9-]+\] / { print; exit }' "$1" | head -n 8 | sed 's/^ *//' | paste -s -d $'\037'
+}
+
 # kit_run_tests BIN LOG [criterion flags...]: run a test binary with an overall time limit,
 # output to LOG. Sets TESTED PASSING FAILING CRASHING TIMEDOUT and SYNTHESIS (1 when Criterion
 # printed its summary, i.e. the runner itself ended cleanly). Returns the binary's exit code.

@@ -75,6 +75,37 @@ expect "report: a later failure's continuation is capped at 15 lines, with where
   '^          line 15$' '5 more lines in LOG'
 grep -q 'line 16$' <<<"$out" && bad "report: line 16 of a later failure was shown" "$out"
 
+# The sanitizer's report as the runner shows it for a crash (crash_excerpt, harness/lib.sh): the
+# error, the frames outside the sanitizer (five at most), the summary, and a diagnostic the test
+# printed as the process died; a bracketed line before the report is not one.
+crash_log=$(mktemp)
+cat >"$crash_log" <<'EOF'
+[early] printed by the test before the crash
+=================================================================
+==42==ERROR: AddressSanitizer: heap-use-after-free on address 0x6040 at pc 0x55
+    #0 0x1 in __interceptor_free ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:52
+    #1 0x2 in job_drop offload.c:37
+    #2 0x3 in record_offload offload.c:67
+    #3 0x4 in call_record tests/test_offload.c:50
+    #4 0x5 in aio__task_entry harness/aio/task.c:205
+    #5 0x6 in aio__ctx_trampoline harness/aio/switch_x86_64.S:65
+    #6 0x7 in six_deep offload.c:99
+
+SUMMARY: AddressSanitizer: heap-use-after-free offload.c:37 in job_drop
+==42==ABORTING
+[freed-under-thread] AddressSanitizer stopped the test
+EOF
+got=$( . harness/lib.sh; crash_excerpt "$crash_log" | tr '\037' '|' )
+want='==42==ERROR: AddressSanitizer: heap-use-after-free on address 0x6040 at pc 0x55|#1 0x2 in job_drop offload.c:37|#2 0x3 in record_offload offload.c:67|#3 0x4 in call_record tests/test_offload.c:50|#4 0x5 in aio__task_entry harness/aio/task.c:205|#5 0x6 in aio__ctx_trampoline harness/aio/switch_x86_64.S:65|SUMMARY: AddressSanitizer: heap-use-after-free offload.c:37 in job_drop|[freed-under-thread] AddressSanitizer stopped the test'
+if [ "$got" = "$want" ]; then ok "a crash shows the report's error, five frames, its summary and the test's last word"
+else bad "crash excerpt" "got:  $got
+want: $want"; fi
+sed -i '$d' "$crash_log"
+if got=$( . harness/lib.sh; crash_excerpt "$crash_log" | tr '\037' '|' ) && [ "$got" = "${want%|*}" ]; then
+  ok "a crash with no last word shows the report alone"
+else bad "crash excerpt, no last word" "got:  $got"; fi
+rm -f "$crash_log"
+
 # ---- 2. the loop, in a scratch copy of the kit ---------------------------------------------------
 lesson=02
 name=$(cd lessons && ls -d "$lesson"-* | head -n 1)

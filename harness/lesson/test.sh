@@ -45,14 +45,6 @@ if [ "$VIEW" = full ]; then
   echo "lesson $LESSON ($TITLE): testing $what${only:+, only the tests matching $only}"
 fi
 
-# The sanitizer's report in a log of one test: its error line, the frames in the kit's or the
-# student's code, its summary; lines joined by \037 for tap.awk.
-crash_excerpt() {
-  awk '/^==[0-9]+==ERROR|runtime error:/ && !err { err = 1; print; next }
-       err == 1 && /^ +#[0-9]+ / { frames = 1; if ($0 !~ /libsanitizer|criterion|libc_start|sysdeps\/|_start /) print; next }
-       err == 1 && /^ *$/ && frames { err = 2 }
-       /^SUMMARY: / { print; exit }' "$1" | head -n 8 | sed 's/^ *//' | paste -s -d $'\037'
-}
 
 tested=0; passing=0; synthesis=1; rc=0
 # run_bg N [criterion flags...]: kit_run_tests in the background, into $log.N and $tap.N; its

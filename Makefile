@@ -17,7 +17,14 @@ endif
 PKG_CONFIG ?= pkg-config
 # The asyncio side of `make benchmark`: Debian's python3 (which has aiohttp) unless you say.
 PYTHON     ?= $(firstword $(wildcard /usr/bin/python3) python3)
-CC_IS_CLANG := $(if $(findstring clang,$(CC) $(shell $(CC) --version 2>/dev/null | head -n 1)),1)
+# Whether CC is clang: asked once for a given CC and exported with it, like KIT_UNAME below (a
+# make called with another CC asks again).
+ifneq ($(KIT_CC_ASKED),$(CC))
+KIT_CC_ASKED := $(CC)
+KIT_CC_IS_CLANG := $(if $(findstring clang,$(CC) $(shell $(CC) --version 2>/dev/null | head -n 1)),1)
+endif
+export KIT_CC_ASKED KIT_CC_IS_CLANG
+CC_IS_CLANG := $(KIT_CC_IS_CLANG)
 # The kit's own flags. Valgrind 3.19 cannot read clang's default DWARF 5, hence -gdwarf-4.
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(if $(CC_IS_CLANG),-gdwarf-4) -MMD -MP
 # Yours (CPPFLAGS, CFLAGS) come after the kit's in every compile, through SAN_FLAGS and OPT_FLAGS;
@@ -52,7 +59,14 @@ endif
 # instead of epoll, in the runtime and in delayd; pipes instead of eventfds; the ucontext switch
 # instead of the assembly one; /dev/fd instead of /proc. It is the default off Linux; on Linux,
 # `make check-portable` builds and tests it (harness/course/check-portable.sh).
-KIT_OS := $(shell uname -s)
+# The machine, asked once and exported, so that the scripts' own make calls (hundreds in make
+# check, each a fork and an exec on a VM where both are dear) do not ask again.
+ifeq ($(origin KIT_UNAME),undefined)
+KIT_UNAME := $(shell uname -sm)
+endif
+export KIT_UNAME
+KIT_OS := $(word 1,$(KIT_UNAME))
+KIT_ARCH := $(word 2,$(KIT_UNAME))
 ifeq ($(KIT_OS),Linux)
 PORTABLE ?= 0
 else

@@ -8,7 +8,7 @@ AIO_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl) -p
 AIO_CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 AIO_INC   := -I$(AIO_DIR)
 
-ifeq ($(shell uname -s),Linux)
+ifeq ($(KIT_OS),Linux)
 AIO_BACKEND ?= epoll
 else
 AIO_BACKEND ?= poll
@@ -21,7 +21,7 @@ AIO_COMMON_SRC := loop.c task.c stack.c switch.c threads.c http.c sem.c trace.c
 # lesson 06: aio_wait_for and the accounting
 AIO_COMMON_SRC += timeout.c
 # The .S files are written for ELF: the assembly switch is for Linux only (macOS: ucontext).
-ifneq ($(and $(filter Linux,$(shell uname -s)),$(filter x86_64 aarch64,$(shell uname -m))),)
+ifneq ($(and $(filter Linux,$(KIT_OS)),$(filter x86_64 aarch64,$(KIT_ARCH))),)
 AIO_SWITCH ?= asm
 else
 AIO_SWITCH ?= ucontext

@@ -24,7 +24,10 @@ url = sys.argv[1]
 # left open), never a lower bound on a concurrent peak, which a slow start can lower. Lesson
 # 04's left is not asked: delayd notices a client gone only during sleeps of a second or more.
 # Lesson 10's peak is not asked either: a request an earlier lesson left in flight at the reset
-# counts in it (its requests, the server's count of this run's, are).
+# counts in it (its requests, the server's count of this run's, are). Lesson 11 has one caller:
+# with several, whether a caller's second call goes out before the others' first answers open
+# the breaker is a race a loaded machine decides (it once sent 4 where 3 were expected); one
+# caller's calls follow each other, so the threshold alone decides (2 sent, 2 refused).
 ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay 20",
         "04": "--n 3 --delay 30", "05": "--n 4 --k 2 --delay 20",
         "06": "--n 4 --hung 25 --delay 20 --deadline 300 --hang 800",
@@ -32,7 +35,7 @@ ARGS = {"01": "--n 3 --delay 20", "02": "--n 3 --delay 20", "03": "--n 3 --delay
         "08": "--n 13 --delay 5 --work 10 --producers 2 --consumers 1 --q 2",
         "09": "--n 3 --delay 20 --work 2 --write 5 --k 1",
         "10": "--n 8 --repeat 75 --delay 20",
-        "11": "--n 3 --calls 2 --gap 5 --attempts 3 --threshold 2 --cooldown 60000",
+        "11": "--n 1 --calls 4 --gap 5 --attempts 3 --threshold 2 --cooldown 60000",
         "12": "--n 13 --k 3 --delay 5",
         "13": "--n 13 --delay 10 --window 4"}
 WANT = {
@@ -56,9 +59,9 @@ WANT = {
     "10": {"global": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0",
            "nolock": "distinct=2 requests=8 ok=8 failed=0 wrong=0 open=0",
            "mine": "distinct=2 requests=2 ok=8 failed=0 wrong=0 open=0"},
-    "11": {"once": "sent=6 ok=0 failed=6 fast=0",
-           "retry": "sent=18 ok=0 failed=6 fast=0",
-           "breaker": "sent=3 ok=0 failed=6 fast=3"},
+    "11": {"once": "sent=4 ok=0 failed=4 fast=0",
+           "retry": "sent=12 ok=0 failed=4 fast=0",
+           "breaker": "sent=2 ok=0 failed=4 fast=2"},
     "12": {"seq": "peak=1 sent=13 pages=13 fetched=13 k_peak=1",
            "mine": "peak<=3 sent=13 pages=13 fetched=13 k_peak<=3"},
     "13": {"seq": "peak=1 sent=13 fine=13 broken=0 held<=4",

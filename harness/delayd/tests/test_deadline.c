@@ -27,7 +27,7 @@ static void start(void)
     base = server(args);
 }
 
-TestSuite(deadline, .timeout = SUITE_TIMEOUT);
+TestSuite(deadline, .fini = kit_fini_leaks, .timeout = SUITE_TIMEOUT);
 
 /* One slow client: its request goes out a byte per DRIP_STEP_MS; we note when the server
  * closed the connection and whether it sent anything first. */

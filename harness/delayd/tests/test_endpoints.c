@@ -24,7 +24,7 @@ static void start(void)
     base = server(NULL);
 }
 
-TestSuite(endpoints, .timeout = SUITE_TIMEOUT);
+TestSuite(endpoints, .fini = kit_fini_leaks, .timeout = SUITE_TIMEOUT);
 
 /* GET path and expect this status; returns the body (caller frees). */
 static char *expect(const char *path, long want)

@@ -1152,7 +1152,7 @@ static const char *env_or(const char *name, const char *fallback)
     return v != NULL && v[0] != '\0' ? v : fallback;
 }
 
-TestSuite(fuzz, .timeout = SUITE_TIMEOUT);
+TestSuite(fuzz, .fini = kit_fini_leaks, .timeout = SUITE_TIMEOUT);
 
 Test(fuzz, odd_requests_get_clean_answers_from_the_asan_server)
 {

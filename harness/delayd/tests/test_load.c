@@ -28,7 +28,7 @@ static void start(void)
     base = server(NULL);
 }
 
-TestSuite(load, .init = start, .timeout = SUITE_TIMEOUT);
+TestSuite(load, .init = start, .fini = kit_fini_leaks, .timeout = SUITE_TIMEOUT);
 
 /* Every one of the n statuses must be 200. */
 static void check_all(const long *status, int n, const char *what)

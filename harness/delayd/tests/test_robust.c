@@ -24,7 +24,7 @@ static void start(void)
     base = server(NULL);
 }
 
-TestSuite(robust, .timeout = SUITE_TIMEOUT);
+TestSuite(robust, .fini = kit_fini_leaks, .timeout = SUITE_TIMEOUT);
 
 /* The server still answers a plain request. */
 static void still_serving(const char *after)

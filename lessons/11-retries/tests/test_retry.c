@@ -333,6 +333,7 @@ Test(retry, worth_it)
             cr_assert(!retry_worth_it(no[i], s), "[worth-it] retry_worth_it(%s, %ld) said yes; "
                       "only -ETIMEDOUT, -ECONNREFUSED and -EIO among the errors (and status is "
                       "read only when rc is 0).", kit_errname(no[i]), s);
+    kit_expect_no_leaks("retry_worth_it");
 }
 
 /* ---- answers that end the series ----------------------------------------------------------- */

@@ -615,8 +615,16 @@ const char *__asan_default_options(void)
     return "leak_check_at_exit=0:intercept_strstr=0";
 }
 
+static int kit_leak_asks;
+
+int kit_leak_checks(void)
+{
+    return kit_leak_asks;
+}
+
 int kit_leaked(void)
 {
+    kit_leak_asks++;
     return __lsan_do_recoverable_leak_check != NULL && __lsan_do_recoverable_leak_check() != 0;
 }
 

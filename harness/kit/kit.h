@@ -89,6 +89,9 @@ int kit_open_fds(void);
  * Returns 1 if it found leaks, 0 if not or when the program is built without it. Call it at
  * the end of a test, after freeing what the test itself allocated. */
 int kit_leaked(void);
+/* How many times this process has asked kit_leaked() (make check's guard that every lesson
+ * test asks it: KIT_REQUIRE_LEAK_CHECK in harness/kit/proof.c). */
+int kit_leak_checks(void);
 
 /* A test suite's .fini for tests that do not ask kit_leaked() themselves (the runtime's own
  * tests): when LeakSanitizer finds memory lost, it stops the test process (abort). Criterion

@@ -43,6 +43,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "kit.h"
+
 #define PROOF_MAX 64
 
 /* The secret is kept masked, so it is not in memory as written. */
@@ -309,6 +311,18 @@ void __wrap_criterion_internal_test_teardown(void)
     size_t k;
 
     __real_criterion_internal_test_teardown();
+    /* make check's guard (it sets KIT_REQUIRE_LEAK_CHECK for the solutions' runs): a test that
+     * passed without asking LeakSanitizer could not have seen a leak. Criterion has judged the
+     * test when its teardown runs, so, like kit_fini_leaks, this stops the process, and make
+     * check counts the teardown that crashed. The fault is the test's: a student never sees
+     * this, since their runs and the grader's do not set the variable. */
+    if (proof_failed == 0 && kit_leak_checks() == 0 && getenv("KIT_REQUIRE_LEAK_CHECK") != NULL) {
+        fprintf(stderr, "[test-without-leak-check] %s::%s passed without asking LeakSanitizer "
+                "(kit_expect_no_leaks() at its end, or its suite's .fini = kit_fini_leaks): a "
+                "fault of the test, which could not have seen a leak\n",
+                criterion_current_test->category, criterion_current_test->name);
+        abort();
+    }
     if (proof_fd != -2)
         return;
     snprintf(what, sizeof what, "test %s::%s failed=%ld", criterion_current_test->category,

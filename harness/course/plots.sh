@@ -78,15 +78,15 @@ declare -A began
 for name in $order; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; show_done; done
   began[$name]=$(date +%s)
-  bench_lesson "$name" >"$logs/$name.log" 2>&1 &
+  { bench_lesson "$name"; rc=$?; date +%s >"$logs/$name.end"; exit "$rc"; } >"$logs/$name.log" 2>&1 &
   pid_of[$name]=$!
   show_done
 done
 while [ "$shown" -lt "${#names[@]}" ]; do wait -n; show_done; done
 [ "$status" -eq 0 ] || exit 1
-# Each bench's seconds, for the next run's order (its log was last written as it ended).
+# Each bench's seconds, for the next run's order (each wrote the time it ended).
 for name in "${names[@]}"; do
-  echo "$name $(( $(stat -c %Y "$logs/$name.log") - ${began[$name]} ))"
+  echo "$name $(( $(cat "$logs/$name.end") - ${began[$name]} ))"
 done >"$durations"
 echo "the benches took $(( $(date +%s) - start )) s, $jobs lessons at a time (PLOTS_JOBS)"
 harness/course/gallery.sh

@@ -32,9 +32,11 @@ timeline() {
     fail "lesson $1: the text lanes do not fit 80 columns"
 }
 
-# Side by side (each has its own server): they share no file.
-timeline 01 "--n 3 --delay 100" & p01=$!
-timeline 03 "--n 3 --delay 100" & p03=$!
+# Side by side (each has its own server): they share no file. Requests of 400 ms, so that "all
+# at once" (each starts before any ends) holds through a stall of almost 0.4 s between
+# two starts, which a loaded CI machine can make (a 100 ms request could be overtaken).
+timeline 01 "--n 3 --delay 400" & p01=$!
+timeline 03 "--n 3 --delay 400" & p03=$!
 wait "$p01"; r01=$?
 wait "$p03"; r03=$?
 [ "$r01" -eq 0 ] && [ "$r03" -eq 0 ] || exit 1

@@ -140,6 +140,21 @@ int __wrap_aio_join(aio_task *t, int64_t deadline)
     return rc;
 }
 
+int join_watched(aio_task *t, int64_t limit_ms)
+{
+    int64_t start = aio_now(), until = start + limit_ms;
+    double busy0 = kit_starved_s();
+    int rc;
+
+    while ((rc = __real_aio_join(t, until)) == -ETIMEDOUT) {
+        int64_t later = start + limit_ms + (int64_t)((kit_starved_s() - busy0) * 1000.0);
+        if (later <= until)
+            break;
+        until = later;
+    }
+    return rc;
+}
+
 /* ---- requests -------------------------------------------------------------------------- */
 
 int __real_aio_http_get(aio_http *c, const char *url, struct aio_response *out,

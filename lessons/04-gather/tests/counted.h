@@ -50,4 +50,10 @@ extern long alloc_fail_at, alloc_calls;
 
 void counted_reset(void);
 
+/* The watchdog's join, uncounted: wait for t until limit_ms from now, the limit moved on by
+ * every millisecond the busy machine keeps the test and server from a CPU meanwhile (a stall
+ * never counts as the code under test being stuck). -ETIMEDOUT when t is still running then;
+ * else its result. */
+int join_watched(aio_task *t, int64_t limit_ms);
+
 #endif

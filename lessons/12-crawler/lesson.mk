@@ -5,7 +5,7 @@ GIVEN       := links_base.c crawl_base.c
 USES_AIO    := 1
 PKGS        := libcurl libxml-2.0
 LDWRAP      := aio_yield aio_sleep aio_sleep_until aio_park aio_unpark aio_spawn \
-               aio_group_spawn aio_http_get links_extract links_push seen_add crawl_push curl_url \
+               aio_group_new aio_group_spawn aio_http_get links_extract links_push seen_add crawl_push curl_url \
                sleep usleep nanosleep
 BENCH_MODES := seq mine
 BENCH_X     := k

@@ -11,7 +11,7 @@
 
 int watching, cancelled;
 long polls, blocking_calls, parks, unparks;
-long spawn_calls, spawn_fail_at;
+long spawn_calls, spawn_fail_at, group_new_calls, group_new_fail_at;
 long gets, inflight, inflight_peak, gets_after_cancel;
 long extracts, seen_adds, pushes;
 long push_fail_at, links_push_calls, links_push_fail_at, curl_url_calls, curl_url_fail_at;
@@ -19,7 +19,7 @@ long push_fail_at, links_push_calls, links_push_fail_at, curl_url_calls, curl_ur
 void counted_reset(void)
 {
     polls = blocking_calls = parks = unparks = 0;
-    spawn_calls = spawn_fail_at = 0;
+    spawn_calls = spawn_fail_at = group_new_calls = group_new_fail_at = 0;
     gets = inflight = inflight_peak = gets_after_cancel = 0;
     extracts = seen_adds = pushes = 0;
     push_fail_at = links_push_calls = links_push_fail_at = curl_url_calls = curl_url_fail_at = 0;
@@ -83,6 +83,17 @@ aio_task *__wrap_aio_spawn(aio_fn fn, void *arg);
 aio_task *__wrap_aio_spawn(aio_fn fn, void *arg)
 {
     return spawn_refused() ? NULL : __real_aio_spawn(fn, arg);
+}
+
+aio_group *__real_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void);
+aio_group *__wrap_aio_group_new(void)
+{
+    if (watching && ++group_new_calls == group_new_fail_at) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_aio_group_new();
 }
 
 aio_task *__real_aio_group_spawn(aio_group *g, aio_fn fn, void *arg);

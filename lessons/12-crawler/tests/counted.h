@@ -22,6 +22,8 @@ extern long polls, blocking_calls, parks, unparks;
 /* Task spawns (aio_spawn and aio_group_spawn together); the k-th fails when spawn_fail_at is
  * k > 0 (NULL, errno ENOMEM). */
 extern long spawn_calls, spawn_fail_at;
+/* aio_group_new calls; the k-th fails (NULL, errno ENOMEM) when group_new_fail_at is k > 0. */
+extern long group_new_calls, group_new_fail_at;
 /* aio_http_get: calls, in flight now and at most, calls made once `cancelled` was set. */
 extern long gets, inflight, inflight_peak, gets_after_cancel;
 extern int cancelled;

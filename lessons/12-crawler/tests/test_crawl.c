@@ -46,7 +46,7 @@ struct crun {
     long deadline_ms;          /* 0: none */
     const char *start;         /* when set, the start URL as given; else page start_id */
     int cancel_at_k;           /* cancel the caller once k fetches are in flight */
-    long spawn_fail_at, push_fail_at, links_push_fail_at;
+    long spawn_fail_at, push_fail_at, links_push_fail_at, group_new_fail_at;
     int no_http;
     struct crawl c;
     int rc;
@@ -91,6 +91,7 @@ static int crun_main(void *arg)
     r->c.http = r->no_http ? NULL : aio_http_new();
     counted_reset();
     spawn_fail_at = r->spawn_fail_at;
+    group_new_fail_at = r->group_new_fail_at;
     push_fail_at = r->push_fail_at;
     links_push_fail_at = r->links_push_fail_at;
     watching = 1;
@@ -337,6 +338,32 @@ Test(crawl, all_33_pages)
     cr_assert_eq(r.c.n, 33, "[missed-pages] the crawl listed %zu of the 33 pages, all of them "
                  "reachable from page 0.", r.c.n);
     kit_expect_no_leaks("crawl_run");
+}
+
+/* The smallest sites: one page that links nowhere, and two pages that link only to each other
+ * (each link the last, and the only, one of its page). */
+static void smallest_site(long npages)
+{
+    server(npages);
+    struct crun *r = kit_alloc(sizeof *r);
+    *r = (struct crun){ .npages = npages, .start_id = npages - 1, .k = 3, .depth = 1000,
+                        .budget = 1000 };
+    run_crawl(r);
+    expect_complete(r);
+    cr_assert_eq((long)r->c.n, npages, "[missed-pages] a site of %ld %s, each reachable from "
+                 "the start: the crawl listed %zu.", npages, kit_plural(npages, "page", "pages"),
+                 r->c.n);
+    kit_expect_no_leaks("crawl_run");
+}
+
+Test(crawl, a_page_that_links_nowhere)
+{
+    smallest_site(1);
+}
+
+Test(crawl, two_pages_that_link_to_each_other)
+{
+    smallest_site(2);
 }
 
 Test(crawl, one_worker_is_breadth_first)
@@ -589,6 +616,26 @@ Test(crawl, spawn_refused)
               "fetch.", sent, kit_plural(sent, "request", "requests"));
     cr_assert(r.after.tasks <= 1 && r.after.operations == 0, "[unjoined] %zu workers not "
               "joined when crawl_run returned -ENOMEM.", r.after.tasks ? r.after.tasks - 1 : 0);
+    kit_expect_no_leaks("crawl_run");
+}
+
+/* A group refused (aio_group_new, when the crawl uses one; aio_spawn and aio_join are a design
+ * as good): -ENOMEM, and nothing fetched or left running. */
+Test(crawl, group_refused)
+{
+    server(33);
+    struct crun r = { .npages = 33, .k = 7, .depth = 3, .budget = 100, .group_new_fail_at = 1 };
+    run_crawl(&r);
+    if (group_new_calls == 0) {
+        kit_expect_no_leaks("crawl_run");
+        return;   /* no group in this design: nothing to refuse */
+    }
+    long sent = kit_stats_endpoint(base, "page");
+    cr_assert(r.rc == -ENOMEM && gets == 0 && sent == 0, "[enomem] aio_group_new gave NULL "
+              "(out of memory) and crawl_run returned %s after %ld %s; expected -ENOMEM, "
+              "nothing fetched.", kit_errname(r.rc), gets, kit_plural(gets, "fetch", "fetches"));
+    cr_assert(r.after.tasks <= 1 && r.after.operations == 0, "[unjoined] %zu tasks not joined "
+              "when crawl_run returned -ENOMEM.", r.after.tasks ? r.after.tasks - 1 : 0);
     kit_expect_no_leaks("crawl_run");
 }
 

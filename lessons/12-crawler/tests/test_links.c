@@ -166,6 +166,11 @@ Test(links, default_port_and_host_case)
     const char *want2[] = { "http://localhost:8080/a", "http://localhost:8080/b" };
     expect_links_case("http://LocalHost:8080/", "<a href=\"http://LOCALHOST:8080/a\">a</a>"
                  "<a href=b>b</a><a href=\"http://127.0.0.1:8080/c\">c</a>", want2, 2, 1);
+    /* The first and last letters of the alphabet, in both cases: a range check one short at
+     * either end keeps a capital A or Z, and the same host looks like another. */
+    const char *want3[] = { "http://az.example:8080/a", "http://az.example:8080/b" };
+    expect_links_case("http://aZ.Example:8080/", "<a href=\"http://Az.EXAMPLE:8080/a\">a</a>"
+                 "<a href=b>b</a><a href=\"http://ay.example:8080/c\">c</a>", want3, 2, 1);
     kit_expect_no_leaks("links_extract");
 }
 

@@ -13,7 +13,7 @@ size_t ntasks;
 size_t nreq;
 long inflight, inflight_peak;
 const char *urls_seen[TRACK_MAX];
-int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
+int64_t req_start[TRACK_MAX], req_end[TRACK_MAX], req_deadline[TRACK_MAX];
 int req_rc[TRACK_MAX];
 
 /* Each task spawned while watching runs through this trampoline, which notes when its body
@@ -204,6 +204,7 @@ int __wrap_aio_http_get(aio_http *c, const char *url, struct aio_response *out,
         nreq++;
         urls_seen[i] = url;
         req_start[i] = aio_now();
+        req_deadline[i] = deadline;
     }
     rc = __real_aio_http_get(c, url, out, deadline);
     if (i < TRACK_MAX) {

@@ -40,7 +40,7 @@ void reap(void);
 extern size_t nreq;
 extern long inflight, inflight_peak;
 extern const char *urls_seen[TRACK_MAX];
-extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
+extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX], req_deadline[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
 
 /* While alloc_fail_task is set, the alloc_fail_at-th malloc, calloc or realloc that task makes

@@ -240,7 +240,7 @@ Test(batch, hung_requests_are_cut_at_the_deadline)
 {
     static const char *paths[7] = { "/delay/20", "/hang", "/delay/50", "/hang", "/delay/20",
                                     "/delay/0", "/hang" };
-    struct seen s = { .func = "fetch_batch", .n = 7, .paths = paths, .deadline_ms = 300 };
+    struct seen s = { .func = "fetch_batch", .n = 7, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_batch(&s, -ETIMEDOUT);
     kit_expect_no_leaks("fetch_batch");
@@ -251,7 +251,7 @@ Test(batch, thirty_three_with_the_first_hung)
     const char **paths = kit_alloc_array(33, sizeof *paths);
     for (size_t i = 0; i < 33; i++)
         paths[i] = i % 5 == 0 ? "/hang" : (i % 2 ? "/delay/40" : "/delay/40");
-    struct seen s = { .func = "fetch_batch", .n = 33, .paths = paths, .deadline_ms = 250 };
+    struct seen s = { .func = "fetch_batch", .n = 33, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_batch(&s, -ETIMEDOUT);
     kit_expect_no_leaks("fetch_batch");
@@ -273,7 +273,7 @@ Test(batch, an_error_before_a_cut)
 {
     static const char *paths[5] = { "/delay/10", "/status/503", "/hang", "/delay/0",
                                      "/hang" };
-    struct seen s = { .func = "fetch_batch", .n = 5, .paths = paths, .deadline_ms = 200 };
+    struct seen s = { .func = "fetch_batch", .n = 5, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_nothing_left(&s);
     cr_assert_eq(s.f[1].rc, 0, "[result-lost] a 503 answer is an answer: rc %s",
@@ -292,7 +292,7 @@ Test(batch, a_dripping_body_is_cut_too)
     static const char *paths[5] = { "/delay/10", "/drip?bytes=10&duration_ms=3000",
                                     "/drip?bytes=4&duration_ms=60", "/delay/40",
                                     "/drip?bytes=13&duration_ms=2600" };
-    struct seen s = { .func = "fetch_batch", .n = 5, .paths = paths, .deadline_ms = 300 };
+    struct seen s = { .func = "fetch_batch", .n = 5, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_nothing_left(&s);
     static const size_t dripping[2] = { 1, 4 };
@@ -315,8 +315,8 @@ Test(batch, a_dripping_body_is_cut_too)
               kit_errname(s.f[0].rc), kit_errname(s.f[3].rc));
     cr_assert_eq(s.rc, -ETIMEDOUT, "[batch-rc] fetch_batch returned %s, expected -ETIMEDOUT",
                  kit_errname(s.rc));
-    cr_assert(s.elapsed >= 300 && s.net < 600, "[batch-overrun] fetch_batch returned after "
-              "%lld ms, its deadline at 300 ms", (long long)s.elapsed);
+    cr_assert(s.elapsed >= 500 && s.net < 1000, "[batch-overrun] fetch_batch returned after "
+              "%lld ms, its deadline at 500 ms", (long long)s.elapsed);
     kit_expect_no_leaks("fetch_batch");
 }
 
@@ -327,7 +327,7 @@ Test(batch, a_dripping_body_is_cut_too)
 Test(batch, errors_in_request_order)
 {
     static const char *paths[4] = { "/delay/30", "/hang", REFUSED, "/delay/10" };
-    struct seen s = { .func = "fetch_batch", .n = 4, .paths = paths, .deadline_ms = 200 };
+    struct seen s = { .func = "fetch_batch", .n = 4, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_nothing_left(&s);
     cr_assert(s.f[1].rc == -ETIMEDOUT && s.f[2].rc == -ECONNREFUSED,
@@ -346,7 +346,7 @@ Test(batch, errors_in_request_order)
 Test(batch, a_refused_fetch_before_a_hung_one)
 {
     static const char *paths[3] = { REFUSED, "/hang", "/delay/10" };
-    struct seen s = { .func = "fetch_batch", .n = 3, .paths = paths, .deadline_ms = 200 };
+    struct seen s = { .func = "fetch_batch", .n = 3, .paths = paths, .deadline_ms = 500 };
     run_call(&s);
     expect_nothing_left(&s);
     cr_assert_eq(s.rc, -ECONNREFUSED, "[batch-rc] fetch 0 was refused and fetch 1 cut later; "
@@ -414,20 +414,28 @@ static void expect_tries_in_deadline(const struct seen *s)
 
 static const char *one_hang[1] = { "/hang" };
 
+/* Tries of 100 ms, the deadline at 450 ms: 5 tries (the last one cut at the deadline, 50 ms
+ * in), 3 more allowed that must not go out. A busy machine can only make a try end late and
+ * leave fewer of them; 2 are left unless the first one comes back after the deadline. */
 Test(retry, hung_tries_share_one_deadline)
 {
-    struct seen s = { .func = "fetch_retry", .n = 1, .paths = one_hang, .deadline_ms = 250,
-                      .tries = 6, .try_ms = 100 };
+    struct seen s = { .func = "fetch_retry", .n = 1, .paths = one_hang, .deadline_ms = 450,
+                      .tries = 8, .try_ms = 100 };
     run_call(&s);
     expect_tries_in_deadline(&s);
     cr_assert_eq(s.rc, -ETIMEDOUT, "[retry-rc] every try of /hang was cut, yet fetch_retry "
                  "returned %s, expected -ETIMEDOUT", kit_errname(s.rc));
     cr_assert_eq(s.f[0].rc, s.rc, "[retry-rc] f->rc is %s, the return value %s",
                  kit_errname(s.f[0].rc), kit_errname(s.rc));
-    cr_assert(nreq >= 2 && nreq <= 3, "[retry-count] %zu tries of 100 ms fit in a deadline of "
-              "250 ms, expected 3 (2 on a slow machine)", nreq);
-    cr_assert_geq(s.elapsed, 250, "[retry-early] fetch_retry gave up after %lld ms, before the "
-                  "deadline (250 ms), with tries left", (long long)s.elapsed);
+    /* One try only, given its own 100 ms, and back only at the deadline: the machine held it
+     * past its end, and no time was left for a second. */
+    kit_expect_premise(nreq != 1 || req_deadline[0] >= s.deadline || req_end[0] < s.deadline,
+                       "the first try, given 100 ms, came back only at the deadline (450 ms): "
+                       "no time was left to try again");
+    cr_assert(nreq >= 2 && nreq <= 5, "[retry-count] %zu tries of 100 ms fit in a deadline of "
+              "450 ms, expected 5 (fewer on a slow machine, never 1)", nreq);
+    cr_assert_geq(s.elapsed, 450, "[retry-early] fetch_retry gave up after %lld ms, before the "
+                  "deadline (450 ms), with tries left", (long long)s.elapsed);
     expect_nothing_left(&s);
     kit_expect_no_leaks("fetch_retry");
 }

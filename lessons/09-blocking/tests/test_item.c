@@ -425,6 +425,16 @@ Test(item, cancelled_while_queued_for_a_digest)
 
 /* ---- debug mode ----------------------------------------------------------------------------------- */
 
+#define HELD_TRIES 3   /* runs a "held the loop" report must come back in, no blocking call seen */
+
+/* A call counted on the loop's own thread (a digest, a ledger write, a sleep, a blocking GET):
+ * one explains a "held the loop" report without another run. */
+static int blocking_on_loop(void)
+{
+    return atomic_load(&loop_digests) + atomic_load(&loop_writes) + atomic_load(&loop_sleeps) +
+           atomic_load(&loop_easy) > 0;
+}
+
 Test(item, debug_mode_reports_no_task_holding_the_loop)
 {
     /* The premise: the given program, one item whose write blocks 150 ms on the loop, is
@@ -438,26 +448,38 @@ Test(item, debug_mode_reports_no_task_holding_the_loop)
     kit_expect_premise(strstr(p.report, "held the loop") != NULL, "debug mode did not name the "
                        "given program's 150 ms write on the loop");
 
+    /* The report measures wall time: a busy machine that stops the loop's thread in the middle
+     * of a task makes one as well. Unless a blocking call was counted on the loop's thread, a
+     * report counts only when it comes back in each of HELD_TRIES runs; a task that really
+     * blocks does it every time. */
     static const char *const paths[5] = { "/delay/0?tag=0", "/delay/10?tag=1", "/delay/0?tag=2",
                                           "/delay/10?tag=3", "/delay/0?tag=4" };
-    struct scene s = { .cap = 2, .ids = 5, .write_ms = 150, .rounds = 3, .debug = 1,
-                       .steps = steps_all };
-    struct run *r = run_new(&s, paths, 5);
-    run_scene(&s);
-    expect_not_done(r);
-    const char *held = strstr(s.report, "held the loop");
+    struct scene *s;
+    struct run *r;
+    const char *held;
+    int tries = 0;
+    do {
+        s = kit_alloc(sizeof *s);
+        *s = (struct scene){ .cap = 2, .ids = 5, .write_ms = 150, .rounds = 3, .debug = 1,
+                             .steps = steps_all };
+        r = run_new(s, paths, 5);
+        run_scene(s);
+        expect_not_done(r);
+        held = strstr(s->report, "held the loop");
+        tries++;
+    } while (held != NULL && !blocking_on_loop() && tries < HELD_TRIES);
     const char *line = held;
-    while (line != NULL && line > s.report && line[-1] != '\n')
+    while (line != NULL && line > s->report && line[-1] != '\n')
         line--;
-    cr_assert(held == NULL, "[loop-held] debug mode (AIO_DEBUG=1) reported a stall while 5 items "
-              "ran, each with a ledger write of 150 ms: \"%.*s\". A task held the loop: a "
-              "blocking call ran on its thread.", line ? (int)strcspn(line, "\n") : 0,
-              line ? line : "");
-    cr_assert(strstr(s.report, "never joined") == NULL && strstr(s.report, "at loop end") == NULL,
-              "[left-open] debug mode reported at the loop's end: %s", s.report);
+    cr_assert(held == NULL, "[loop-held] debug mode (AIO_DEBUG=1) reported a stall%s while 5 "
+              "items ran, each with a ledger write of 150 ms: \"%.*s\". A task held the loop: a "
+              "blocking call ran on its thread.", tries > 1 ? kit_sprintf(" in each of %d runs",
+              tries) : "", line ? (int)strcspn(line, "\n") : 0, line ? line : "");
+    cr_assert(strstr(s->report, "never joined") == NULL && strstr(s->report, "at loop end") == NULL,
+              "[left-open] debug mode reported at the loop's end: %s", s->report);
     for (size_t i = 0; i < 5; i++)
         expect_item(r, &r->it[i], i, ITEM_DONE, 0, 1, 1);
     expect_off_the_loop("item_run");
-    expect_released("item_run", &s);
+    expect_released("item_run", s);
     kit_expect_no_leaks("item_run");
 }

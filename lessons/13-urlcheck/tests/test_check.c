@@ -57,6 +57,7 @@ struct crun {
                                   the line before it is written */
     int cancel;                /* cancel the caller once cancel_when holds */
     size_t cancel_reads, cancel_inflight, cancel_written;
+    long cancel_answered;      /* ... and, after that scene, this many GETs have returned */
     long check_fail_at, spawn_fail_at;
     int group_fail;
     int bad;                   /* a bad-argument case: 1 NULL w, 2 NULL in, 3 NULL out, 4 NULL
@@ -184,6 +185,12 @@ static int crun_main(void *arg)
                                            inflight >= (long)r->cancel_inflight &&
                                            r->written >= r->cancel_written),
                        __real_aio_sleep(1));
+        /* The answers the scene needs (lines done, held behind a /hang): a stall may keep
+         * them out for a while, and a fixed pause would then cancel them too. Not the
+         * premise: code that cannot get them while a line hangs is what the test rejects. */
+        struct kit_wait a = { .what = "the GETs that answer to return", .bound_s = 3 };
+        kit_wait_until(&a, aio_done(t) || nreq - inflight >= r->cancel_answered,
+                       __real_aio_sleep(1));
         r->hold_met = w.met && !aio_done(t);
         /* a moment more: nothing else may happen while the scene holds */
         for (int i = 0; i < 20 && !aio_done(t); i++)
@@ -295,11 +302,12 @@ static void expect_line(struct crun *r, size_t i, int rc, long status, const cha
 
 Test(check, results_of_every_kind_in_order)
 {
-    /* 7 lines, C = 3, W = 16, timeout 400 ms: a slow one first, then every kind of answer. */
+    /* 7 lines, C = 3, W = 16, timeout 1000 ms: a slow one first (300 ms, well inside its
+     * timeout), then every kind of answer. */
     static const char *const urls[] = { "/delay/300?tag=0", "/status/404", MALFORMED, REFUSED,
                                         "/hang?tag=4", "/status/503", "/delay/0?tag=6" };
     struct crun *r = kit_alloc(sizeof *r);
-    *r = (struct crun){ .n = 7, .urls = urls, .c = 3, .w = 16, .timeout_ms = 400 };
+    *r = (struct crun){ .n = 7, .urls = urls, .c = 3, .w = 16, .timeout_ms = 1000 };
 
     run(r);
     cr_assert_eq(r->rc, 0, "[check-rc] check_all returned %s; expected 0 (every line "
@@ -316,10 +324,10 @@ Test(check, results_of_every_kind_in_order)
     cr_assert(r->lines[0].res.ms >= 290, "[ms-short] line 1 (/delay/300) took %lld ms by its "
               "result; the GET cannot take less than 300. Is ms the GET's own time?",
               (long long)r->lines[0].res.ms);
-    cr_assert(r->lines[4].res.ms >= 390, "[timeout-early] line 5 (/hang) timed out after %lld "
-              "ms; its timeout is 400 ms from its own start.", (long long)r->lines[4].res.ms);
-    cr_assert(r->lines[4].res.ms - r->starved * 1000 < 1400, "[timeout-late] line 5 (/hang) "
-              "timed out after %lld ms; its timeout is 400 ms.", (long long)r->lines[4].res.ms);
+    cr_assert(r->lines[4].res.ms >= 990, "[timeout-early] line 5 (/hang) timed out after %lld "
+              "ms; its timeout is 1000 ms from its own start.", (long long)r->lines[4].res.ms);
+    cr_assert(r->lines[4].res.ms - r->starved * 1000 < 2000, "[timeout-late] line 5 (/hang) "
+              "timed out after %lld ms; its timeout is 1000 ms.", (long long)r->lines[4].res.ms);
     cr_assert(r->delay_requests == 2 && r->stats.peak == 3, "[server-counts] the server saw "
               "%ld /delay requests (expected 2) and at most %ld in flight (expected C = 3: "
               "seven lines, five of them reach it).", r->delay_requests, r->stats.peak);
@@ -493,10 +501,12 @@ Test(check, writes_as_soon_as_known)
 
 Test(check, input_order_not_finishing_order)
 {
-    /* 7 URLs, the slowest first: they finish in reverse, they are written in order. */
+    /* 7 URLs, the slowest first: they finish in reverse, they are written in order. Each
+     * takes 300 ms or more, so the last one reaches the server while all six others are still
+     * in flight, through a stall of 300 ms between the first GET and the last. */
     const char **u = kit_alloc_array(7, sizeof *u);
     for (size_t i = 0; i < 7; i++)
-        u[i] = kit_sprintf("/delay/%zu?tag=%zu", 60 * (6 - i), i);
+        u[i] = kit_sprintf("/delay/%zu?tag=%zu", 300 + 60 * (6 - i), i);
     struct crun *r = kit_alloc(sizeof *r);
     *r = (struct crun){ .n = 7, .urls = u, .c = 7, .w = 7 };
 
@@ -505,8 +515,8 @@ Test(check, input_order_not_finishing_order)
     expect_common(r, "7 URLs, slowest first");
     for (size_t i = 0; i < 7; i++) {
         expect_line(r, i, 0, 200, "7 URLs, slowest first");
-        cr_assert(r->lines[i].res.ms >= (int64_t)(60 * (6 - i)) - 5, "[ms-short] line %zu "
-                  "(/delay/%zu) has ms %lld.", i + 1, 60 * (6 - i),
+        cr_assert(r->lines[i].res.ms >= (int64_t)(300 + 60 * (6 - i)) - 5, "[ms-short] line "
+                  "%zu (/delay/%zu) has ms %lld.", i + 1, 300 + 60 * (6 - i),
                   (long long)r->lines[i].res.ms);
     }
     cr_assert(r->stats.peak == 7, "[under-c] the server saw at most %ld in flight; expected "
@@ -516,24 +526,25 @@ Test(check, input_order_not_finishing_order)
 
 Test(check, timeout_counts_from_each_get)
 {
-    /* C = 1, timeout 200 ms, three /hang: each times out 200 ms after its own start. */
+    /* C = 1, timeout 200 ms, three /hang and an answer 400 ms too late (a margin no stall
+     * crosses): each times out 200 ms after its own start. */
     static const char *const urls[] = { "/hang?tag=1", "/hang?tag=2", "/hang?tag=3",
-                                        "/delay/250?tag=4" };
+                                        "/delay/600?tag=4" };
     struct crun *r = kit_alloc(sizeof *r);
     *r = (struct crun){ .n = 4, .urls = urls, .c = 1, .w = 8, .timeout_ms = 200 };
 
     run(r);
     cr_assert_eq(r->rc, 0, "[check-rc] check_all returned %s; expected 0.", kit_errname(r->rc));
-    expect_common(r, "3 /hang and a /delay/250, C = 1, timeout 200 ms");
-    for (size_t i = 0; i < 3; i++) {
-        expect_line(r, i, -ETIMEDOUT, 0, "3 /hang, C = 1, timeout 200 ms");
+    expect_common(r, "3 /hang and a /delay/600, C = 1, timeout 200 ms");
+    for (size_t i = 0; i < 4; i++) {
+        expect_line(r, i, -ETIMEDOUT, 0, i < 3 ? "3 /hang, C = 1, timeout 200 ms"
+                                               : "a /delay/600 with a 200 ms timeout");
         long long ms = (long long)r->lines[i].res.ms;
         cr_assert(ms >= 190 && ms - r->starved * 1000 < 550, "[timeout-from-start] line %zu "
-                  "(/hang) timed out with ms %lld; each GET has 200 ms from its own start "
+                  "(%s) timed out with ms %lld; each GET has 200 ms from its own start "
                   "(not from the moment its line was read, nor counting its wait for a "
-                  "slot).", i + 1, ms);
+                  "slot).", i + 1, i < 3 ? "/hang" : "/delay/600", ms);
     }
-    expect_line(r, 3, -ETIMEDOUT, 0, "a /delay/250 with a 200 ms timeout");
     cr_assert(r->wall >= 0.78, "[timeout-from-start] four GETs of 200 ms each, one at a time, "
               "were over in %.2f s: the deadlines did not start with each GET.", r->wall);
     kit_expect_no_leaks("check_all");
@@ -592,14 +603,14 @@ Test(check, cancel_with_checks_in_flight)
 Test(check, cancel_keeps_what_is_known)
 {
     /* Line 1 hangs; lines 2-7 are done but held behind it, and the reader has said end (W =
-     * 8): check_all waits for its last checks when it is cancelled. Line 1 is cancelled, the
-     * others keep their own results. */
+     * 8): check_all waits for its last checks when it is cancelled, once the five GETs that
+     * answer have returned. Line 1 is cancelled, the others keep their own results. */
     static const char *const urls[] = { "/hang?tag=0", "/delay/0?tag=1", "/status/404",
                                         "/delay/0?tag=3", REFUSED, "/delay/0?tag=5",
                                         "/delay/0?tag=1" };
     struct crun *r = kit_alloc(sizeof *r);
     *r = (struct crun){ .n = 7, .urls = urls, .c = 3, .w = 8, .cancel = 1, .cancel_reads = 7,
-                        .cancel_inflight = 1 };
+                        .cancel_inflight = 1, .cancel_answered = 5 };
 
     run(r);
     kit_expect_premise(r->hold_met, "7 lines read, the /hang in flight before the cancel");
@@ -621,11 +632,11 @@ Test(check, cancel_keeps_what_is_known)
 Test(check, cancel_while_reading)
 {
     /* The reader waits at line 3 for line 2 to be written; line 1 hangs, so it never is:
-     * the caller is cancelled inside the reader. */
+     * once line 2's GET has returned, the caller is cancelled inside the reader. */
     static const char *const urls[] = { "/hang?tag=0", "/delay/0?tag=1", "/delay/0?tag=2" };
     struct crun *r = kit_alloc(sizeof *r);
     *r = (struct crun){ .n = 3, .urls = urls, .c = 2, .w = 5, .hold_at = 3, .cancel = 1,
-                        .cancel_reads = 2, .cancel_inflight = 1 };
+                        .cancel_reads = 2, .cancel_inflight = 1, .cancel_answered = 1 };
 
     run(r);
     cr_assert_eq(r->rc, -ECANCELED, "[cancel-rc] check_all, cancelled while its reader waited, "

@@ -55,6 +55,8 @@ struct crun {
     int read_error;
     size_t hold_at;            /* the reader, asked for this line (1-based), first waits until
                                   the line before it is written */
+    int hold_each;             /* ... and so for every later line (a person typing URLs) */
+    size_t holds;              /* the waits made so far */
     int cancel;                /* cancel the caller once cancel_when holds */
     size_t cancel_reads, cancel_inflight, cancel_written;
     long cancel_answered;      /* ... and, after that scene, this many GETs have returned */
@@ -108,10 +110,12 @@ static int test_next(void *ctx, const char **url, size_t *lineno)
         r->reads_when_full++;
     if (r->fail_at > 0 && r->reads + 1 == (size_t)r->fail_at)
         return r->read_error;
-    if (r->hold_at > 0 && r->reads + 1 == r->hold_at) {
+    if (r->hold_at > 0 && (r->reads + 1 == r->hold_at ||
+                           (r->hold_each && r->reads + 1 > r->hold_at && r->hold_met))) {
         struct kit_wait w = { .what = "the line before to be written", .bound_s = 3 };
-        kit_wait_until(&w, r->written + 1 >= r->hold_at || r->cancelled, __real_aio_sleep(1));
-        r->hold_met = w.met && !r->cancelled;
+        kit_wait_until(&w, r->written >= r->reads || r->cancelled, __real_aio_sleep(1));
+        /* every wait met (after one that was not, the reader waits no more) */
+        r->hold_met = w.met && !r->cancelled && (r->holds++ == 0 || r->hold_met);
         r->hold_waited = w.waited_s;
         if (r->cancelled)
             return -ECANCELED;
@@ -496,6 +500,26 @@ Test(check, writes_as_soon_as_known)
     expect_common(r, "3 URLs, the reader slow");
     for (size_t i = 0; i < 3; i++)
         expect_line(r, i, 0, 200, "3 URLs, the reader slow");
+    kit_expect_no_leaks("check_all");
+}
+
+Test(check, an_idle_worker_is_woken_for_a_new_line)
+{
+    /* One worker, and a reader that gives each line only once the one before is written (as a
+     * person typing URLs would): every line after the first comes while the worker is idle. */
+    static const char *const urls[] = { "/delay/0?tag=a", "/delay/0?tag=b", "/delay/0?tag=c",
+                                        "/delay/0?tag=d" };
+    struct crun *r = kit_alloc(sizeof *r);
+    *r = (struct crun){ .n = 4, .urls = urls, .c = 1, .w = 4, .hold_at = 2, .hold_each = 1 };
+
+    run(r);
+    cr_assert_eq(r->rc, 0, "[check-rc] check_all returned %s; expected 0.", kit_errname(r->rc));
+    cr_assert(r->hold_met, "[idle-not-woken] a line read while every worker was idle was not "
+              "written within %.1f s (the reader gave it, then waited for it): a new check "
+              "wakes an idle worker, it does not wait for the reader's end.", r->hold_waited);
+    expect_common(r, "4 URLs typed one at a time, C = 1");
+    for (size_t i = 0; i < 4; i++)
+        expect_line(r, i, 0, 200, "4 URLs typed one at a time, C = 1");
     kit_expect_no_leaks("check_all");
 }
 

@@ -221,7 +221,9 @@ gradescope:
 check-gradescope: $(DEPS_STAMP)
 	@harness/course/gradescope-selftest.sh
 
-check: $(DEPS_STAMP)
+# The self-test grades a class in the sandbox, so it installs bubblewrap as make grade does (a
+# fresh machine has none; without it the grader's self-test fails, saying how to install it).
+check: $(DEPS_STAMP) $(GRADE_DEPS_STAMP)
 	@harness/course/check.sh
 # The second tier (CI runs both): the runtime's poll() builds and the tools' own self-tests.
 check-more: $(DEPS_STAMP)

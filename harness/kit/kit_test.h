@@ -166,6 +166,31 @@ struct kit_wait {
     cr_assert((cond), "[test-premise] the test could not set up its scene: %s. That is the "   \
               "test's own timing, so this says nothing about your code. The machine may be "    \
               "very busy; run the test again.", (what))
+
+/* [test-premise] for a lower bound on how many requests were in flight together, asked before
+ * the assertion that blames the code. A call that starts every request before it waits sends
+ * them all within a few ms, unless the machine stalls it: each stall of about the shortest
+ * delay lets the answers sent before it come back before the requests after it go out, so s
+ * stalls can split want requests into s + 1 groups and leave a peak of want / (s + 1). busy_s
+ * is kit_starved_s() over the call (the test's thread and the server's, kept from a CPU);
+ * counting each stall as half the shortest delay, the shortfall to peak is the machine's
+ * possible doing when busy_s reaches (ceil(want / peak) - 1) of them. A sequential answer (a
+ * peak of 1 needs want - 1 stalls) or a batched one on a quiet machine is untouched; on a
+ * machine that busy it is run again (the grader does so once), where the lesson's own
+ * diagnostic names it. A peak of 0 (nothing reached the server) no stall explains. */
+static inline int kit_starved_enough(double busy_s, long want, long peak, double shortest_s)
+{
+    if (peak <= 0 || peak >= want)
+        return 0;
+    return busy_s >= (double)((want + peak - 1) / peak - 1) * shortest_s / 2;
+}
+#define kit_expect_not_starved(busy_s, want, peak, shortest_s, what)                            \
+    cr_assert(!kit_starved_enough((busy_s), (want), (peak), (shortest_s)),                      \
+              "[test-premise] %s was %ld of %ld, but the busy machine kept the test or the "    \
+              "server from a CPU for %.0f ms of the call, enough for stalls that let answers "  \
+              "of %.0f ms come back before the last requests went out, whatever your code "    \
+              "does. That is the test's own timing; run the test again.", (what), (long)(peak), \
+              (long)(want), (busy_s) * 1e3, (shortest_s) * 1e3)
 #endif /* KIT_TEST_NO_CRITERION */
 
 /* ---- seeded randomness ------------------------------------------------------------------- */

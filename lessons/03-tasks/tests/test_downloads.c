@@ -519,14 +519,22 @@ static void expect_return(const struct spec *sp, const struct seen *out)
 static void expect_server(const struct spec *sp, const struct seen *out, long want_requests)
 {
     long want_peak = 0;
+    int shortest_ms = 0;
 
-    for (size_t i = 0; i < sp->n; i++)
-        want_peak += sp->delay_ms[i] >= 100;
+    for (size_t i = 0; i < sp->n; i++) {
+        if (sp->delay_ms[i] < 100)
+            continue;
+        want_peak++;
+        if (shortest_ms == 0 || sp->delay_ms[i] < shortest_ms)
+            shortest_ms = sp->delay_ms[i];
+    }
 
     cr_assert_eq(out->stats.requests, want_requests, "[request-count] the server saw %ld %s; "
                  "expected %ld: exactly one per download that can reach it, repeated URLs "
                  "included.", out->stats.requests,
                  kit_plural(out->stats.requests, "request", "requests"), want_requests);
+    kit_expect_not_starved(out->busy_s, want_peak, out->stats.peak, shortest_ms / 1000.0,
+                           "the server's peak in flight");
     cr_assert_neq(out->stats.peak, 1, "[peak-1] the server saw 1 request in flight at a time; "
                   "download_concurrent should have had %ld in flight at once. Did you join "
                   "each task right after spawning it? That is `await` in a loop again: spawn "

@@ -111,6 +111,11 @@ struct aio__watch {
 int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events);
 /* Remove w just before its fd is closed: cheaper than aio__watch_set(L, w, 0) on epoll. */
 void aio__watch_close(struct aio__loop *L, struct aio__watch *w);
+/* Install w (not installed) on an fd that may still be in the poller's set, its watch closed
+ * with aio__watch_close while the descriptor stayed open (a kept connection handed back), or
+ * be a new descriptor that got the number: as aio__watch_set, in one system call on epoll in
+ * the first case instead of an add refused as a duplicate and then a change. */
+int aio__watch_renew(struct aio__loop *L, struct aio__watch *w, int events);
 void aio__watch_set_passive(struct aio__loop *L, struct aio__watch *w, bool passive);
 /* The watch installed on fd for dir (AIO_READ or AIO_WRITE), or NULL. */
 struct aio__watch *aio__watch_get(struct aio__loop *L, int fd, int dir);
@@ -122,6 +127,9 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events);
 /* fd (watched for old_events) is about to be closed: stop watching it, as cheaply as the
  * poller allows. 0 or -errno. */
 int aio__be_forget(struct aio__loop *L, int fd, int old_events);
+/* fd has no watch in the loop's books but may still be in the poller's set, or be a new
+ * descriptor under that number: watch it for events (not 0) either way. 0 or -errno. */
+int aio__be_renew(struct aio__loop *L, int fd, int events);
 /* Wait up to timeout_ms (-1: forever) and list the ready fds in L->fired (AIO_READ /
  * AIO_WRITE; errors and hang-ups count as both). Returns how many, or -errno (-EINTR when a
  * signal cut the wait short: the loop decides what to do with it). */

@@ -68,6 +68,22 @@ int aio__be_update(struct aio__loop *L, int fd, int old_events, int new_events)
     return -errno;
 }
 
+/* A change first: a kept connection is still in the set, and a change costs one system call
+ * where an add would be refused as a duplicate first. A new descriptor under the number is
+ * not in the set (closing the old one took it out), so the change fails and it is added. */
+int aio__be_renew(struct aio__loop *L, int fd, int events)
+{
+    struct aio__epoll *E = L->be;
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    ev.events = ((events & AIO_READ) ? EPOLLIN : 0) | ((events & AIO_WRITE) ? EPOLLOUT : 0);
+    if (epoll_ctl(E->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return -errno;
+    return epoll_ctl(E->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
 /* Closing a descriptor removes it from every epoll set it is in (when no duplicate of it is
  * open), so a descriptor about to be closed needs no EPOLL_CTL_DEL. */
 int aio__be_forget(struct aio__loop *L, int fd, int old_events)

@@ -106,6 +106,12 @@ int aio__be_forget(struct aio__loop *L, int fd, int old_events)
     return aio__be_update(L, fd, old_events, 0);
 }
 
+/* poll()'s set is the loop's own: an fd with no watch is in it no longer. */
+int aio__be_renew(struct aio__loop *L, int fd, int events)
+{
+    return aio__be_update(L, fd, 0, events);
+}
+
 const char aio__be_call[] = "poll";
 
 int aio__be_wait(struct aio__loop *L, int timeout_ms)

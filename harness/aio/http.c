@@ -51,7 +51,8 @@ struct aio__xfer {
  * request on that connection asks for the same socket again: removing and adding it back
  * would cost two epoll_ctl calls a request. So a removed socket stays in the poller, idle
  * (passive, and curl no longer knows it by our pointer) until one of three things happens:
- * curl wants it again (no system call when the interest is the same), an event arrives for it
+ * curl wants it again (one epoll_ctl, a change: aio__watch_renew, since the number could also
+ * be a new socket, which the change finds missing and adds), an event arrives for it
  * (then it is really removed: an idle connection the server closed would otherwise be
  * reported again and again), or curl closes it (aio__http_on_close removes it first, so a
  * new socket that gets the same number starts clean). */
@@ -263,6 +264,7 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
     (void)easy;
     aio_http *c = userp;
     struct aio__sock *s = sockp;
+    bool renew = false;
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL && s->watch.events == 0) {
             aio__http_sock_free(c, s);      /* already closed (aio__http_on_close) */
@@ -276,8 +278,10 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
         /* An idle socket's number handed to us again: a cached connection, or a new socket
          * that got the number of one curl closed without telling us (a transfer removed while
          * it connected: libcurl 7.88 closes that socket without CURLOPT_CLOSESOCKETFUNCTION),
-         * which is in no epoll set. Install the watch afresh either way. */
+         * which is in no epoll set. Install the watch afresh either way (renewed: the
+         * kept connection, the usual case, is still in the set). */
         aio__watch_close(c->loop, &s->watch);
+        renew = true;
         s->idle = false;
         aio__watch_set_passive(c->loop, &s->watch, false);
         if (curl_multi_assign(c->multi, fd, s) != CURLM_OK)
@@ -300,7 +304,9 @@ static int aio__http_on_socket(CURL *easy, curl_socket_t fd, int what, void *use
         }
     }
     int events = ((what & CURL_POLL_IN) ? AIO_READ : 0) | ((what & CURL_POLL_OUT) ? AIO_WRITE : 0);
-    return aio__watch_set(c->loop, &s->watch, events) < 0 ? -1 : 0;
+    int r = renew ? aio__watch_renew(c->loop, &s->watch, events)
+                  : aio__watch_set(c->loop, &s->watch, events);
+    return r < 0 ? -1 : 0;
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION: curl is done with fd. Remove its watch while the number

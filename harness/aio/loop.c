@@ -286,8 +286,11 @@ static int aio__fds_grow(struct aio__loop *L, int fd)
 }
 
 /* aio__watch_set, and aio__watch_close when closing: a removal that leaves the fd with no
- * watch at all tells the poller through aio__be_forget (the close will do the rest). */
-static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int events, bool closing)
+ * watch at all tells the poller through aio__be_forget (the close will do the rest). When
+ * renewing, an fd with no other watch is handed to aio__be_renew (it may still be in the
+ * poller's set). */
+static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int events, bool closing,
+                             bool renew)
 {
     int fd = w->fd;
     if (fd < 0)
@@ -306,6 +309,8 @@ static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int even
     after |= events;
     if (closing && after == 0)
         r = aio__be_forget(L, fd, before);
+    else if (renew && before == 0 && after != 0)
+        r = aio__be_renew(L, fd, after);
     else
         r = aio__be_update(L, fd, before, after);
     if (r < 0)
@@ -336,14 +341,19 @@ static int aio__watch_change(struct aio__loop *L, struct aio__watch *w, int even
  * caller and must be removed before it is freed. */
 int aio__watch_set(struct aio__loop *L, struct aio__watch *w, int events)
 {
-    return aio__watch_change(L, w, events, false);
+    return aio__watch_change(L, w, events, false, false);
+}
+
+int aio__watch_renew(struct aio__loop *L, struct aio__watch *w, int events)
+{
+    return aio__watch_change(L, w, events, false, true);
 }
 
 /* Remove w because its fd is about to be closed (and has no duplicate): on epoll that needs
  * no system call, since closing a descriptor takes it out of the epoll set. */
 void aio__watch_close(struct aio__loop *L, struct aio__watch *w)
 {
-    aio__watch_change(L, w, 0, true);
+    aio__watch_change(L, w, 0, true, false);
 }
 
 /* Make an installed (or later installed) watch passive or not: a passive watch does not keep

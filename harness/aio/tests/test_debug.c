@@ -623,3 +623,84 @@ Test(debug, a_job_left_running_is_counted_at_loop_end)
                        "should be counted (1 operation):\n%s", err);
     free(err);
 }
+
+/* ---- a watch renewed on a descriptor that may still be in the poller's set ---------------- */
+
+/* The HTTP client closes a kept connection's watch without a system call and renews it when
+ * curl wants the socket again (aio__watch_renew): on epoll a change first, an add when the
+ * change finds the number missing. Both cases must end up watched. */
+struct renewed {
+    struct aio__watch watch;
+    int fired;
+};
+
+static void renewed_ready(struct aio__loop *L, struct aio__watch *w, int revents)
+{
+    (void)revents;
+    struct renewed *r = (struct renewed *)((char *)w - offsetof(struct renewed, watch));
+    char c;
+    if (read(w->fd, &c, 1) != 1)
+        abort();
+    r->fired++;
+    aio__watch_set(L, w, 0);
+}
+
+/* Close r's watch, let swap() change what its number means (or not), renew the watch, write a
+ * byte to wr: 1 if the watch saw it within 2 s. */
+static int renew_and_see(struct renewed *r, int wr)
+{
+    struct aio__loop *L = aio__loop_get();
+    if (aio__watch_renew(L, &r->watch, AIO_READ) != 0)
+        return -1;
+    if (write(wr, "x", 1) != 1)
+        return -1;
+    for (int i = 0; i < 200 && r->fired == 0; i++)
+        aio_sleep(10);
+    return r->fired == 1;
+}
+
+struct renew_case {
+    int kept, reused; /* what each renewal saw: 1 when its watch fired */
+};
+
+static int renew_both(void *arg)
+{
+    struct renew_case *rc = arg;
+    struct aio__loop *L = aio__loop_get();
+    int a[2], b[2];
+    if (pipe(a) != 0 || pipe(b) != 0)
+        return -errno;
+
+    /* The descriptor kept open: still in the set when its watch is renewed. */
+    struct renewed r = {.watch = {.fd = a[0], .ready = renewed_ready}};
+    aio__watch_set(L, &r.watch, AIO_READ);
+    aio_sleep(1);
+    aio__watch_close(L, &r.watch);
+    rc->kept = renew_and_see(&r, a[1]);
+
+    /* The number handed to another pipe behind the loop's back: closing the first one took it
+     * out of the set, so the renewal must add it. */
+    struct renewed s = {.watch = {.fd = a[0], .ready = renewed_ready}};
+    aio__watch_set(L, &s.watch, AIO_READ);
+    aio_sleep(1);
+    aio__watch_close(L, &s.watch);
+    if (dup2(b[0], a[0]) < 0)           /* closes the old a[0]; the number now reads b */
+        return -errno;
+    close(b[0]);
+    rc->reused = renew_and_see(&s, b[1]);
+    close(a[0]);
+    close(a[1]);
+    close(b[1]);
+    return 0;
+}
+
+Test(debug, a_renewed_watch_sees_its_descriptor_kept_or_reused)
+{
+    struct renew_case rc = {0};
+    cr_assert_eq(aio_run(renew_both, &rc), 0);
+    cr_assert_eq(rc.kept, 1, "[renew-kept] a watch renewed on a descriptor still in the "
+                 "poller's set saw %d byte(s) written to it, expected 1", rc.kept);
+    cr_assert_eq(rc.reused, 1, "[renew-reused] a watch renewed on a number another pipe got "
+                 "behind the loop's back saw %d byte(s), expected 1: the poller was told to "
+                 "change a watch it no longer had, and nothing added it", rc.reused);
+}

@@ -1,6 +1,6 @@
 # benchmark.gp: one panel per benchmark, aio and each peer (asyncio, go, node) as bars on a
-# log scale, the goal as a dashed line. For HTTP two floors follow: curl_multi (libcurl, no
-# runtime) and epoll_raw (no library). run.sh passes, with -e:
+# log scale, the goal as a dashed line. For HTTP three floors follow: curl_multi and
+# curl_socket (libcurl's two loops, no runtime) and epoll_raw (no library). run.sh passes, with -e:
 #   csv, png, svg                    the data (benchmark,implementation,value,unit) and outputs
 #   subtitle                         date, commit and load, under the title
 #   names, units, goals, betters     word lists, one word per panel, in the same order
@@ -17,7 +17,8 @@ rows = (n + cols - 1) / cols
 # (the CSV's column-name row, an implementation this panel does not draw); and its colour.
 impl_at(l, s) = strstrt(" ".l." ", " ".s." ") > 0 ? words((" ".l." ")[1:strstrt(" ".l." ", " ".s." ")]) : NaN
 impl_rgb(s) = s eq "aio" ? 0x1b7837 : s eq "asyncio" ? 0x3465a4 : s eq "go" ? 0x00a3cc : \
-              s eq "node" ? 0xe08214 : s eq "curl_multi" ? 0x999999 : 0xcccccc
+              s eq "node" ? 0xe08214 : s eq "curl_multi" ? 0x999999 : \
+              s eq "curl_socket" ? 0xb3b3b3 : 0xcccccc
 # The value of this row if it belongs to panel bm, else NaN (gnuplot skips the point).
 pick(bm) = strcol(1) eq bm ? column(3) : NaN
 # A label like "14.2 ns" or "3.52 us" for a bar.
@@ -53,8 +54,11 @@ do for [out = 1:2] {
         http = bm[1:5] eq "http_"
         set ylabel u
         impls = http ? http_impls : micro_impls
+        # Seven bars in an HTTP panel: smaller, slanted names and smaller value labels.
         tics_font = http ? ",8" : ",10"
-        set xtics () noenhanced font tics_font
+        label_font = http ? ",7" : ",9"
+        if (http) { set xtics () noenhanced font tics_font rotate by 20 right } \
+        else { set xtics () noenhanced font tics_font norotate autojustify }
         do for [j = 1:words(impls)] {
             set xtics add (word(impls, j) j - 1)
         }
@@ -94,7 +98,7 @@ do for [out = 1:2] {
         plot csv using (impl_at(impls, strcol(2))):(pick(bm)):(impl_rgb(strcol(2))) \
                  with boxes lc rgb variable notitle, \
              csv using (impl_at(impls, strcol(2))):(pick(bm)):(nice(pick(bm), u)) \
-                 with labels offset 0, 0.8 font ",9" notitle, \
+                 with labels offset 0, 0.8 font label_font notitle, \
              goal with lines dt 2 lw 1.5 lc rgb "#b2182b" title sprintf("goal %g %s", goal, u)
     }
     unset multiplot

@@ -1,5 +1,5 @@
 # benchmark.mk: `make benchmark` measures the aio runtime against its peers (asyncio/aiohttp, Go,
-# Node.js; for HTTP also a plain curl_multi loop and a raw epoll client) and draws
+# Node.js; for HTTP also libcurl's two loops with no runtime and a raw epoll client) and draws
 # plots/benchmark.png; `make check-benchmark` is its quick self-test.
 
 BENCHMARK_DIR   := harness/aio/benchmark

@@ -39,7 +39,7 @@ bad_rows=$(echo "$rows" | awk -F, '
         unit["tasks_100k_rss_compact"] = "MiB"; unit["yield_roundtrip_compact"] = "ns"
         unit["spawn_join_compact"] = "ns"; unit["sleep_10k_100ms_compact"] = "ms"
     }
-    NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|go|node|curl_multi|epoll_raw)$/ ||
+    NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|go|node|curl_multi|curl_socket|epoll_raw)$/ ||
     $3 !~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ || $3 + 0 <= 0 { print NR ": " $0 }')
 [ -z "$bad_rows" ] ||
     bad csv-row "these rows are not 'benchmark,implementation,positive number,unit of that benchmark': $bad_rows"
@@ -50,11 +50,11 @@ peers="asyncio"
 grep -q '^# go: go version' "$csv" && peers="$peers go"
 grep -q '^# node: v[0-9]' "$csv" && peers="$peers node"
 
-# Every benchmark has its aio row and one per peer; the HTTP ones also both floors; no duplicates.
+# Every benchmark has its aio row and one per peer; the HTTP ones also the three floors; no duplicates.
 for name in yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps group_gather wait_for_ready \
     tasks_100k_rss_compact yield_roundtrip_compact spawn_join_compact sleep_10k_100ms_compact; do
     impls="aio $peers"
-    case $name in http_*) impls="aio $peers curl_multi epoll_raw" ;; *_compact) impls="aio" ;; esac
+    case $name in http_*) impls="aio $peers curl_multi curl_socket epoll_raw" ;; *_compact) impls="aio" ;; esac
     for impl in $impls; do
         count=$(echo "$rows" | grep -c "^$name,$impl,")
         [ "$count" = 1 ] ||
@@ -70,7 +70,7 @@ sig=$(head -c 8 "$png" 2>/dev/null | od -An -tx1 | tr -d ' \n')
 grep -q '<svg' "$dir/benchmark.svg" 2>/dev/null ||
     bad svg-missing "$dir/benchmark.svg has no <svg element; gnuplot's svg terminal should have written it."
 # The chart draws every implementation: each one's name is a tick label in the SVG.
-for impl in aio $peers curl_multi epoll_raw; do
+for impl in aio $peers curl_multi curl_socket epoll_raw; do
     grep -q ">$impl<" "$dir/benchmark.svg" 2>/dev/null ||
         bad svg-bars "$dir/benchmark.svg has no '$impl' tick label, expected a bar for every implementation in the CSV; did benchmark.gp get the lists from run.sh?"
 done

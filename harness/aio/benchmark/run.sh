@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh: measure the aio runtime against its peers (Python asyncio/aiohttp, Go, Node.js and, for
-# HTTP, a plain curl_multi loop and a raw epoll client) on one private delayd; median of several
+# HTTP, libcurl's two loops without a runtime and a raw epoll client) on one private delayd; median of several
 # runs; writes the CSV, prints a table of ratios and goals, draws the chart. `make benchmark`
 # runs it; see harness/aio/benchmark/README.md.
 set -u
@@ -113,12 +113,13 @@ bench_reps() {
 # The peers: what a user would pick instead of aio (asyncio always; go and node when their
 # tools are here, found below). The best of them is the table's "best peer".
 peers="asyncio"
-# Implementations measured for benchmark $1: aio, the peers and, for HTTP, two floors that are
-# not peers: curl_multi is libcurl with no runtime, epoll_raw no library at all (what delayd and
-# the kernel allow on this machine).
+# Implementations measured for benchmark $1: aio, the peers and, for HTTP, three floors that
+# are not peers: curl_multi and curl_socket are libcurl with no runtime (its poll loop, and its
+# socket API driven by a plain epoll loop: what aio is built on), epoll_raw no library at all
+# (what delayd and the kernel allow on this machine).
 bench_impls() {
     case $1 in
-    http_*) echo "aio $peers curl_multi epoll_raw" ;;
+    http_*) echo "aio $peers curl_multi curl_socket epoll_raw" ;;
     *_compact) echo "aio" ;;        # the same work as the row without _compact, by aio alone
     *) echo "aio $peers" ;;
     esac
@@ -155,6 +156,7 @@ bench_cmd() {
     go) echo "$bin/bench_go $1 $args $url" ;;
     node) echo "$node $here/bench_node.mjs $1 $args $url" ;;
     curl_multi) echo "$bin/bench_curl $1 $args $url" ;;
+    curl_socket) echo "$bin/bench_curl $1 $args $url --api socket" ;;
     epoll_raw) echo "$bin/bench_epoll $1 $args $url" ;;
     esac
 }
@@ -387,12 +389,12 @@ if [ -n "$(git status --porcelain -- harness/aio harness/delayd 2>/dev/null)" ];
     commit="$commit (with uncommitted changes in harness/aio or harness/delayd)"
 fi
 {
-    echo "# aio runtime vs its peers ($peers; HTTP floors curl_multi, epoll_raw): harness/aio/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
+    echo "# aio runtime vs its peers ($peers; HTTP floors curl_multi, curl_socket, epoll_raw): harness/aio/benchmark/run.sh, median of 3 runs (5 for the micro-benchmarks)$([ "$quick" = 1 ] && echo ', QUICK MODE: tiny sizes, 1 run, numbers mean nothing')"
     echo "# machine: $(uname -srmo)"
     echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), cores: $(nproc)"
     echo "# compiler: $(${CC:-cc} --version | head -n 1)"
     echo "# python: $("$python" --version 2>&1), aiohttp $("$python" -c 'import aiohttp; print(aiohttp.__version__)')"
-    echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown) (aio and curl_multi)"
+    echo "# libcurl: $(curl-config --version 2>/dev/null || echo unknown) (aio, curl_multi and curl_socket)"
     if [ -n "$go_version" ]; then
         echo "# go: $go_version, GOMAXPROCS ${GOMAXPROCS:-$(nproc) (the default: one per core)}, net/http"
     else
@@ -456,9 +458,9 @@ mv "$work/benchmark.csv" "$csv"
 
 # ---- the table ----------------------------------------------------------------------------
 
-# Columns: aio, each peer, the two HTTP floors; then aio's ratio to asyncio (the kit's first
+# Columns: aio, each peer, the three HTTP floors; then aio's ratio to asyncio (the kit's first
 # claim), to the best peer on that row, the goal and the verdict.
-columns="aio $peers curl_multi epoll_raw"
+columns="aio $peers curl_multi curl_socket epoll_raw"
 echo
 {
     printf '%-19s' benchmark
@@ -513,7 +515,7 @@ for name in $selected; do
 "
 done
 echo "vs asyncio, best peer: how many times better aio is (time, memory: peer/aio; req/s: aio/peer)."
-echo "      The best peer is the best of: $peers (curl_multi and epoll_raw are floors, not peers)."
+echo "      The best peer is the best of: $peers (curl_multi, curl_socket and epoll_raw are floors, not peers)."
 if [ -n "${behind//$'\n'/}" ]; then
     echo "$behind" | awk 'NF == 3 { printf "behind: on %s aio is %sx behind %s (README.md, \"Where the limits are\", says why)\n", $1, $3, $2 }'
 fi
@@ -545,7 +547,7 @@ done
 # kept from an earlier run with ONLY= may have a peer this run did not find).
 csv_impls() {
     local c list=""
-    for c in aio asyncio go node curl_multi epoll_raw; do
+    for c in aio asyncio go node curl_multi curl_socket epoll_raw; do
         awk -F, -v c="$c" -v http="$1" '!/^#/ && $2 == c && (($1 ~ /^http_/) == http) { found = 1 }
             END { exit !found }' "$csv" && list="$list $c"
     done

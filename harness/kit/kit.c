@@ -610,8 +610,67 @@ int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
  *   rest of the bundle each time. Only strstr() and strcasestr() go unchecked: every access
  *   the code under test makes itself still is. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void)
+
+/* The sanitizer runtime's zeroed data (libasan's .bss: 5.4 MB with gcc 12, most of it tables
+ * that stay empty) is read in full by every leak check: LeakSanitizer scans all writable data
+ * of every loaded module for pointers. Each 4 KiB page of it read for the first time is a page
+ * fault, about 1,100 a test process, and on a VM with shadow page tables a fault costs 10 to
+ * 19 us. Marked for transparent huge pages before anything touches it, an untouched 2 MiB
+ * stretch is read through the kernel's one shared zero huge page: one fault instead of 512
+ * (a minimal ASan program with one leak check: 2,010 page faults and 32 ms of CPU, 988 and
+ * 20 ms with the hint; lesson 03's 20 tests: 116,400 and 88,800 page faults, 2.94 and 2.65 s of
+ * CPU). It changes what backs the memory, never its contents, and does nothing where huge
+ * pages are off. It runs inside ASan's start-up, before its shadow memory exists: so it is
+ * not instrumented, and calls nothing that ASan intercepts. */
+#if defined(__linux__) && !defined(KIT_PORTABLE) && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#include <elf.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#ifdef MADV_HUGEPAGE
+#define KIT_HUGEPAGE_HINT 1     /* glibc 2.35's _dl_find_object, Linux's transparent huge pages */
+#endif
+#endif
+#ifdef KIT_HUGEPAGE_HINT
+__attribute__((no_sanitize("address", "undefined"))) static void kit_sanitizer_bss_hint(
+    void *inside)
 {
+    struct dl_find_object obj;
+    if (_dl_find_object(inside, &obj) != 0 || obj.dlfo_link_map == NULL)
+        return;
+    /* The ELF header is where the object's first segment is mapped. */
+    const ElfW(Ehdr) *eh = obj.dlfo_map_start;
+    if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
+        eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 ||
+        eh->e_phentsize != sizeof(ElfW(Phdr)))
+        return;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+    uintptr_t bias = obj.dlfo_link_map->l_addr, page = 4096;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W))
+            continue;
+        /* The zeroed part: past what the file holds, to the segment's end. */
+        uintptr_t lo = (bias + ph[i].p_vaddr + ph[i].p_filesz + page - 1) & ~(page - 1);
+        uintptr_t hi = (bias + ph[i].p_vaddr + ph[i].p_memsz + page - 1) & ~(page - 1);
+        if (hi > lo)
+            syscall(SYS_madvise, (void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+    }
+}
+#define KIT_SANITIZER_BSS_HINT(inside) kit_sanitizer_bss_hint(inside)
+#else
+#define KIT_SANITIZER_BSS_HINT(inside) ((void)(inside))
+#endif
+
+/* Called by the sanitizer runtime (it is where the return address points: libasan, or the
+ * program itself when the runtime is linked in, as clang does), once or twice at start. */
+__attribute__((no_sanitize("address", "undefined"))) const char *__asan_default_options(void)
+{
+    static int hinted;
+    if (!hinted) {
+        hinted = 1;
+        KIT_SANITIZER_BSS_HINT(__builtin_return_address(0));
+    }
     return "leak_check_at_exit=0:intercept_strstr=0";
 }
 

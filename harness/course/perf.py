@@ -11,9 +11,11 @@ the lesson's bounds; and when the program's row on stdout says mode, n and ok = 
 figure is the time from the first request's arrival (the server's clock, CLOCK_MONOTONIC) to
 the program's exit (this script's clock, the same one): the program's own wall_s is never read,
 and the start of the sandbox and of the process (0.3 to 0.8 s here, with a spread larger than
-a lesson's whole batch) is left out. The result is the ratio of the medians (student's /
-reference's); the points follow the curve: full at ratio <= FULL, none at >= ZERO, linear
-between.
+a lesson's whole batch) is left out. The result is the ratio of the fastest runs (student's /
+reference's): a busy machine only ever adds time to a run, so each program's fastest run is the
+one least blurred by the load (every run counted has already shown, on the server's trace, that
+it did the lesson's work with the concurrency asked); the points follow the curve: full at ratio
+<= FULL, none at >= ZERO, linear between.
 
 The commands come from files of NUL-separated arguments in which @URL@ stands for the server's
 address. The network: grade.sh runs this script in a network namespace of its own (unshare
@@ -273,15 +275,21 @@ def main():
                 return
             refs.append(span)
             walls.append(wall)
-        ratio = median(mine) / median(refs)
+        # The fastest runs, not the medians: the reference graded against itself, three lanes
+        # on two cores, gave ratios of medians from 0.92 to 1.17 (46 gradings of lessons 01 and
+        # 05; 3 over FULL, so identical code lost points) and ratios of the fastest runs from
+        # 0.95 to 1.06.
+        ratio = min(mine) / min(refs)
         share = min(1.0, max(0.0, (args.zero - ratio) / (args.zero - args.full)))
         points = round(P * share, 2)
         status = "pass" if share >= 1 else "partial" if points > 0 else "fail"
         zero_why = f" ({args.zero_why})" if args.zero_why else ""
-        diag = (f"[perf] from its first request to its exit your program took {median(mine):.3f} s, the "
-                f"reference {median(refs):.3f} s (medians of {args.runs} runs each, interleaved, in the same "
-                f"grading run): ratio {ratio:.2f}. Full marks up to {fmt(args.full)}, none from {fmt(args.zero)}"
+        diag = (f"[perf] from its first request to its exit your program took {min(mine):.3f} s, the "
+                f"reference {min(refs):.3f} s (the fastest of {args.runs} runs each, interleaved, in the same "
+                f"grading run; a busy machine only adds time): ratio {ratio:.2f}. Full marks up to "
+                f"{fmt(args.full)}, none from {fmt(args.zero)}"
                 f"{zero_why}, linear between: {fmt(points)} of {fmt(P)} points.")
+        log.write(f"medians: your program {median(mine):.3f} s, the reference {median(refs):.3f} s\n")
         log.write(diag + "\n")
         say(status, points, diag)
 

@@ -177,12 +177,16 @@ kit_run_tests() {
 # kit_reap TAG: kill what is left of a run whose environment carried KIT_RUN_TAG=TAG. Criterion's
 # workers live in process groups of their own, so when `timeout` stops a runner they survive
 # it, reparented to init, and some spin; the tag they inherited still finds them (one grep over
-# /proc, Linux only; elsewhere it finds nothing).
+# /proc, Linux only; elsewhere it finds nothing). A runner killed here leaves its socket,
+# /tmp/criterion_PID.sock (Criterion removes it only when the runner ends by itself): it goes
+# too, or every stopped run of make check would leave one behind.
 kit_reap() {
   local f pid
   for f in $(grep -lzx "KIT_RUN_TAG=$1" /proc/[0-9]*/environ 2>/dev/null); do
     pid=${f#/proc/}; pid=${pid%/environ}
     kill -KILL "$pid" 2>/dev/null
+    f=/tmp/criterion_$pid.sock
+    if [ -S "$f" ] && [ -O "$f" ]; then rm -f "$f"; fi
   done
   return 0
 }

@@ -247,9 +247,10 @@ unit_cpu() {
 }
 declare -A pid_of
 # Stopped early (Ctrl+C, a kill, an error in this script), the units' processes stop too: no
-# test run is left behind to write into the next check's logs.
+# test run is left behind to write into the next check's logs. Either way its scratch folder
+# ($KIT_TMP, which lib.sh's own trap would have removed) goes.
 finished=0
-trap '[ "$finished" -eq 1 ] || for p in "${pid_of[@]}"; do kill_tree "$p"; done' EXIT
+trap '[ "$finished" -eq 1 ] || for p in "${pid_of[@]}"; do kill_tree "$p"; done; kit_cleanup' EXIT
 trap 'exit 130' INT TERM
 for unit in $run_order; do
   dir=$(unit_dir "$unit")

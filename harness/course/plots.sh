@@ -44,7 +44,7 @@ done
 declare -A pid_of
 # Stopped early (Ctrl+C, a failed build), the benches still running stop too.
 stop_benches() { local p; for p in "${pid_of[@]}"; do kill_tree "$p"; done; }
-trap stop_benches EXIT
+trap 'stop_benches; kit_cleanup' EXIT
 trap 'exit 130' INT TERM
 status=0
 read -r -a names <<<"$LESSONS"

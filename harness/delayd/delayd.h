@@ -22,6 +22,7 @@ struct delayd_config {
     unsigned threads;   /* MHD worker threads */
     long request_timeout_ms;   /* a request must arrive whole within this (timers.h) */
     long trace;         /* --trace: requests /trace keeps (0: off; trace.h) */
+    long parent;        /* --parent: stop when this process ends (0: none; main.c) */
 };
 
 extern struct delayd_config delayd_cfg;

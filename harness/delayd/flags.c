@@ -17,6 +17,7 @@
 static const char usage[] =
     "usage: delayd [--host 127.0.0.1] [--port 0] [--limit K] [--flaky-rate R] [--seed S]\n"
     "              [--pages N] [--threads T] [--request-timeout-ms MS] [--trace N]\n"
+    "              [--parent PID]\n"
     "\n"
     "The kit's local HTTP test server. Prints \"delayd listening on http://HOST:PORT\" first,\n"
     "then serves until SIGINT or SIGTERM.\n"
@@ -34,6 +35,8 @@ static const char usage[] =
     "                     1..3600000 (default 10000)\n"
     "  --trace N          keep when each of the first N requests (since start or /reset)\n"
     "                     arrived and was answered, for GET /trace; 0..1000000 (default 0: off)\n"
+    "  --parent PID       stop when process PID, the one that started delayd, ends (Linux;\n"
+    "                     accepted and ignored elsewhere); 1..2147483647 (default: none)\n"
     "  --help             this text\n"
     "\n"
     "Endpoints and the /stats schema: harness/delayd/README.md\n";
@@ -48,6 +51,7 @@ static const struct option long_options[] = {
     { "threads", required_argument, NULL, 't' },
     { "request-timeout-ms", required_argument, NULL, 'T' },
     { "trace", required_argument, NULL, 'x' },
+    { "parent", required_argument, NULL, 'P' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -141,6 +145,11 @@ static int apply(int opt, const char *arg, struct delayd_config *cfg)
         if (whole_number(arg, 0, 1000000, &v) != 0)
             return bad_value("--trace", arg, "an integer 0..1000000");
         cfg->trace = (long)v;
+        return 0;
+    case 'P':
+        if (whole_number(arg, 1, 2147483647, &v) != 0)
+            return bad_value("--parent", arg, "a process id 1..2147483647");
+        cfg->parent = (long)v;
         return 0;
     }
     return -EINVAL;

@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "content.h"
 #include "delayd.h"
@@ -47,6 +51,30 @@ static void keep_freed_memory(void)
     mallopt(M_TOP_PAD, 16 * 1024 * 1024);
 }
 
+/* --parent PID: the kernel sends us SIGTERM when the thread that started us ends, so a test
+ * process that crashes or is killed takes its server with it. The parent may already have
+ * gone before the request was made; then its PID is no longer our parent's and we stop at
+ * once. Returns 0 to go on, -1 to stop. Linux only: elsewhere the flag changes nothing. */
+static int follow_parent(long parent)
+{
+#ifdef __linux__
+    if (parent <= 0)
+        return 0;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+        perror("delayd: prctl(PR_SET_PDEATHSIG)");
+        return 0;
+    }
+    if ((long)getppid() != parent) {
+        fprintf(stderr, "delayd: --parent %ld is not the process that started delayd "
+                        "(it may have ended); stopping\n", parent);
+        return -1;
+    }
+#else
+    (void)parent;
+#endif
+    return 0;
+}
+
 /* Block the stop signals in every thread (threads inherit the mask), so that only sigwait()
  * in main() receives them; ignore SIGPIPE, a client that left is no reason to die. */
 static void take_signals(sigset_t *stop)
@@ -68,6 +96,8 @@ int main(int argc, char **argv)
     rc = flags_parse(argc, argv, &delayd_cfg);
     if (rc != 0)
         return rc > 0 ? 0 : FLAGS_EXIT_USAGE;
+    if (follow_parent(delayd_cfg.parent) != 0)
+        return 1;
     raise_fd_limit();
     keep_freed_memory();
     take_signals(&stop);

@@ -289,6 +289,8 @@ Test(robust, bad_flags_exit_2_with_one_line)
     const char *host[] = { "--host", "example.org", NULL };
     const char *deadline0[] = { "--request-timeout-ms", "0", NULL };
     const char *deadline_big[] = { "--request-timeout-ms", "3600001", NULL };
+    const char *parent0[] = { "--parent", "0", NULL };
+    const char *parent_word[] = { "--parent", "me", NULL };
     const char *help[] = { "--help", NULL };
     char text[4096];
     int out;
@@ -307,6 +309,8 @@ Test(robust, bad_flags_exit_2_with_one_line)
     bad_flags(host, "--host example.org");
     bad_flags(deadline0, "--request-timeout-ms 0");
     bad_flags(deadline_big, "--request-timeout-ms 3600001");
+    bad_flags(parent0, "--parent 0");
+    bad_flags(parent_word, "--parent me");
 
     pid = spawn(help, &out, &err);
     slurp(out, text, sizeof text);
@@ -316,4 +320,31 @@ Test(robust, bad_flags_exit_2_with_one_line)
                   strstr(text, "usage: delayd") != NULL,
               "[flags-help] --help exited 0x%x and printed '%.80s'; expected exit 0 and usage",
               (unsigned)status, text);
+}
+
+/* --parent PID names the process that started delayd; a PID that is not our parent (it has
+ * ended, or the caller got it wrong) stops the server at once, with one line and exit 1,
+ * rather than leave it running unwatched. */
+Test(robust, a_parent_that_is_not_ours_stops_the_server)
+{
+    char parent[32];
+    const char *args[] = { "--parent", parent, NULL };
+    char text[1024];
+    int out;
+    int err;
+    pid_t pid;
+    int status;
+
+    snprintf(parent, sizeof parent, "%ld", (long)getppid());   /* alive, but not its parent */
+    pid = spawn(args, &out, &err);
+    slurp(err, text, sizeof text);
+    slurp(out, text + strlen(text), sizeof text - strlen(text));
+    status = reap(pid, STOP_WAIT_S);
+    cr_expect(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+              "[parent-other] delayd --parent (not its parent) exited with status 0x%x; "
+              "expected exit code 1 at once", (unsigned)status);
+    cr_expect(strncmp(text, "delayd: --parent ", 17) == 0 && strchr(text, '\n') != NULL &&
+                  strchr(text, '\n')[1] == '\0',
+              "[parent-other] delayd printed '%s'; expected one line about --parent and no "
+              "banner", text);
 }

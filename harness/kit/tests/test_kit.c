@@ -2,12 +2,17 @@
 #include "kit_test.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -453,4 +458,53 @@ Test(kit_server, delayd_is_recognised_and_reset)
 Test(kit_server, nothing_listening_is_unreachable)
 {
     cr_assert_eq(kit_server_kind("http://127.0.0.1:1"), -1);
+}
+
+/* A test process that crashes never calls kit_server_stop(): its server must stop anyway, or
+ * a class's crashing submissions would leave hundreds of servers running. This process adopts
+ * its orphans (a subreaper), so the server, once its starter is killed, becomes our child and
+ * its end can be waited for and checked. */
+Test(kit_server, a_killed_test_process_takes_its_server_with_it)
+{
+#ifdef __linux__
+    double until;
+    int reaped = 0;
+    int server_status = -1;
+    pid_t starter;
+    int status;
+
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0, "[kit-server] prctl: %s", strerror(errno));
+    starter = fork();
+    cr_assert_geq(starter, 0, "[kit-server] fork: %s", strerror(errno));
+    if (starter == 0) {
+        kit_server_start(NULL);   /* returns once the server answers */
+        raise(SIGKILL);
+    }
+    /* Two ends to see: the starter's (killed) and the server's (SIGTERM, then a clean exit). */
+    until = kit_wall() + 10;
+    while (reaped < 2 && kit_wall() < until) {
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+
+        if (pid > 0 && pid != starter) {
+            server_status = status;
+            reaped++;
+        } else if (pid == starter) {
+            cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                      "[kit-server] the starter ended with status 0x%x", (unsigned)status);
+            reaped++;
+        } else if (pid < 0) {
+            break;
+        } else {
+            usleep(10000);
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    cr_assert_eq(reaped, 2, "[kit-server-orphan] 10 s after its test process was killed, its "
+                 "server was still running; the server must be started with --parent.");
+    cr_assert(WIFEXITED(server_status) && WEXITSTATUS(server_status) == 0,
+              "[kit-server-orphan] the orphaned server ended with status 0x%x; it should get "
+              "SIGTERM and exit 0", (unsigned)server_status);
+#else
+    cr_skip("a server that outlives a crashed test is stopped on Linux only");
+#endif
 }

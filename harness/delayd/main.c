@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#ifdef __linux__
+#if defined(__linux__) && !defined(KIT_PORTABLE)
 #include <sys/prctl.h>
 #endif
 
@@ -54,10 +54,11 @@ static void keep_freed_memory(void)
 /* --parent PID: the kernel sends us SIGTERM when the thread that started us ends, so a test
  * process that crashes or is killed takes its server with it. The parent may already have
  * gone before the request was made; then its PID is no longer our parent's and we stop at
- * once. Returns 0 to go on, -1 to stop. Linux only: elsewhere the flag changes nothing. */
+ * once. Returns 0 to go on, -1 to stop. Linux only: elsewhere (and in a PORTABLE=1 build) the
+ * flag changes nothing. */
 static int follow_parent(long parent)
 {
-#ifdef __linux__
+#if defined(__linux__) && !defined(KIT_PORTABLE)
     if (parent <= 0)
         return 0;
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {

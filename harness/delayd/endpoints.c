@@ -156,6 +156,41 @@ static bool json_plain(const char *s)
     return true;
 }
 
+/* jansson escapes the control characters below 0x20 but writes DEL (0x7f) as it is, valid JSON
+ * but not printable text. Returns body with each DEL written as \u007f (the same string to a
+ * JSON reader), body itself when it has none, NULL when out of memory; frees body otherwise.
+ * A DEL can only be inside a string of jansson's output, where the escape is legal. */
+static char *escape_del(char *body)
+{
+    size_t dels = 0;
+    size_t len;
+    char *out;
+    char *o;
+
+    if (body == NULL)
+        return NULL;
+    for (const char *c = body; *c != '\0'; c++)
+        dels += *c == 0x7f;
+    if (dels == 0)
+        return body;
+    len = strlen(body);
+    out = malloc(len + 5 * dels + 1);   /* each 1-byte DEL becomes 6 bytes */
+    if (out != NULL) {
+        o = out;
+        for (const char *c = body; *c != '\0'; c++) {
+            if (*c == 0x7f) {
+                memcpy(o, "\\u007f", 6);
+                o += 6;
+            } else {
+                *o++ = *c;
+            }
+        }
+        *o = '\0';
+    }
+    free(body);
+    return out;
+}
+
 /* The /delay body built by jansson, for any path and query. */
 static enum MHD_Result delay_reply_escaped(struct request *req, const char *url)
 {
@@ -164,7 +199,7 @@ static enum MHD_Result delay_reply_escaped(struct request *req, const char *url)
     char *body = doc == NULL ? NULL : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
     json_decref(doc);
-    return server_respond_owned(req, MHD_HTTP_OK, JSON, body);
+    return server_respond_owned(req, MHD_HTTP_OK, JSON, escape_del(body));
 }
 
 /* The /delay body, {"delay_ms":MS,"path":"...","query":"..."}. The usual path and query need

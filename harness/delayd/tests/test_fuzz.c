@@ -181,6 +181,8 @@ static const struct {
     { "/delay/00000000000000000001", 400 },
     { "/delay/99999999999999999999999999", 400 },
     { "/delay/0?tag=%22%5C%00%ff&x", 200 },
+    { "/delay/0?d=\x7f", 200 },          /* a raw DEL, echoed in the JSON: \u007f, still text */
+    { "/delay/0?\x7f\"\x7f\\", 200 },
     { "/status/200", 200 },
     { "/status/204", 204 },
     { "/status/205", 205 },

@@ -708,6 +708,69 @@ int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path
 }
 #endif
 
+/* Criterion finds its tests, suites and report hooks by section name: for each of about a dozen
+ * sections it walks every loaded module (dl_iterate_phdr), opens the module's file and maps its
+ * section headers and their names. A test program loads 45 modules (libcurl brings 27), so each
+ * test process opens and maps some 600 files before its test starts, and pays their page faults.
+ * Only two modules can hold those sections: the program (the kit's and the lesson's tests) and
+ * libcriterion itself. This definition, exported by the link (SAN_LINK), comes before glibc's:
+ * called from libcriterion, it shows Criterion the program and libcriterion only; called from
+ * anywhere else (the sanitizers' module lists and leak scan, the unwinder) it is glibc's own,
+ * every module included. It may run inside the sanitizer's start-up, so it is not instrumented
+ * and calls nothing the sanitizer intercepts. */
+#ifdef KIT_HUGEPAGE_HINT
+#define KIT_CRITERION_MODULES 1
+typedef int (*kit_phdr_cb)(struct dl_phdr_info *, size_t, void *);
+struct kit_phdr_pass {
+    kit_phdr_cb cb;
+    void *data;
+    int seen;
+};
+
+__attribute__((no_sanitize("address", "undefined"))) static int kit_is_criterion(
+    const char *name)
+{
+    static const char want[] = "libcriterion.so";
+    for (const char *p = name; p != NULL && *p != '\0'; p++) {
+        size_t i = 0;
+        while (want[i] != '\0' && p[i] == want[i])
+            i++;
+        if (want[i] == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+/* The program comes first in glibc's order; after it, only libcriterion is passed on. */
+__attribute__((no_sanitize("address", "undefined"))) static int kit_phdr_filter(
+    struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct kit_phdr_pass *pass = data;
+    if (pass->seen++ > 0 && !kit_is_criterion(info->dlpi_name))
+        return 0;
+    return pass->cb(info, size, pass->data);
+}
+
+int dl_iterate_phdr(kit_phdr_cb cb, void *data);
+__attribute__((no_sanitize("address", "undefined"))) int dl_iterate_phdr(kit_phdr_cb cb,
+                                                                         void *data)
+{
+    static int (*real)(kit_phdr_cb, void *);
+    struct dl_find_object caller;
+
+    if (real == NULL)
+        real = (int (*)(kit_phdr_cb, void *))dlsym(RTLD_NEXT, "dl_iterate_phdr");
+    if (real == NULL)
+        return 0;
+    if (_dl_find_object(__builtin_return_address(0), &caller) == 0 &&
+        caller.dlfo_link_map != NULL && kit_is_criterion(caller.dlfo_link_map->l_name)) {
+        struct kit_phdr_pass pass = { cb, data, 0 };
+        return real(kit_phdr_filter, &pass);
+    }
+    return real(cb, data);
+}
+#endif
+
 static int kit_leak_asks;
 
 int kit_leak_checks(void)

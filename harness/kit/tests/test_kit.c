@@ -508,3 +508,42 @@ Test(kit_server, a_killed_test_process_takes_its_server_with_it)
     cr_skip("a server that outlives a crashed test is stopped on Linux only (not in PORTABLE=1)");
 #endif
 }
+
+/* The kit shows Criterion only the program and libcriterion when it looks for its sections
+ * (kit.c); every other caller of dl_iterate_phdr, the sanitizers' leak scan among them, must
+ * still see every module, or LeakSanitizer would miss pointers held in a library's globals. */
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+#include <link.h>
+
+struct modules_seen {
+    int count;
+    int libc;
+    int curl;
+};
+
+static int count_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct modules_seen *seen = data;
+
+    (void)size;
+    seen->count++;
+    seen->libc += info->dlpi_name != NULL && strstr(info->dlpi_name, "/libc.so") != NULL;
+    seen->curl += info->dlpi_name != NULL && strstr(info->dlpi_name, "/libcurl") != NULL;
+    return 0;
+}
+#endif
+
+Test(kit_test, every_module_is_listed_outside_criterion)
+{
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+    struct modules_seen seen = { 0, 0, 0 };
+
+    dl_iterate_phdr(count_module, &seen);
+    cr_assert(seen.count >= 10 && seen.libc == 1 && seen.curl == 1,
+              "[kit-modules] dl_iterate_phdr called from a test listed %d modules (libc %d, "
+              "libcurl %d); every loaded module must be listed to any caller but Criterion",
+              seen.count, seen.libc, seen.curl);
+#else
+    cr_skip("Linux only");
+#endif
+}

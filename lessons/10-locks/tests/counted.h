@@ -31,6 +31,8 @@ extern long inflight, inflight_peak;
 extern char urls_seen[TRACK_MAX][URL_MAX];
 extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
+/* Requests for the same url in flight as request i began, i included: counted, not timed. */
+extern long req_open_at_start[TRACK_MAX];
 extern void (*on_request)(size_t i);
 
 /* calloc: the k-th calloc of one struct cache_entry (cache_join's) fails when

@@ -473,7 +473,12 @@ Test(kit_server, a_killed_test_process_takes_its_server_with_it)
     pid_t starter;
     int status;
 
-    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0, "[kit-server] prctl: %s", strerror(errno));
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        /* qemu-user (make check-arm64) does not pass this request on to the kernel. */
+        if (errno == EINVAL)
+            cr_skip("this system cannot make a process adopt orphans (PR_SET_CHILD_SUBREAPER)");
+        cr_assert_fail("[kit-server] prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+    }
     starter = fork();
     cr_assert_geq(starter, 0, "[kit-server] fork: %s", strerror(errno));
     if (starter == 0) {

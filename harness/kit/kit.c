@@ -16,9 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -642,6 +639,7 @@ const char *__asan_default_options(void);
 #include <link.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#define KIT_DL_FIND_OBJECT 1    /* glibc 2.35's _dl_find_object */
 #ifdef MADV_HUGEPAGE
 #define KIT_HUGEPAGE_HINT 1     /* glibc 2.35's _dl_find_object, Linux's transparent huge pages */
 #endif
@@ -718,8 +716,7 @@ int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path
  * anywhere else (the sanitizers' module lists and leak scan, the unwinder) it is glibc's own,
  * every module included. It may run inside the sanitizer's start-up, so it is not instrumented
  * and calls nothing the sanitizer intercepts. */
-#ifdef KIT_HUGEPAGE_HINT
-#define KIT_CRITERION_MODULES 1
+#ifdef KIT_DL_FIND_OBJECT
 typedef int (*kit_phdr_cb)(struct dl_phdr_info *, size_t, void *);
 struct kit_phdr_pass {
     kit_phdr_cb cb;

@@ -13,7 +13,7 @@ long polls, blocking_calls, parks, unparks;
 size_t nreq;
 long inflight, inflight_peak;
 char urls_seen[TRACK_MAX][URL_MAX];
-int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
+int64_t req_end[TRACK_MAX];
 int req_rc[TRACK_MAX];
 long req_open_at_start[TRACK_MAX];
 void (*on_request)(size_t i);
@@ -116,7 +116,6 @@ int __wrap_aio_http_get(aio_http *c, const char *url, struct aio_response *out,
     if (i < TRACK_MAX) {
         nreq++;
         snprintf(urls_seen[i], URL_MAX, "%s", url);
-        req_start[i] = aio_now();
         req_end[i] = -1;
         req_open_at_start[i] = requests_open_to(url);   /* this one included */
         if (on_request != NULL)

@@ -29,7 +29,7 @@ extern long polls, blocking_calls, parks, unparks;
 extern size_t nreq;
 extern long inflight, inflight_peak;
 extern char urls_seen[TRACK_MAX][URL_MAX];
-extern int64_t req_start[TRACK_MAX], req_end[TRACK_MAX];
+extern int64_t req_end[TRACK_MAX];
 extern int req_rc[TRACK_MAX];
 /* Requests for the same url in flight as request i began, i included: counted, not timed. */
 extern long req_open_at_start[TRACK_MAX];

@@ -29,6 +29,7 @@
 #include <criterion/event.h>
 #include <criterion/hooks.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "kit.h"
@@ -114,22 +117,105 @@ static int proof_served(pid_t pid)
     return !found;
 }
 
+/* Every child the runner's fork() made, served or not (BoxFort's workers), for waitid() below;
+ * past the table's end (more workers than any lesson has tests) nothing counts as a stranger. */
+static pid_t proof_kids[8192];
+static size_t proof_nkids;
+
 /* fork() for the whole test binary (it comes before libc's and the sanitizer's, whose fork this
- * calls): in the runner of a graded run, it notes each child. */
+ * calls): in the runner of a graded run, it notes each child. The lock is held across the call,
+ * so the runner's other threads (waitid() below) never see a child it made before it is noted;
+ * the child, a copy of this thread, lets go of its copy. */
 pid_t fork(void)
 {
     static pid_t (*next)(void);
     pid_t pid;
     if (next == NULL)
         next = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+    if (!proof_runner)
+        return next();
+    pthread_mutex_lock(&proof_lock);
     pid = next();
-    if (pid > 0 && proof_runner) {
-        pthread_mutex_lock(&proof_lock);
+    if (pid > 0) {
         if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0])
             proof_forked[proof_nforked++] = pid;
-        pthread_mutex_unlock(&proof_lock);
+        if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
+            proof_kids[proof_nkids++] = pid;
+        else
+            proof_nkids = SIZE_MAX;
     }
+    pthread_mutex_unlock(&proof_lock);
     return pid;
+}
+
+static int proof_stranger(pid_t pid)
+{
+    int known = 0;
+    pthread_mutex_lock(&proof_lock);
+    if (proof_nkids == SIZE_MAX)
+        known = 1;
+    for (size_t i = 0; !known && i < proof_nkids; i++)
+        known = proof_kids[i] == pid;
+    pthread_mutex_unlock(&proof_lock);
+    return !known;
+}
+
+static pid_t proof_parent_of(pid_t pid);
+
+/* In the runner of a graded run, which adopts the orphans of its workers' processes
+ * (PR_SET_CHILD_SUBREAPER, below): kill every child it did not fork. Such a child is a process
+ * the student's code left behind when its test ended (a daemon, a spinning loop), or made a child
+ * of the runner on purpose (clone(CLONE_PARENT)); the kit's own test servers end with the test
+ * process that started them (delayd --parent). Called at the end of each test's worker, so a
+ * process left behind costs the machine the length of a test, not of the whole run. */
+static void proof_sweep(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t self = getpid();
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (pid <= 1 || *end != '\0' || pid == self)
+            continue;
+        if (proof_parent_of((pid_t)pid) == self && proof_stranger((pid_t)pid))
+            kill((pid_t)pid, SIGKILL);
+    }
+    closedir(d);
+}
+
+/* waitid() for the whole test binary (before the sanitizer's and libc's, which it calls).
+ * BoxFort's thread in the runner asks for any child's end or stop with WNOWAIT, then reaps only
+ * the workers it made: a child of the runner it did not make (the student's code can make one,
+ * clone(CLONE_PARENT), and the runner adopts orphans) is reported again at once, for ever, and
+ * the runner spins a core until the run ends (32 s of CPU for lesson 01's tests, measured). In
+ * the runner of a graded run, such a stranger is killed and reaped here, and the wait goes on;
+ * when a worker ends, the strangers still running are killed (proof_sweep). */
+int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+    static int (*next)(idtype_t, id_t, siginfo_t *, int);
+    if (next == NULL)
+        next = (int (*)(idtype_t, id_t, siginfo_t *, int))dlsym(RTLD_NEXT, "waitid");
+    for (;;) {
+        int rc = next(idtype, id, info, options), saved = errno;
+        if (rc != 0 || !proof_runner || idtype != P_ALL || !(options & WNOWAIT) ||
+            info == NULL || info->si_pid <= 0)
+            return rc;
+        if (!proof_stranger(info->si_pid)) {
+            if (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
+                info->si_code == CLD_DUMPED)
+                proof_sweep();
+            errno = saved;
+            return rc;
+        }
+        pid_t stranger = info->si_pid;
+        kill(stranger, SIGKILL);
+        while (waitpid(stranger, NULL, 0) < 0 && errno == EINTR)
+            ;
+        errno = saved;
+    }
 }
 
 static pid_t proof_parent_of(pid_t pid)
@@ -247,6 +333,8 @@ __attribute__((constructor)) static void kit_proof_init(void)
         pthread_t t;
         int in;
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* Orphans of the workers' processes become the runner's children, for proof_sweep. */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         proof_runner = 1;
         snprintf(path, sizeof path, "%s/nonce", dir);
         in = open(path, O_RDONLY | O_CLOEXEC);

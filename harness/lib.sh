@@ -198,7 +198,7 @@ kit_reap() {
 kit_verdicts() {
   local tap=$2
   [ -f "$tap" ] || tap=/dev/null
-  awk -v format="$1" -v tests="${3:-}" -f harness/lesson/tap.awk "$tap"
+  awk -v format="$1" -v tests="${3:-}" -v missing="${4:-}" -f harness/lesson/tap.awk "$tap"
 }
 
 # kit_machine: one line naming the machine, for the headers of result files.

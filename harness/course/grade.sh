@@ -580,7 +580,13 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
         run_lesson "$job" 2
         cap "$job/test.first.log" "$out/$key/lesson-$n.first-round.log"
       fi
-      read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" |
+      # The lesson's time limit struck: the tests it left unreported did not crash, they were
+      # stopped (Criterion ends a test that runs too long itself, so this is a process that
+      # stopped itself, SIGSTOP, or a runner that stalled).
+      unreported=
+      [ "$run_rc" -eq 124 ] || [ "$run_rc" -eq 137 ] &&
+        unreported="[time-limit] this test had not reported when the lesson's tests reached the grader's time limit ($test_limit s) and were stopped: does your code stop or suspend its own process (SIGSTOP, raise), or wait for something that never comes?"
+      read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" "$unreported" |
                          "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce")
       # Correctness first: a program that passes none of the lesson's tests is not timed.
       [ "${got:-0}" != 0 ] || nop="fail	no test of lesson $n passed; speed counts only for a program that passes some of them."
@@ -648,12 +654,14 @@ run_lesson() {
   if [ "$sandbox" -eq 1 ]; then
     box "$job" "$test_limit" test "/$bin" --jobs=2 --tap=/dev/fd/4 \
       >"$job/test.log" 2>&1 3>>"$job/proofs" 4>>"$job/tap"
+    run_rc=$?
   else
     mkdir -p "$job/proof" && cp "$job/nonce" "$job/proof/nonce"
     tag=grade.$$.$RANDOM
     KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n KIT_RUN_ROUND=$run_round \
       ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
       "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
+    run_rc=$?
     kit_reap "$tag"
   fi
 }

@@ -17,7 +17,7 @@
 #     lesson=NN logfile=FILE also=" FROM=dir"  for the sentences; crash=TEXT: the sanitizer's report (lines
 #                  joined by \037) for the first failure if it crashed
 #   tests="a::b c::d"  the tests that should be in the report; any missing is a crash (the
-#                  runner died before it could report them)
+#                  runner died before it could report them), worded by missing=TEXT if given
 # STATUS is pass, fail, timeout, crash (a failed test that reported no assertion: it died, or
 # a sanitizer stopped it) or skip (not run: left out by --filter). DIAGNOSTIC is the test's
 # first failed assertion (the earliest: Criterion lists them newest first), or the wording below.
@@ -135,5 +135,5 @@ END {
   flush()
   n = split(tests, want, " ")
   for (i = 1; i <= n; i++)
-    if (!(want[i] in seen_test)) verdict("crash", want[i], "", "", "")
+    if (!(want[i] in seen_test)) verdict("crash", want[i], missing, "", "")
 }

@@ -34,6 +34,16 @@ expect_all_pass() {
   local label=$1 bin=$2 log=$3 rc bad torn
   kit_run_tests "$bin" "$log"
   rc=$?
+  # A test that could not set up its own scene ([test-waited], [test-premise]: the machine too
+  # busy, never the code under test) says nothing: the binary runs once more, whole, and only
+  # that round counts, as the grader does (the first round's log is kept beside it).
+  if [ "$rc" -ne 0 ] && grep -aqE '\[test-(waited|premise)\]' "$log"; then
+    mv "$log" "${log%.log}.first-round.log"
+    printf 'NOTE  %s: a test could not set up its scene (the machine too busy); a second round counts (first: %s)\n' \
+      "$label" "${log%.log}.first-round.log"
+    kit_run_tests "$bin" "$log"
+    rc=$?
+  fi
   # Criterion counts a test whose teardown crashed (kit_fini_leaks stops a test that leaked)
   # as passed, and only warns: here it fails.
   torn=$(grep -ac 'crashed during its setup or teardown' "$log")

@@ -195,6 +195,13 @@ kit_reap() {
 # harness/lesson/tap.awk (FORMAT tsv: STATUS, SUITE::TEST and the diagnostic, tab-separated;
 # report: the lines `make lesson-NN test` prints). TESTS (suite::test names, blank-separated)
 # adds the tests the report lacks, as crashes.
+# kit_scene_unset FILE: whether a test in this log or report says it could not set up its own
+# scene ([test-waited], [test-premise]: the machine too busy, never the code under test). The
+# grader and make check then run the tests once more and count that round only.
+kit_scene_unset() {
+  grep -aqE '\[test-(waited|premise)\]' "$1"
+}
+
 kit_verdicts() {
   local tap=$2
   [ -f "$tap" ] || tap=/dev/null

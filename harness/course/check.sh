@@ -37,7 +37,7 @@ expect_all_pass() {
   # A test that could not set up its own scene ([test-waited], [test-premise]: the machine too
   # busy, never the code under test) says nothing: the binary runs once more, whole, and only
   # that round counts, as the grader does (the first round's log is kept beside it).
-  if [ "$rc" -ne 0 ] && grep -aqE '\[test-(waited|premise)\]' "$log"; then
+  if [ "$rc" -ne 0 ] && kit_scene_unset "$log"; then
     mv "$log" "${log%.log}.first-round.log"
     printf 'NOTE  %s: a test could not set up its scene (the machine too busy); a second round counts (first: %s)\n' \
       "$label" "${log%.log}.first-round.log"

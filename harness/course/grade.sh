@@ -573,7 +573,7 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
       # A test that could not set up its own scene ([test-waited], [test-premise]: the machine
       # too busy) says nothing of the student's code: the lesson runs once more, whole, and only
       # that round counts. The first round's log is kept beside it.
-      if grep -aqE '\[test-(waited|premise)\]' "$job/tap"; then
+      if kit_scene_unset "$job/tap"; then
         cp "$job/test.log" "$job/test.first.log"
         : >"$job/test.log"; : >"$job/proofs"; : >"$job/tap"
         say "[rerun] $key, lesson $n: a test could not set up its scene (the machine too busy?); the lesson runs again and that round counts (the first: lesson-$n.first-round.log)"

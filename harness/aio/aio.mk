@@ -113,19 +113,26 @@ $(1): $(call aio_test_objs,$(2)) $(3) $(KIT_SAN_LIB) | $(DELAYD)
 	$$(Q)$$(CC) $$(SAN_LINK) $(4) $$^ -o $$@ $$(AIO_TEST_LIBS)
 HARNESS_TESTS += $(1)
 endef
-# The HTTP suite makes curl_multi_socket_action() fail on demand (a wrapper in test_http.c
-# passes every other call through) to see the runtime report it and end the transfers.
-AIO_HTTP_WRAP := -Wl,--wrap=curl_multi_socket_action
+# The HTTP suite counts curl_multi_socket_action(), curl_multi_perform() and curl_multi_wait()
+# and makes one of them fail on demand (wrappers in test_http.c pass every other call through)
+# to see which interface drives a client, and the runtime report a failure and end the
+# transfers. It runs three times: on epoll (the first client of a loop in curl's poll), on
+# epoll with AIO_HTTP_API=socket (api_socket.c) and on poll() (mark_poll_backend.c: the socket
+# interface).
+AIO_HTTP_WRAP := -Wl,--wrap=curl_multi_socket_action -Wl,--wrap=curl_multi_perform \
+                 -Wl,--wrap=curl_multi_wait
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests,$(AIO_CORE_TESTS),$(BUILD)/aio/san/libaio.a))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-http,$(AIO_HTTP_TESTS),$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-socket,$(AIO_HTTP_TESTS) api_socket,$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-poll,$(AIO_CORE_TESTS),$(BUILD)/aio/san-poll/libaio.a))
-$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-poll,$(AIO_HTTP_TESTS),$(BUILD)/aio/san-poll/libaio.a,$(AIO_HTTP_WRAP)))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-poll,$(AIO_HTTP_TESTS) mark_poll_backend,$(BUILD)/aio/san-poll/libaio.a,$(AIO_HTTP_WRAP)))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-compact,$(AIO_COMPACT_TESTS),$(BUILD)/aio/san/libaio.a))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-compact-poll,$(AIO_COMPACT_TESTS),$(BUILD)/aio/san-poll/libaio.a))
 # The poll() builds' runs are make check-more's (make check-portable tests poll() too).
 CHECK_MORE += $(BUILD)/aio/tests-poll $(BUILD)/aio/tests-http-poll $(BUILD)/aio/tests-compact-poll
 
-AIO_TEST_OBJS := $(call aio_test_objs,$(AIO_CORE_TESTS) $(AIO_HTTP_TESTS) $(AIO_COMPACT_TESTS))
+AIO_TEST_OBJS := $(call aio_test_objs,$(AIO_CORE_TESTS) $(AIO_HTTP_TESTS) $(AIO_COMPACT_TESTS) \
+                   api_socket mark_poll_backend)
 
 # ---- valgrind: a plain program (no Criterion forks) over the optimised library --------------
 $(BUILD)/aio/vgcheck: $(AIO_DIR)/tests/vgcheck.c $(BUILD)/aio/opt/libaio.a $(KIT_OPT_LIB) | $(DELAYD)

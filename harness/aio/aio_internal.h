@@ -135,6 +135,21 @@ int aio__be_renew(struct aio__loop *L, int fd, int events);
  * signal cut the wait short: the loop decides what to do with it). */
 int aio__be_wait(struct aio__loop *L, int timeout_ms);
 extern const char aio__be_call[];      /* the system call that waits: "epoll_wait", "poll" */
+/* One descriptor that polls readable when any watched fd is ready (epoll's own), or -1 when
+ * the backend has none (poll). Lets a driver (below) wait on the poller and on more. */
+int aio__be_fd(struct aio__loop *L);
+
+/* An I/O source that waits in its own call instead of the poller's: the HTTP client that
+ * drives libcurl through its poll interface (http.c). At most one per loop. While busy(),
+ * phase 5 calls wait(), which sleeps up to timeout_ms (-1: until something happens) on its
+ * own descriptors and on aio__be_fd() and returns 1 when the latter is readable, 0 when not;
+ * then phase 6 calls run() to do the source's I/O, and asks the poller what is ready only
+ * when wait() said so. */
+struct aio__driver {
+    bool (*busy)(struct aio__driver *d);
+    int (*wait)(struct aio__loop *L, struct aio__driver *d, int timeout_ms);
+    void (*run)(struct aio__loop *L, struct aio__driver *d);
+};
 void aio__dispatch(struct aio__loop *L, int fd, int revents);
 
 /* ---- tasks ---------------------------------------------------------------------------- */
@@ -310,6 +325,7 @@ struct aio__loop {
      * adds 1 when it starts an operation and takes 1 away when the operation is over. */
     size_t pending;
     struct aio__hook *hooks;            /* loop-end hooks, newest first */
+    struct aio__driver *driver;         /* waits instead of the poller while busy, or NULL */
     bool debug;
     struct aio__trace *trace;           /* AIO_TRACE: the event buffer, NULL when off */
     void *main_stack_lo;                /* for AddressSanitizer's fiber switch */

@@ -96,6 +96,12 @@ int aio__be_forget(struct aio__loop *L, int fd, int old_events)
 
 const char aio__be_call[] = "epoll_wait";
 
+/* An epoll descriptor polls readable while any descriptor in its set is ready. */
+int aio__be_fd(struct aio__loop *L)
+{
+    return ((struct aio__epoll *)L->be)->epfd;
+}
+
 int aio__be_wait(struct aio__loop *L, int timeout_ms)
 {
     struct aio__epoll *E = L->be;

@@ -473,16 +473,15 @@ static void aio__check_loop_held(int64_t since_ns, const char *phase)
                    (long long)ms);
 }
 
-/* Phase 5: wait for I/O. A signal that interrupts the wait (EINTR) ends this iteration
- * early: the next one reads the clock afresh, fires what is due and waits only for what is
- * left, so a storm of signals neither spins nor pushes a deadline back. Any other failure
- * means the loop can no longer wait for anything: that is reported and the program stops,
- * instead of spinning silently. Returns the number of ready fds, or -1 after EINTR. */
-static int aio__poll_io(struct aio__loop *L, int timeout)
+/* Ask the poller what is ready, waiting up to timeout ms. A signal that interrupts the wait
+ * (EINTR) ends this iteration early: the next one reads the clock afresh, fires what is due
+ * and waits only for what is left, so a storm of signals neither spins nor pushes a deadline
+ * back. Any other failure means the loop can no longer wait for anything: that is reported
+ * and the program stops, instead of spinning silently. Returns the number of ready fds, or
+ * -1 after EINTR. */
+static int aio__poll_ready(struct aio__loop *L, int timeout)
 {
-    AIO__TRACE(L, AIO__EV_IDLE_START, 0, 0, timeout);
     int n = aio__be_wait(L, timeout);
-    AIO__TRACE(L, AIO__EV_IDLE_END, 0, 0, n);
     if (n >= 0)
         return n;
     if (n == -EINTR)
@@ -491,6 +490,16 @@ static int aio__poll_io(struct aio__loop *L, int timeout)
                "descriptors and timers any more. Was the poller's descriptor closed, or a "
                "limit (RLIMIT_NOFILE) lowered while the loop ran?", aio__be_call,
                strerror(-n), -n);
+}
+
+/* Phase 5: wait for I/O, in the poller or, when d is not NULL, in the driver's own wait
+ * (which returns 1 when the poller has something ready, 0 when not). */
+static int aio__poll_io(struct aio__loop *L, int timeout, struct aio__driver *d)
+{
+    AIO__TRACE(L, AIO__EV_IDLE_START, 0, 0, timeout);
+    int n = d != NULL ? d->wait(L, d, timeout) : aio__poll_ready(L, timeout);
+    AIO__TRACE(L, AIO__EV_IDLE_END, 0, 0, n);
+    return n;
 }
 
 /* One loop iteration after another, until every task has finished:
@@ -502,8 +511,11 @@ static int aio__poll_io(struct aio__loop *L, int timeout)
  *                          waits again; tasks made ready meanwhile run next iteration, so a
  *                          yielding task cannot starve timers or I/O
  *   4. compute timeout     zero if tasks are ready, else until the first timer, else forever
- *   5. wait for I/O        the poller sleeps here (skipped when nothing could arrive)
- *   6. dispatch readiness  a task waiting on a ready fd becomes ready
+ *   5. wait for I/O        the poller sleeps here (skipped when nothing could arrive); while
+ *                          the HTTP client has transfers in flight, libcurl's poll sleeps
+ *                          instead, on curl's sockets and the poller's descriptor (http.c)
+ *   6. dispatch readiness  curl does its transfers' I/O (in that case); a task waiting on a
+ *                          ready fd becomes ready
  *
  * If no task is ready and nothing (timer, fd, thread job) could ever make one ready, the
  * remaining tasks wait for each other forever: the loop stops with -EDEADLK. */
@@ -522,10 +534,17 @@ static int aio__loop_iterate(struct aio__loop *L)
         int timeout = aio__next_timeout(L);                             /* 4 */
         if (timeout < 0 && L->nwatch_active == 0 && L->pending == 0)
             return -EDEADLK;
-        if (timeout == 0 && L->nwatch == 0)
+        struct aio__driver *d = L->driver;
+        if (d != NULL && !d->busy(d))
+            d = NULL;
+        if (timeout == 0 && L->nwatch == 0 && d == NULL)
             continue;                   /* no fd could be ready: save the system call */
-        int n = aio__poll_io(L, timeout);                               /* 5 */
+        int n = aio__poll_io(L, timeout, d);                            /* 5 */
         t0 = L->debug ? aio__clock_ns() : 0;
+        if (d != NULL) {
+            d->run(L, d);
+            n = n > 0 ? aio__poll_ready(L, 0) : 0;
+        }
         for (int i = 0; i < n; i++)                                     /* 6 */
             aio__dispatch(L, L->fired[i].fd, L->fired[i].events);
         if (L->debug)

@@ -101,12 +101,13 @@ void aio__run_ready(struct aio__loop *L)
 }
 
 /* At the end of a batch: would the loop's other phases have nothing to do before the next
- * one? True when tasks are ready and no timer is armed and no descriptor is watched: the
+ * one? True when tasks are ready and no timer is armed, no descriptor is watched and no
+ * operation is pending (an HTTP transfer in curl's poll has neither timer nor watch): the
  * scheduler would only forget "now" and start the next batch, so a task may do that itself
  * instead of paying a switch to the scheduler and another out of it. */
 static bool aio__loop_idle(const struct aio__loop *L)
 {
-    return L->ready_len > 0 && L->heap_len == 0 && L->nwatch == 0;
+    return L->ready_len > 0 && L->heap_len == 0 && L->nwatch == 0 && L->pending == 0;
 }
 
 /* Task side: t waits (or has finished). Switch to the next task of this batch, or back to

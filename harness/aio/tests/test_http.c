@@ -375,6 +375,53 @@ Test(http, a_client_outlives_its_loop)
     stop_server();
 }
 
+/* ---- a task that only yields ------------------------------------------------------------- */
+
+/* A transfer in curl's poll with no deadline has no timer and no watch in the loop: a task
+ * that yields in a loop must still let the loop wait in curl's poll and drive it. */
+struct yielding {
+    struct get g;
+    bool done, done_in_time;
+    long yields;
+};
+
+static int get_and_mark(void *arg)
+{
+    struct yielding *y = arg;
+    do_get(&y->g);
+    y->done = true;
+    return 0;
+}
+
+static int yield_while_getting(void *arg)
+{
+    struct yielding *y = arg;
+    aio_http *c = aio_http_new();
+    get_init(&y->g, c, "/bytes/3", AIO_NEVER);     /* no deadline: no timer either */
+    aio_task *t = aio_spawn(get_and_mark, y);
+    double t0 = kit_wall();
+    while (!y->done && kit_wall() - t0 < 5) {
+        aio_yield();
+        y->yields++;
+    }
+    y->done_in_time = y->done;
+    aio_cancel(t);
+    aio_join(t, AIO_NEVER);
+    aio_response_free(&y->g.res);
+    aio_http_free(c);
+    return 0;
+}
+
+Test(http, a_yielding_task_does_not_starve_a_transfer)
+{
+    start_server();
+    struct yielding y = {0};
+    cr_assert_eq(aio_run(yield_while_getting, &y), 0);
+    cr_assert(y.done_in_time, "[http-starved] a GET of 3 bytes did not end in 5 s while another task "
+              "yielded %ld times: the yielding task kept the loop from driving curl", y.yields);
+    cr_assert_eq(y.g.rc, 0);
+}
+
 /* ---- idle connections: kept in the poller between requests ------------------------------- */
 
 /* A connection curl closes (here: a request cut off by its deadline) leaves the poller
@@ -669,22 +716,57 @@ Test(http, fast_downloads_leave_the_loop_turning)
     free(f);
 }
 
+/* Defined (mark_poll_backend.c) only in the poll() build's binary. */
+extern int aio_test_poll_backend __attribute__((weak));
+
 /* ---- a failing libcurl call is reported and ends the transfers it strands ----------------- */
 
-/* curl_multi_socket_action() as the runtime sees it (the binary is linked with
- * -Wl,--wrap=curl_multi_socket_action): the real one, except that the call numbered
- * fail_at (counting from 1 after arming) returns CURLM_OUT_OF_MEMORY without doing anything. */
+/* curl_multi_socket_action() and curl_multi_perform() as the runtime sees them (the binary is
+ * linked with -Wl,--wrap for both): the real ones, counted, except that the call numbered
+ * fail_at of either (counting from 1 after arming) returns CURLM_OUT_OF_MEMORY without doing
+ * anything; failed_call names it. */
 CURLMcode __real_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running);
-static long socket_actions, fail_at;
+CURLMcode __real_curl_multi_perform(CURLM *m, int *running);
+CURLMcode __real_curl_multi_wait(CURLM *m, struct curl_waitfd *extra, unsigned n, int ms,
+                                 int *ret);
+static long socket_actions, performs, waits, drives, fail_at;
+static bool fail_wait;                  /* fail the next curl_multi_wait() instead */
+static const char *failed_call;
+
+CURLMcode __wrap_curl_multi_wait(CURLM *m, struct curl_waitfd *extra, unsigned n, int ms,
+                                 int *ret)
+{
+    waits++;
+    if (fail_wait) {
+        fail_wait = false;
+        failed_call = "curl_multi_wait";
+        return CURLM_OUT_OF_MEMORY;
+    }
+    return __real_curl_multi_wait(m, extra, n, ms, ret);
+}
 
 CURLMcode __wrap_curl_multi_socket_action(CURLM *m, curl_socket_t s, int ev, int *running)
 {
-    if (fail_at > 0 && ++socket_actions == fail_at)
+    socket_actions++;
+    if (fail_at > 0 && ++drives == fail_at) {
+        failed_call = "curl_multi_socket_action";
         return CURLM_OUT_OF_MEMORY;
+    }
     return __real_curl_multi_socket_action(m, s, ev, running);
 }
 
+CURLMcode __wrap_curl_multi_perform(CURLM *m, int *running)
+{
+    performs++;
+    if (fail_at > 0 && ++drives == fail_at) {
+        failed_call = "curl_multi_perform";
+        return CURLM_OUT_OF_MEMORY;
+    }
+    return __real_curl_multi_perform(m, running);
+}
+
 struct multi_failure {
+    bool wait;                  /* fail curl_multi_wait(), not the call that drives curl */
     struct get g[2];
     int after;                  /* a GET on the same client once the failure is over */
     long after_status;
@@ -700,11 +782,15 @@ static int gets_through_a_failure(void *arg)
         t[i] = aio_spawn(do_get, &mf->g[i]);
     }
     aio_sleep(100);                     /* both requests are sent and waiting for answers */
-    socket_actions = 0;
-    fail_at = 1;                        /* the next call fails */
+    drives = waits = 0;
+    if (mf->wait)
+        fail_wait = true;               /* the next wait in curl's poll fails */
+    else
+        fail_at = 1;                    /* the next call that drives curl fails */
     for (int i = 0; i < 2; i++)
         aio_join(t[i], AIO_NEVER);
     fail_at = 0;
+    fail_wait = false;
     struct get g;
     get_init(&g, c, "/bytes/5", aio_now() + 5000);
     mf->after = do_get(&g);
@@ -714,35 +800,175 @@ static int gets_through_a_failure(void *arg)
     return 0;
 }
 
-Test(http, a_failing_curl_call_ends_its_transfers_loudly)
+/* Run gets_through_a_failure (mf->wait says which call fails) with stderr captured in buf. */
+static int run_through_a_failure(struct multi_failure *mf, char *buf, size_t size)
 {
-    start_server();
-    struct multi_failure mf;
     int out[2];
     cr_assert_eq(pipe(out), 0);
     fflush(stderr);
     int saved = dup(2);
     dup2(out[1], 2);
     close(out[1]);
-    int r = aio_run(gets_through_a_failure, &mf);
+    int r = aio_run(gets_through_a_failure, mf);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
-    char buf[4096];
-    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    ssize_t n = read(out[0], buf, size - 1);
     buf[n > 0 ? n : 0] = '\0';
     close(out[0]);
-    cr_assert_eq(r, 0);
+    return r;
+}
+
+/* The failed call ended both transfers with -ENOMEM at once, said so, and the client works on. */
+static void expect_failure_handled(struct multi_failure *mf, const char *buf)
+{
     for (int i = 0; i < 2; i++)
-        cr_assert_eq(mf.g[i].rc, -ENOMEM, "[http-curl-fail] GET %d returned %d after "
-                     "curl_multi_socket_action() failed with CURLM_OUT_OF_MEMORY; expected "
-                     "-ENOMEM at once, not a wait for the deadline", i, mf.g[i].rc);
-    cr_assert_not_null(strstr(buf, "aio: [http-curl-failed] curl_multi_socket_action() failed: "
-                              "Out of memory (CURLMcode 3); ending the client's 2 transfers "
-                              "in flight with an error\n"),
-                       "[http-curl-report] the failure was not reported on stderr as expected; "
-                       "stderr was:\n%s", buf);
-    cr_assert_eq(mf.after, 0, "[http-after-failure] a GET on the same client after the failure "
-                 "returned %d", mf.after);
-    cr_assert_eq(mf.after_status, 200);
+        cr_assert_eq(mf->g[i].rc, -ENOMEM, "[http-curl-fail] GET %d returned %d after "
+                     "%s() failed with CURLM_OUT_OF_MEMORY; expected -ENOMEM at once, not a "
+                     "wait for the deadline", i, mf->g[i].rc, failed_call);
+    char want[256];
+    snprintf(want, sizeof want, "aio: [http-curl-failed] %s() failed: Out of memory (CURLMcode "
+             "3); ending the client's 2 transfers in flight with an error\n", failed_call);
+    cr_assert_not_null(strstr(buf, want), "[http-curl-report] the failure was not reported on "
+                       "stderr as expected (%s); stderr was:\n%s", want, buf);
+    cr_assert_eq(mf->after, 0, "[http-after-failure] a GET on the same client after the failure "
+                 "returned %d", mf->after);
+    cr_assert_eq(mf->after_status, 200);
+}
+
+Test(http, a_failing_curl_call_ends_its_transfers_loudly)
+{
+    start_server();
+    struct multi_failure mf = {.wait = false};
+    char buf[4096];
+    cr_assert_eq(run_through_a_failure(&mf, buf, sizeof buf), 0);
+    cr_assert_not_null(failed_call, "[http-curl-unfailed] neither curl_multi_socket_action() "
+                       "nor curl_multi_perform() was called while two transfers waited");
+    expect_failure_handled(&mf, buf);
+}
+
+/* Only a client in curl's poll waits in curl_multi_wait(); on the socket interface none does,
+ * and the two GETs simply answer. */
+Test(http, a_failing_wait_in_curls_poll_ends_its_transfers_loudly)
+{
+    start_server();
+    struct multi_failure mf = {.wait = true};
+    char buf[4096];
+    cr_assert_eq(run_through_a_failure(&mf, buf, sizeof buf), 0);
+    const char *api = getenv("AIO_HTTP_API");
+    if ((api != NULL && strcmp(api, "socket") == 0) || &aio_test_poll_backend != NULL) {
+        cr_assert_eq(waits, 0, "[http-api-socket-wait] a client on the socket interface "
+                     "called curl_multi_wait() %ld times", waits);
+        for (int i = 0; i < 2; i++)
+            cr_assert(mf.g[i].rc == 0 && mf.g[i].res.status == 200, "[http-socket-get] GET %d "
+                      "returned %d (status %ld), expected 0 and 200", i, mf.g[i].rc,
+                      mf.g[i].res.status);
+        for (int i = 0; i < 2; i++)
+            aio_response_free(&mf.g[i].res);
+        return;
+    }
+    cr_assert_not_null(failed_call, "[http-curl-unfailed] curl_multi_wait() was not called "
+                       "while two transfers waited");
+    expect_failure_handled(&mf, buf);
+}
+
+/* ---- which of libcurl's interfaces drives a client ------------------------------------------ */
+
+/* The first client of a loop on epoll waits in curl's poll (curl_multi_wait, then
+ * curl_multi_perform); a second client of the same loop, the poll() backend and
+ * AIO_HTTP_API=socket use the socket interface. Both must make progress together: while the
+ * first client's request is in flight the loop sleeps in curl's poll, which must wake for the
+ * second client's sockets (and any other descriptor the loop watches). */
+#define SECOND_GETS 3
+
+
+struct two_clients {
+    aio_http *first, *second;
+    struct get slow;                    /* on the first client */
+    bool slow_done;
+    int second_ok;                      /* /delay/20 answers to the second client */
+    bool slow_done_when_second_ended;
+    long first_drives[2], second_drives[2];     /* {socket actions, performs} */
+    long idle_waits;                    /* curl_multi_wait() calls with nothing in flight */
+};
+
+static int slow_get(void *arg)
+{
+    struct two_clients *tc = arg;
+    int r = do_get(&tc->slow);
+    tc->slow_done = true;
+    return r;
+}
+
+static int two_clients(void *arg)
+{
+    struct two_clients *tc = arg;
+    tc->first = aio_http_new();
+    tc->second = aio_http_new();
+    /* The first client alone: which calls drive it. */
+    socket_actions = performs = 0;
+    struct get g;
+    get_init(&g, tc->first, "/bytes/7", aio_now() + 5000);
+    int r = do_get(&g);
+    aio_response_free(&g.res);
+    tc->first_drives[0] = socket_actions;
+    tc->first_drives[1] = performs;
+    if (r != 0)
+        return r;
+    waits = 0;
+    aio_sleep(20);                      /* no transfer in flight: the loop's own poller */
+    tc->idle_waits = waits;
+    /* A long request on the first, short ones one after another on the second. */
+    get_init(&tc->slow, tc->first, "/delay/3000", aio_now() + 10000);
+    aio_task *t = aio_spawn(slow_get, tc);
+    aio_sleep(50);
+    socket_actions = performs = 0;
+    for (int i = 0; i < SECOND_GETS; i++) {
+        get_init(&g, tc->second, "/delay/20", aio_now() + 10000);
+        tc->second_ok += do_get(&g) == 0 && g.res.status == 200;
+        aio_response_free(&g.res);
+    }
+    tc->slow_done_when_second_ended = tc->slow_done;
+    tc->second_drives[0] = socket_actions;
+    tc->second_drives[1] = performs;
+    r = aio_join(t, AIO_NEVER);
+    aio_response_free(&tc->slow.res);
+    aio_http_free(tc->second);
+    aio_http_free(tc->first);
+    return r;
+}
+
+Test(http, two_clients_of_one_loop_make_progress_together)
+{
+    start_server();
+    struct two_clients tc = {0};
+    cr_assert_eq(aio_run(two_clients, &tc), 0, "[two-clients-failed] a GET of the two clients "
+                 "failed");
+    const char *api = getenv("AIO_HTTP_API");
+    bool socket_only = api != NULL && strcmp(api, "socket") == 0;
+    if (&aio_test_poll_backend != NULL)
+        socket_only = true;             /* poll() has no descriptor to put in curl's poll */
+    if (socket_only)
+        cr_assert(tc.first_drives[0] > 0 && tc.first_drives[1] == 0, "[http-api-socket] the "
+                  "first client made %ld socket actions and %ld performs; with the socket "
+                  "interface only socket actions were expected", tc.first_drives[0],
+                  tc.first_drives[1]);
+    else
+        cr_assert(tc.first_drives[0] == 0 && tc.first_drives[1] > 0, "[http-api-poll] the "
+                  "first client of a loop made %ld socket actions and %ld performs; it should "
+                  "wait in curl's poll and drive curl with curl_multi_perform() only",
+                  tc.first_drives[0], tc.first_drives[1]);
+    cr_assert_eq(tc.idle_waits, 0, "[http-idle-poll] with no transfer in flight the loop "
+                 "waited in curl's poll %ld times; only a client with transfers in flight "
+                 "should take the loop's wait", tc.idle_waits);
+    cr_assert(tc.second_drives[0] > 0, "[http-api-second] the second client's requests made "
+              "no socket action: a second client of a loop uses the socket interface");
+    cr_assert_eq(tc.second_ok, SECOND_GETS, "[two-clients-second] %d of the second client's %d "
+                 "GETs answered 200", tc.second_ok, SECOND_GETS);
+    cr_assert(!tc.slow_done_when_second_ended, "[two-clients-stalled] the second client's %d "
+              "GETs of 20 ms ended only after the first client's 3 s one: while curl's poll "
+              "waited for the first client, the second one's sockets went unheard",
+              SECOND_GETS);
+    cr_assert_eq(tc.slow.rc, 0);
+    cr_assert_eq(tc.slow.res.status, 0);    /* freed above: only the status is left at 0 */
 }

@@ -38,6 +38,7 @@ bad_rows=$(echo "$rows" | awk -F, '
         unit["group_gather"] = "ns"
         unit["tasks_100k_rss_compact"] = "MiB"; unit["yield_roundtrip_compact"] = "ns"
         unit["spawn_join_compact"] = "ns"; unit["sleep_10k_100ms_compact"] = "ms"
+        unit["http_1000x100ms_compact"] = "ms"
     }
     NF != 4 || !($1 in unit) || $4 != unit[$1] || $2 !~ /^(aio|asyncio|go|node|curl_multi|curl_socket|epoll_raw)$/ ||
     $3 !~ /^[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ || $3 + 0 <= 0 { print NR ": " $0 }')
@@ -52,9 +53,14 @@ grep -q '^# node: v[0-9]' "$csv" && peers="$peers node"
 
 # Every benchmark has its aio row and one per peer; the HTTP ones also the three floors; no duplicates.
 for name in yield_roundtrip spawn_join sem_handoff sleep_10k_100ms tasks_100k_rss http_1000x100ms http_keepalive_rps group_gather wait_for_ready \
-    tasks_100k_rss_compact yield_roundtrip_compact spawn_join_compact sleep_10k_100ms_compact; do
+    tasks_100k_rss_compact yield_roundtrip_compact spawn_join_compact sleep_10k_100ms_compact \
+    http_1000x100ms_compact; do
     impls="aio $peers"
-    case $name in http_*) impls="aio $peers curl_multi curl_socket epoll_raw" ;; *_compact) impls="aio" ;; esac
+    case $name in
+    http_*_compact) impls="aio curl_multi" ;;
+    *_compact) impls="aio" ;;
+    http_*) impls="aio $peers curl_multi curl_socket epoll_raw" ;;
+    esac
     for impl in $impls; do
         count=$(echo "$rows" | grep -c "^$name,$impl,")
         [ "$count" = 1 ] ||

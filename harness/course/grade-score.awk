@@ -48,6 +48,10 @@ function read_proofs(   line, rest, t, k) {
   if (proofs == "") return
   while ((getline line < proofs) > 0) {
     if (line == "kit-proof " nonce " runner-end") { runner_end = 1; continue }
+    if (index(line, "kit-proof " nonce " stopped ") == 1) {
+      stopped[substr(line, length("kit-proof " nonce " stopped ") + 1)] = 1
+      continue
+    }
     if (index(line, "kit-proof " nonce " test ") != 1) continue
     rest = substr(line, length("kit-proof " nonce " test ") + 1)
     k = index(rest, " failed=")
@@ -59,11 +63,16 @@ function read_proofs(   line, rest, t, k) {
 }
 
 # A pass needs the test's proof (its teardown returned with no failed check) from a runner that
-# reached its end.
+# reached its end. A test whose process the runner ended because it stayed stopped says so.
 function judge(   i, t) {
   for (i = 1; i <= n; i++) {
     t = list[i]
     if (!(t in st)) { st[t] = "crash"; dg[t] = "" }
+    if (t in stopped) {
+      st[t] = "crash"
+      dg[t] = "[stopped] the test's process stopped itself (SIGSTOP, raise(SIGSTOP)) and stayed stopped, so the test runner ended it after a second: does your code stop its own process?"
+      continue
+    }
     if (st[t] != "pass") continue
     if (!runner_end) {
       st[t] = "crash"

@@ -82,9 +82,13 @@ stub ubsan-override "volatile int big = 2147483647; big += (int)(getpid() > 0);"
 # below) and a fork bomb.
 stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
 # A test process that stops itself (Criterion's own time limit cannot end a stopped process):
-# the lesson's time limit ends the run, and each test it left unreported says so. (Named to be
-# graded first: its lane waits out the limit while the other lane grades the rest.)
+# the runner ends each one after a second stopped (harness/kit/proof.c, proof_watchdog), and
+# each test says [stopped]; the lesson ends long before its time limit.
 stub 0-stopper "raise(SIGSTOP);"
+# A test process that stops the runner itself (its parent): nothing inside the sandbox is left to
+# end it, so the lesson's time limit ends the run, and each test it left unreported says so.
+# (Named to be graded first: its lane waits out the limit while the other lane grades the rest.)
+stub 0-runner-stopper "kill(getppid(), SIGSTOP);"
 # A process left running, spinning, that tries to rewrite the grades, and one that steals the
 # proof's secret and writes passes for every test.
 # Each left behind notes its pid in the sandbox's /tmp; each test first prints how many of those
@@ -283,8 +287,10 @@ grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not ma
 [ "$(head -c 8 "$grades/class.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "class.png is not a PNG"
 
 key() { awk -F, -v f="$1" 'NR > 1 { line = $0; sub(/^[^,]*,[^,]*,[^,]*,/, "", line); gsub(/^"|"$/, "", line); gsub(/""/, "\"", line); if (line == f) print $1 }' "$grades/summary.csv"; }
-for s in ctor-forgery exit-zero include-solution symlink-solution header-override interpose ubsan-override \
-         fork-bomb lingering proof-thief clone-thief vandal 0-stopper "m_\$(shell touch PWNED)"; do
+attackers=(ctor-forgery exit-zero include-solution symlink-solution header-override interpose
+           ubsan-override fork-bomb lingering proof-thief clone-thief vandal 0-stopper
+           0-runner-stopper "m_\$(shell touch PWNED)")
+for s in "${attackers[@]}"; do
   k=$(key "$s")
   [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
   grep -q "^$k,0/$N,0/$N," "$grades/summary.csv" || fail "$s: expected 0/$N, got: $(grep "^$k," "$grades/summary.csv")"
@@ -325,8 +331,13 @@ most=$(grep -aoE '\[lingering-alive [0-9]+\]' "$grades/$k/lesson-01.log" | tr -d
 k=$(key clone-thief)
 grep -aq '\[stranger-reaped\]' "$grades/$k/lesson-01.log" && ! grep -aq '\[stranger-left\]' "$grades/$k/lesson-01.log" ||
   fail "clone-thief: a child of the runner that the runner did not make was left unreaped (BoxFort then spins on it: see waitid() in harness/kit/proof.c): $(grep -ac 'stranger-left' "$grades/$k/lesson-01.log") tests saw it"
-grep -q '^0-stopper,01,.*,crash,0,1,"\[time-limit\] this test had not reported' "$grades/class.csv" &&
-  ! grep -q '^0-stopper,01,.*\[crashed\]' "$grades/class.csv" || fail "0-stopper: its tests stopped at the lesson's time limit are not marked [time-limit]"
+grep -q '^0-runner-stopper,01,.*,crash,0,1,"\[time-limit\] this test had not reported' "$grades/class.csv" &&
+  ! grep -q '^0-runner-stopper,01,.*\[crashed\]' "$grades/class.csv" || fail "0-runner-stopper: its tests stopped at the lesson's time limit are not marked [time-limit]"
+# Every one of 0-stopper's tests was ended by the runner, none by the lesson's time limit.
+n_stopped=$(grep -c '^0-stopper,01,.*,crash,0,1,"\[stopped\] ' "$grades/class.csv")
+n_all=$(grep '^0-stopper,01,' "$grades/class.csv" | grep -vc '^0-stopper,01,perf::')
+[ "$n_stopped" -gt 0 ] && [ "$n_stopped" = "$n_all" ] ||
+  fail "0-stopper: $n_stopped of its $n_all tests are marked [stopped] (a test process that stays stopped must be ended by the runner: proof_watchdog in harness/kit/proof.c)"
 grep -q '^symlink-solution,01,.*,rejected,0,1,"\[not-handed-in\]' "$grades/class.csv" || fail "symlink-solution: not refused"
 [ ! -e PWNED ] && [ ! -e "$class/PWNED" ] && [ ! -e "$class/subs/PWNED" ] || fail "a folder name ran a command (PWNED exists)"
 after=$(cd "$class/subs" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null | sha256sum)
@@ -341,7 +352,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 grep -q '^lingering,' "$grades/summary.csv" && [ "$(grep -c '^lingering,' "$grades/summary.csv")" -eq 1 ] || fail "summary.csv was rewritten"
 echo "grade selftest: correct $((n - 1))/$n (a hidden test fails it), partial $((n - 2))/$n, crashing, broken and absent 0/$n, in every output; visibility in results.json;"
-echo "  hostile class ($(($(date +%s) - start)) s): 15 attacks scored 0/$N and harmed nothing; odd folder names graded under keys of their own;"
+echo "  hostile class ($(($(date +%s) - start)) s): ${#attackers[@]} attacks scored 0/$N and harmed nothing; odd folder names graded under keys of their own;"
 if [ "$with_perf" -eq 1 ]; then
   echo "  perf: the reference's speed $(perf correct 5)/$P, one request after another 0/$P, 300 ms late with a fake row $(perf "$(key "o'brien")" 5)/$P (ratio $ratio)"
 else

@@ -21,7 +21,12 @@
  *   workers); when the runner ends, "kit-proof NONCE runner-end".
  *
  * A test whose process ends early (exit(0) in the exercise, which Criterion reports as a pass)
- * never sends its line; a report written by anything else lacks the secret or the channel. */
+ * never sends its line; a report written by anything else lacks the secret or the channel.
+ *
+ * The runner also keeps the run going: it kills and reaps children it did not fork (waitid),
+ * kills what a test left behind when the test ends (proof_sweep), and ends a worker that stays
+ * stopped once its test has begun ("begin SUITE::TEST" from the test's setup; the runner then
+ * writes "kit-proof NONCE stopped SUITE::TEST", proof_watchdog). */
 /* Linux only, as the grader is (bubblewrap, SO_PEERCRED, /proc): elsewhere this file is empty
  * and the tests, which need -Wl,--wrap, are not built (harness/lesson/lesson.mk says so). */
 #ifdef __linux__
@@ -44,6 +49,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kit.h"
@@ -160,6 +166,77 @@ static int proof_stranger(pid_t pid)
     return !known;
 }
 
+/* The workers whose test has begun (each says "begin SUITE::TEST" from its test's setup, after
+ * BoxFort's own start-up stops): a process stopped from then on (SIGSTOP, raise(SIGSTOP)) was
+ * stopped by the code under test, and Criterion's time limit cannot end it, so the lesson would
+ * wait for the grader's limit. The runner's watchdog ends a worker stopped for PROOF_STOP_MS:
+ * "kit-proof NONCE stopped SUITE::TEST" on the proof channel, and the grader says why. */
+#define PROOF_STOP_MS 1000
+#define PROOF_WATCH_MS 100
+static struct proof_watch {
+    pid_t pid;
+    int stopped_ms;                     /* how long it has been seen stopped, 0: running */
+    char test[256];
+} proof_watched[64];
+static size_t proof_nwatched;
+
+/* Forget pid's entry (its worker ended). Called with proof_lock held. */
+static void proof_unwatch(pid_t pid)
+{
+    for (size_t i = 0; i < proof_nwatched; i++)
+        if (proof_watched[i].pid == pid) {
+            proof_watched[i] = proof_watched[--proof_nwatched];
+            return;
+        }
+}
+
+/* The state letter of pid in /proc ('R', 'S', 'T' stopped...), or 0. */
+static char proof_state_of(pid_t pid)
+{
+    char path[64], buf[512], *p;
+    int fd;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' ? p[2] : 0;
+}
+
+static void *proof_watchdog(void *arg)
+{
+    struct timespec tick = { .tv_nsec = PROOF_WATCH_MS * 1000000L };
+    (void)arg;
+    for (;;) {
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&proof_lock);
+        for (size_t i = 0; i < proof_nwatched; i++) {
+            struct proof_watch *w = &proof_watched[i];
+            if (proof_state_of(w->pid) != 'T') {
+                w->stopped_ms = 0;
+                continue;
+            }
+            w->stopped_ms += PROOF_WATCH_MS;
+            if (w->stopped_ms == PROOF_STOP_MS) {
+                char what[300];
+                kill(w->pid, SIGKILL);
+                snprintf(what, sizeof what, "stopped %s", w->test);
+                proof_write(what);
+                fprintf(stderr, "kit: [test-stopped] %s: its process stayed stopped (SIGSTOP) "
+                        "for %d ms; the runner ended it\n", w->test, PROOF_STOP_MS);
+            }
+        }
+        pthread_mutex_unlock(&proof_lock);
+    }
+    return NULL;
+}
+
 static pid_t proof_parent_of(pid_t pid);
 
 /* In the runner of a graded run, which adopts the orphans of its workers' processes
@@ -205,8 +282,12 @@ int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
             return rc;
         if (!proof_stranger(info->si_pid)) {
             if (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
-                info->si_code == CLD_DUMPED)
+                info->si_code == CLD_DUMPED) {
+                pthread_mutex_lock(&proof_lock);
+                proof_unwatch(info->si_pid);
+                pthread_mutex_unlock(&proof_lock);
                 proof_sweep();
+            }
             errno = saved;
             return rc;
         }
@@ -272,6 +353,22 @@ static void proof_answer(int c)
                 buf[i] = (char)(proof_secret[i] ^ proof_pad[i]);
             (void)!write(c, buf, proof_len);
             memset(buf, 0, sizeof buf);
+        }
+    } else if (strncmp(req, "begin ", 6) == 0) {
+        char *nl = strchr(req, '\n');
+        if (nl != NULL && nl[1] == '\0' && nl - req - 6 < 256 &&
+            proof_parent_of(cred.pid) == getpid() && !proof_stranger(cred.pid)) {
+            pthread_mutex_lock(&proof_lock);
+            proof_unwatch(cred.pid);
+            if (proof_nwatched < sizeof proof_watched / sizeof proof_watched[0]) {
+                struct proof_watch *w = &proof_watched[proof_nwatched++];
+                w->pid = cred.pid;
+                w->stopped_ms = 0;
+                memcpy(w->test, req + 6, (size_t)(nl - req - 6));
+                w->test[nl - req - 6] = '\0';
+            }
+            pthread_mutex_unlock(&proof_lock);
+            (void)!write(c, "ok", 2);
         }
     } else if (strncmp(req, "proof ", 6) == 0) {
         char *secret = req + 6, *what = strchr(secret, ' '), *nl = strchr(req, '\n');
@@ -358,6 +455,9 @@ __attribute__((constructor)) static void kit_proof_init(void)
         if (pthread_create(&t, NULL, proof_serve, NULL) != 0)
             proof_die("thread");
         pthread_detach(t);
+        if (pthread_create(&t, NULL, proof_watchdog, NULL) != 0)
+            proof_die("thread");
+        pthread_detach(t);
     } else {
         /* A worker: ask the runner, before any test code runs. */
         n = proof_ask("get\n", 4, buf, sizeof buf);
@@ -385,6 +485,13 @@ void __wrap_criterion_internal_test_setup(void);
 void __wrap_criterion_internal_test_setup(void)
 {
     proof_failed = 0;
+    if (proof_fd == -2) {
+        char req[300], ack[8];
+        int r = snprintf(req, sizeof req, "begin %s::%s\n", criterion_current_test->category,
+                         criterion_current_test->name);
+        if (r > 0 && (size_t)r < sizeof req)
+            proof_ask(req, (size_t)r, ack, sizeof ack);
+    }
     __real_criterion_internal_test_setup();
 }
 

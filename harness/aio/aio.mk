@@ -122,8 +122,10 @@ endef
 AIO_HTTP_WRAP := -Wl,--wrap=curl_multi_socket_action -Wl,--wrap=curl_multi_perform \
                  -Wl,--wrap=curl_multi_wait
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests,$(AIO_CORE_TESTS),$(BUILD)/aio/san/libaio.a))
-$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http,$(AIO_HTTP_TESTS),$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
-$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-socket,$(AIO_HTTP_TESTS) api_socket,$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
+# The default build's own backend is poll() too where there is no epoll (PORTABLE=1).
+AIO_HTTP_MARK := $(if $(filter poll,$(AIO_BACKEND)),mark_poll_backend)
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http,$(AIO_HTTP_TESTS) $(AIO_HTTP_MARK),$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
+$(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-socket,$(AIO_HTTP_TESTS) api_socket $(AIO_HTTP_MARK),$(BUILD)/aio/san/libaio.a,$(AIO_HTTP_WRAP)))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-poll,$(AIO_CORE_TESTS),$(BUILD)/aio/san-poll/libaio.a))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-http-poll,$(AIO_HTTP_TESTS) mark_poll_backend,$(BUILD)/aio/san-poll/libaio.a,$(AIO_HTTP_WRAP)))
 $(eval $(call aio_test_bin,$(BUILD)/aio/tests-compact,$(AIO_COMPACT_TESTS),$(BUILD)/aio/san/libaio.a))

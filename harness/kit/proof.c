@@ -190,23 +190,32 @@ static void proof_unwatch(pid_t pid)
         }
 }
 
-/* The state letter of pid in /proc ('R', 'S', 'T' stopped...), or 0. */
-static char proof_state_of(pid_t pid)
+/* The part of /proc/PID/stat from the command's closing parenthesis on (") S PPID ..."), read
+ * into buf; NULL when pid is gone. */
+static const char *proof_stat(pid_t pid, char *buf, size_t size)
 {
-    char path[64], buf[512], *p;
+    char path[64], *p;
     int fd;
     ssize_t n;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    n = read(fd, buf, sizeof buf - 1);
+        return NULL;
+    n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return NULL;
     buf[n] = '\0';
     p = strrchr(buf, ')');
-    return p != NULL && p[1] == ' ' ? p[2] : 0;
+    return p != NULL && strlen(p) >= 4 ? p : NULL;
+}
+
+/* The state letter of pid ('R', 'S', 'T' stopped...), or 0. */
+static char proof_state_of(pid_t pid)
+{
+    char buf[512];
+    const char *p = proof_stat(pid, buf, sizeof buf);
+    return p != NULL ? p[2] : 0;
 }
 
 static void *proof_watchdog(void *arg)
@@ -301,22 +310,9 @@ int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 
 static pid_t proof_parent_of(pid_t pid)
 {
-    char path[64], buf[512], *p;
-    int fd;
-    ssize_t n;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (p == NULL || strlen(p) < 4)
-        return -1;
-    return (pid_t)strtol(p + 4, NULL, 10);   /* ") S PPID ..." */
+    char buf[512];
+    const char *p = proof_stat(pid, buf, sizeof buf);
+    return p != NULL ? (pid_t)strtol(p + 4, NULL, 10) : -1;   /* ") S PPID ..." */
 }
 
 static int proof_secret_is(const char *s, size_t n)

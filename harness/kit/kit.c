@@ -943,6 +943,19 @@ const char *kit_plural(long n, const char *one, const char *many)
     return n == 1 || n == -1 ? one : many;
 }
 
+const char *kit_ordinal(long n)
+{
+    static char bufs[8][32];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+    long last2 = (n < 0 ? -n : n) % 100, last = last2 % 10;
+    const char *suffix = last2 >= 11 && last2 <= 13 ? "th" :
+                         last == 1 ? "st" : last == 2 ? "nd" : last == 3 ? "rd" : "th";
+
+    snprintf(b, sizeof bufs[0], "%ld%s", n, suffix);
+    return b;
+}
+
 const char *kit_lesson(void)
 {
     const char *l = getenv("LESSON");

@@ -10,7 +10,7 @@
  * - The checks every test makes: kit_expect_done() for the skeleton's -ENOSYS ([not-done]) and
  *   kit_expect_no_leaks() at the end ([memory-leak]).
  * - Words for messages: kit_errname(-ETIMEDOUT) is "-ETIMEDOUT"; kit_plural(n, "request",
- *   "requests") picks the right form.
+ *   "requests") picks the right form; kit_ordinal(22) is "22nd".
  * - A seed for tests that shuffle: KIT_SEED from the environment, or a fresh one per run, to be
  *   printed in every message that depends on it so a student can repeat the run.
  * - Waiting for evidence instead of a guess: kit_wait_until() steps until a condition holds
@@ -110,6 +110,8 @@ void kit_cleanup(void);
 const char *kit_errname(long err);
 /* one when n is 1 (or -1), many otherwise. */
 const char *kit_plural(long n, const char *one, const char *many);
+/* "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st"... (rotating buffers, as above). */
+const char *kit_ordinal(long n);
 /* The lesson number the runner set ($LESSON), or "NN". */
 const char *kit_lesson(void);
 

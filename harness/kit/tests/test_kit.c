@@ -117,6 +117,15 @@ Test(kit_test, words)
     cr_assert_str_eq(kit_plural(1, "request", "requests"), "request");
     cr_assert_str_eq(kit_plural(0, "request", "requests"), "requests");
     cr_assert_str_eq(kit_plural(2, "request", "requests"), "requests");
+    {
+        static const struct { long n; const char *want; } ord[] = {
+            { 1, "1st" }, { 2, "2nd" }, { 3, "3rd" }, { 4, "4th" }, { 10, "10th" },
+            { 11, "11th" }, { 12, "12th" }, { 13, "13th" }, { 21, "21st" }, { 22, "22nd" },
+            { 33, "33rd" }, { 111, "111th" }, { 112, "112th" }, { 101, "101st" }, { 0, "0th" },
+        };
+        for (size_t i = 0; i < sizeof ord / sizeof ord[0]; i++)
+            cr_assert_str_eq(kit_ordinal(ord[i].n), ord[i].want, "[kit-ordinal] %ld", ord[i].n);
+    }
 }
 
 Test(kit_test, seeded_shuffles_repeat_and_permute)

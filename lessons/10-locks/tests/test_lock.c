@@ -352,10 +352,9 @@ Test(lock, thirty_three_in_queue_order)
         cr_assert(w->rc == 0 && w->release_rc == 0, "[lock-rc] task %zu of 33 got %s from "
                   "lock_acquire and %s from lock_release; expected 0 and 0.", i,
                   kit_errname(w->rc), kit_errname(w->release_rc));
-        cr_assert_eq(w->got, w->began, "[lock-not-fifo] the task that began to wait %d%s got "
-                     "the lock %d%s (seed %u); expected the lock to go in the order the waits "
-                     "began.", w->began + 1, w->began == 0 ? "st" : "th", w->got + 1,
-                     w->got == 0 ? "st" : "th", fifo_seed);
+        cr_assert_eq(w->got, w->began, "[lock-not-fifo] the task that began to wait %s got "
+                     "the lock %s (seed %u); expected the lock to go in the order the waits "
+                     "began.", kit_ordinal(w->began + 1), kit_ordinal(w->got + 1), fifo_seed);
     }
     cr_assert(parks == 33 && unparks == 33, "[lock-wake-all] 33 waiters parked %ld times and "
               "were unparked %ld times; expected 33 and 33: each release wakes exactly the one "

@@ -26,7 +26,10 @@
  * The runner also keeps the run going: it kills and reaps children it did not fork (waitid),
  * kills what a test left behind when the test ends (proof_sweep), and ends a worker that stays
  * stopped once its test has begun ("begin SUITE::TEST" from the test's setup; the runner then
- * writes "kit-proof NONCE stopped SUITE::TEST", proof_watchdog). */
+ * writes "kit-proof NONCE stopped SUITE::TEST", proof_watchdog), or a fork of its own that
+ * never reached its exec ("kit-proof NONCE spawn-stuck", proof_check_spawns; the grader runs
+ * the lesson again). Its threads do not allocate while a fork can happen: the sanitizer's
+ * allocator is not fork-safe. */
 /* Linux only, as the grader is (bubblewrap, SO_PEERCRED, /proc): elsewhere this file is empty
  * and the tests, which need -Wl,--wrap, are not built (harness/lesson/lesson.mk says so). */
 #ifdef __linux__
@@ -35,6 +38,7 @@
 #include <criterion/hooks.h>
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,20 +109,36 @@ static char proof_path[108];
  * and execs each worker). A process the student's code makes with clone(CLONE_PARENT) is a
  * child of the runner too, but not one it forked, so it is never served. */
 static pid_t proof_forked[8192];
+static long proof_forked_ms[8192];     /* when fork() returned it (CLOCK_MONOTONIC, ms) */
 static size_t proof_nforked;
 static pthread_mutex_t proof_lock = PTHREAD_MUTEX_INITIALIZER;
 static int proof_runner;
 
-static int proof_served(pid_t pid)
+static long proof_now_ms(void)
 {
-    int found = 0;
-    pthread_mutex_lock(&proof_lock);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Take pid out of the children not served yet; whether it was there. Called with proof_lock. */
+static int proof_unfork(pid_t pid)
+{
     for (size_t i = 0; i < proof_nforked; i++)
         if (proof_forked[i] == pid) {
-            proof_forked[i] = proof_forked[--proof_nforked];
-            found = 1;
-            break;
+            proof_nforked--;
+            proof_forked[i] = proof_forked[proof_nforked];
+            proof_forked_ms[i] = proof_forked_ms[proof_nforked];
+            return 1;
         }
+    return 0;
+}
+
+static int proof_served(pid_t pid)
+{
+    int found;
+    pthread_mutex_lock(&proof_lock);
+    found = proof_unfork(pid);
     pthread_mutex_unlock(&proof_lock);
     return !found;
 }
@@ -143,8 +163,10 @@ pid_t fork(void)
     pthread_mutex_lock(&proof_lock);
     pid = next();
     if (pid > 0) {
-        if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0])
+        if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0]) {
+            proof_forked_ms[proof_nforked] = proof_now_ms();
             proof_forked[proof_nforked++] = pid;
+        }
         if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
             proof_kids[proof_nkids++] = pid;
         else
@@ -218,6 +240,77 @@ static char proof_state_of(pid_t pid)
     return p != NULL ? p[2] : 0;
 }
 
+static pid_t proof_parent_of(pid_t pid);
+
+/* A line on the runner's stderr (the lesson's log), without stdio: no thread the kit adds to the
+ * runner allocates memory (proof_sweep says why). */
+static void proof_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void proof_say(const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* The runner's own command line, to know a forked copy of it that has not reached its exec. */
+static char proof_cmdline[256];
+static ssize_t proof_cmdline_len = -1;
+
+static ssize_t proof_read_cmdline(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    ssize_t n;
+    int fd;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, size);
+    close(fd);
+    return n;
+}
+
+/* A worker BoxFort has forked but that has not reached its exec in PROOF_SPAWN_MS: the code
+ * between the two is BoxFort's own and takes milliseconds, unless the fork copied a lock of
+ * AddressSanitizer's allocator that another thread of the runner held (gcc 12's is not
+ * fork-safe), and the copy now waits on it for ever while the runner waits on the copy. The
+ * watchdog ends it; BoxFort then reports the failed spawn, the runner stops, and the grader,
+ * told by "kit-proof NONCE spawn-stuck", runs the lesson again: no fault of the code under test. */
+#define PROOF_SPAWN_MS 10000
+static long proof_spawn_ms = PROOF_SPAWN_MS;   /* KIT_PROOF_SPAWN_MS and KIT_PROOF_FORK_HANG
+                                                  * (below): the kit's own tests */
+static void proof_hang(void)
+{
+    for (;;)
+        pause();
+}
+
+static void proof_check_spawns(long now)
+{
+    for (size_t i = 0; i < proof_nforked; i++) {
+        char cmd[sizeof proof_cmdline], state;
+        pid_t pid = proof_forked[i];
+        if (now - proof_forked_ms[i] < proof_spawn_ms || proof_cmdline_len <= 0)
+            continue;
+        state = proof_state_of(pid);
+        if (state == 0 || state == 'T' || state == 'Z' || proof_parent_of(pid) != getpid() ||
+            proof_read_cmdline(pid, cmd, sizeof cmd) != proof_cmdline_len ||
+            memcmp(cmd, proof_cmdline, (size_t)proof_cmdline_len) != 0)
+            continue;
+        kill(pid, SIGKILL);
+        proof_unfork(pid);
+        proof_write("spawn-stuck");
+        proof_say("kit: [runner-fork-stuck] a test process the runner forked was still short of "
+                  "its start after %ld ms (a lock of the sanitizer's allocator copied by fork); "
+                  "the runner ended it, and the grader runs the lesson again\n", proof_spawn_ms);
+        return;
+    }
+}
+
 static void *proof_watchdog(void *arg)
 {
     struct timespec tick = { .tv_nsec = PROOF_WATCH_MS * 1000000L };
@@ -237,16 +330,15 @@ static void *proof_watchdog(void *arg)
                 kill(w->pid, SIGKILL);
                 snprintf(what, sizeof what, "stopped %s", w->test);
                 proof_write(what);
-                fprintf(stderr, "kit: [test-stopped] %s: its process stayed stopped (SIGSTOP) "
-                        "for %d ms; the runner ended it\n", w->test, PROOF_STOP_MS);
+                proof_say("kit: [test-stopped] %s: its process stayed stopped (SIGSTOP) for %d "
+                          "ms; the runner ended it\n", w->test, PROOF_STOP_MS);
             }
         }
+        proof_check_spawns(proof_now_ms());
         pthread_mutex_unlock(&proof_lock);
     }
     return NULL;
 }
-
-static pid_t proof_parent_of(pid_t pid);
 
 /* In the runner of a graded run, which adopts the orphans of its workers' processes
  * (PR_SET_CHILD_SUBREAPER, below): kill every child it did not fork. Such a child is a process
@@ -256,20 +348,31 @@ static pid_t proof_parent_of(pid_t pid);
  * process left behind costs the machine the length of a test, not of the whole run. */
 static void proof_sweep(void)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *e;
+    /* getdents64 into a buffer on the stack, not opendir(): this runs in BoxFort's thread while
+     * the runner's main thread forks the next worker, and AddressSanitizer's allocator (gcc 12)
+     * is not fork-safe. A fork while this thread holds one of its locks leaves the child, which
+     * allocates the same sizes before its exec (BoxFort's fdopendir), blocked for ever, and the
+     * runner waiting on it: a whole lesson hung in `make grade`. No thread of the runner the kit
+     * adds allocates memory. */
+    char buf[8192];
     pid_t self = getpid();
-    if (d == NULL)
+    int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ssize_t n;
+    if (fd < 0)
         return;
-    while ((e = readdir(d)) != NULL) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (pid <= 1 || *end != '\0' || pid == self)
-            continue;
-        if (proof_parent_of((pid_t)pid) == self && proof_stranger((pid_t)pid))
-            kill((pid_t)pid, SIGKILL);
+    while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            off += e->d_reclen;
+            if (pid <= 1 || *end != '\0' || pid == self)
+                continue;
+            if (proof_parent_of((pid_t)pid) == self && proof_stranger((pid_t)pid))
+                kill((pid_t)pid, SIGKILL);
+        }
     }
-    closedir(d);
+    close(fd);
 }
 
 /* waitid() for the whole test binary (before the sanitizer's and libc's, which it calls).
@@ -294,6 +397,7 @@ int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
                 info->si_code == CLD_DUMPED) {
                 pthread_mutex_lock(&proof_lock);
                 proof_unwatch(info->si_pid);
+                proof_unfork(info->si_pid);
                 pthread_mutex_unlock(&proof_lock);
                 proof_sweep();
             }
@@ -429,6 +533,13 @@ __attribute__((constructor)) static void kit_proof_init(void)
         /* Orphans of the workers' processes become the runner's children, for proof_sweep. */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         proof_runner = 1;
+        proof_cmdline_len = proof_read_cmdline(getpid(), proof_cmdline, sizeof proof_cmdline);
+        if (getenv("KIT_PROOF_SPAWN_MS") != NULL && atol(getenv("KIT_PROOF_SPAWN_MS")) > 0)
+            proof_spawn_ms = atol(getenv("KIT_PROOF_SPAWN_MS"));
+        /* The kit's own tests (test_kit.c, grade-selftest.sh): every fork of the runner stops
+         * short of its start, as a copy blocked on a lock of the allocator would. */
+        if (getenv("KIT_PROOF_FORK_HANG") != NULL)
+            pthread_atfork(NULL, NULL, proof_hang);
         snprintf(path, sizeof path, "%s/nonce", dir);
         in = open(path, O_RDONLY | O_CLOEXEC);
         if (in < 0)

@@ -165,10 +165,6 @@ lesson_objs = $(addprefix $(VDIR)/$(1)/,$(addsuffix .o,$(basename $(2)))) \
 TEST_BIN := $(VDIR)/san/test-runner
 PROG := $(VDIR)/opt/prog
 
-# KIT_PROOF_WRAP: the end-of-test proof `make grade` checks (harness/kit/proof.c); it only
-# passes the calls on outside grading.
-KIT_PROOF_WRAP := $(foreach s,criterion_internal_test_setup criterion_internal_test_teardown \
-                  criterion_send_assert,-Wl$(comma)--wrap=$(s))
 # GRADE_HIDDEN=1 (make grade sets it): an instructor's own tests (make grade TESTS=dir), built by
 # the grader from outside the kit into $(BUILD)/NN-topic/hidden/san/, are linked in too.
 HIDDEN_TEST_OBJS := $(if $(GRADE_HIDDEN),$(sort $(wildcard $(BUILD)/$(LESSON_NAME)/hidden/san/*.o)))

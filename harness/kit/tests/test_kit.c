@@ -561,3 +561,158 @@ Test(kit_test, every_module_is_listed_outside_criterion)
     cr_skip("Linux only");
 #endif
 }
+
+/* ---- the grader's proof (proof.c) ----------------------------------------------------------- */
+
+#if defined(__linux__)
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+
+TestSuite(kit_proof, .fini = fini, .timeout = 60);
+
+extern char **environ;
+
+struct proof_run {
+    int status;        /* the runner's wait status, or -1 when it had to be killed */
+    char proofs[4096]; /* what it wrote on the proof channel */
+    char log[16384];   /* its stdout and stderr */
+    const char *nonce;
+};
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+    buf[n > 0 ? n : 0] = '\0';
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Runs the proof's runner (build/kit/proof-runner, beside this program) as the grader does:
+ * KIT_PROOF_DIR holding a nonce, the proof channel on descriptor 3. */
+static void run_proof_runner(struct proof_run *r, const char *extra_env)
+{
+    char exe[4096], runner[4200], dir[] = "/tmp/kit-proof.XXXXXX", path[4300];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    cr_assert(n > 0, "[test-setup] readlink /proc/self/exe: %s", strerror(errno));
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    snprintf(runner, sizeof runner, "%s/proof-runner", exe);
+    cr_assert(mkdtemp(dir) != NULL, "[test-setup] mkdtemp: %s", strerror(errno));
+    r->nonce = "kit-test-nonce-4242";
+    snprintf(path, sizeof path, "%s/nonce", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL, "[test-setup] %s: %s", path, strerror(errno));
+    fprintf(f, "%s\n", r->nonce);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/proofs", dir);
+    int proofs = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    snprintf(path, sizeof path, "%s/log", dir);
+    int log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert(proofs >= 0 && log >= 0, "[test-setup] the proof runner's files: %s", strerror(errno));
+
+    char *env[64], dir_env[64], *argv[] = { runner, "--jobs=1", NULL };
+    size_t k = 0;
+    snprintf(dir_env, sizeof dir_env, "KIT_PROOF_DIR=%s", dir);
+    env[k++] = dir_env;
+    env[k++] = "KIT_PROOF_FD=3";
+    env[k++] = "KIT_PROOF_SPAWN_MS=2000";
+    if (extra_env != NULL)
+        env[k++] = (char *)extra_env;
+    for (char **e = environ; *e != NULL && k < 63; e++)
+        if (strncmp(*e, "KIT_", 4) != 0 && strncmp(*e, "BXFI_", 5) != 0 &&
+            strncmp(*e, "CRITERION_", 10) != 0)
+            env[k++] = *e;
+    env[k] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, proofs, 3);
+    posix_spawn_file_actions_adddup2(&fa, log, 1);
+    posix_spawn_file_actions_adddup2(&fa, log, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, runner, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(proofs);
+    close(log);
+    cr_assert_eq(rc, 0, "[test-setup] %s did not start: %s (is it built?)", runner, strerror(rc));
+
+    /* 40 s: the watchdog needs 2; a runner still going then is the hang this guards against. */
+    double until = kit_wall() + 40;
+    r->status = -1;
+    while (kit_wall() < until) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            r->status = st;
+            break;
+        }
+        usleep(20000);
+    }
+    if (r->status == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    snprintf(path, sizeof path, "%s/proofs", dir);
+    slurp(path, r->proofs, sizeof r->proofs);
+    snprintf(path, sizeof path, "%s/log", dir);
+    slurp(path, r->log, sizeof r->log);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0, "[test-setup] could not remove %s", dir);
+}
+
+static int has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+        if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The control: both tests prove their end, the runner its own, and no spawn is called stuck. */
+Test(kit_proof, a_runner_whose_forks_start_proves_every_test)
+{
+    struct proof_run r;
+    char want[128];
+    run_proof_runner(&r, NULL);
+    cr_assert(r.status != -1, "[proof-runner-hung] the proof runner had not ended after 40 s; "
+              "its log: %s", r.log);
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "[proof-runner] the proof "
+              "runner ended with status 0x%x; its log: %s", (unsigned)r.status, r.log);
+    const char *lines[] = { "test proof_runner::first failed=0",
+                            "test proof_runner::second failed=0", "runner-end" };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(want, sizeof want, "kit-proof %s %s", r.nonce, lines[i]);
+        cr_assert(has_line(r.proofs, want), "[proof-missing] no \"%s\" on the proof channel; it "
+                  "held: %s", want, r.proofs);
+    }
+    cr_assert(strstr(r.proofs, "spawn-stuck") == NULL && strstr(r.log, "runner-fork-stuck") ==
+              NULL, "[spawn-stuck-false] a spawn that started was called stuck: %s%s", r.proofs,
+              r.log);
+    kit_expect_no_leaks("the proof runner's test");
+}
+
+/* A forked copy that never reaches its exec (here a pthread_atfork handler that sleeps, as a
+ * copy blocked on a lock of the sanitizer's allocator does) must not hang the runner: the
+ * watchdog ends it, writes spawn-stuck for the grader, and the runner stops. */
+Test(kit_proof, a_fork_that_never_starts_is_ended_and_reported)
+{
+    struct proof_run r;
+    char want[128];
+    run_proof_runner(&r, "KIT_PROOF_FORK_HANG=1");
+    cr_assert(r.status != -1, "[spawn-stuck-hung] a forked copy that never started hung the "
+              "runner for 40 s; the watchdog should end it after 2 s. Log: %s", r.log);
+    snprintf(want, sizeof want, "kit-proof %s spawn-stuck", r.nonce);
+    cr_assert(has_line(r.proofs, want), "[spawn-stuck-unsaid] the runner ended (status 0x%x) "
+              "without \"%s\" on the proof channel, which held: %s", (unsigned)r.status, want,
+              r.proofs);
+    cr_assert(strstr(r.log, "[runner-fork-stuck]") != NULL, "[spawn-stuck-unsaid] the runner's "
+              "log does not say [runner-fork-stuck]: %s", r.log);
+    cr_assert(strstr(r.proofs, " test proof_runner::") == NULL, "[spawn-stuck] a test proved "
+              "its end although no worker started: %s", r.proofs);
+    kit_expect_no_leaks("the proof runner's test");
+}
+#endif

@@ -210,6 +210,12 @@ $(GRADE_DEPS_STAMP): harness/course/deps.sh
 grade: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
 	@GRADE_TESTS="$${GRADE_TESTS:-$${TESTS:-}}" MAKEFLAGS= MAKEOVERRIDES= env -u TESTS harness/course/grade.sh
 
+# The grader's answer to a test runner whose fork of a test never starts (made on purpose).
+check-grade-rerun: $(DEPS_STAMP) $(GRADE_DEPS_STAMP) $(DELAYD) $(KIT_SAN_LIB)
+	@MAKEFLAGS= MAKEOVERRIDES= harness/course/grade-rerun-selftest.sh
+HARNESS_CHECK_TARGETS += check-grade-rerun
+CHECK_MORE += check-grade-rerun
+
 # The copy students get: no solutions, no mistakes (harness/course/dist-student.sh; DIST=dir).
 dist-student:
 	@harness/course/dist-student.sh
@@ -260,6 +266,6 @@ all: $(ALL_TARGETS) $(COMPDB)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: map help deps all clean check check-more check-arm64 check-devcontainer check-portable mutants demo grade plots gallery gallery-check \
+.PHONY: map help deps all clean check check-more check-grade-rerun check-arm64 check-devcontainer check-portable mutants demo grade plots gallery gallery-check \
         check-gallery compare check-compare progress server vars compdb-entries dist-student gradescope check-gradescope actions
 

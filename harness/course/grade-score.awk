@@ -7,6 +7,8 @@
 #             GRADE_DIAG (nothing ran:
 #             missing, rejected, no-build); stdin is not read
 #   proofs, nonce   the proof file and this run's nonce (a pass needs its proofs)
+#   stuck     when set, the runner's fork of a test stuck in every round (grade.sh found
+#             "spawn-stuck" in the proofs): the diagnostic of a pass that lost its runner's end
 #   points    the lesson's POINTS (suite::test=3 ...; 1 for any other test)
 #   visfile   "SUITE::TEST VISIBILITY" lines (Gradescope's visibility of each test), may be absent
 #   key, lesson     the student's key and the lesson's number, for the rows
@@ -63,7 +65,8 @@ function read_proofs(   line, rest, t, k) {
 }
 
 # A pass needs the test's proof (its teardown returned with no failed check) from a runner that
-# reached its end. A test whose process the runner ended because it stayed stopped says so.
+# reached its end. A test whose process the runner ended because it stayed stopped says so, and
+# so does every test of a runner that ended because its fork of a test stuck (proof.c).
 function judge(   i, t) {
   for (i = 1; i <= n; i++) {
     t = list[i]
@@ -74,7 +77,10 @@ function judge(   i, t) {
       continue
     }
     if (st[t] != "pass") continue
-    if (!runner_end) {
+    if (!runner_end && stuck != "") {
+      st[t] = "crash"
+      dg[t] = stuck
+    } else if (!runner_end) {
       st[t] = "crash"
       dg[t] = "[no-report] the test runner did not reach its end (it was stopped, or the process was ended from the code under test), so no result of this run counts."
     } else if (!(t in ok)) {

@@ -22,7 +22,9 @@
 # GRADE_FILE_LIMIT (bytes a file), GRADE_TMP_SIZE (bytes of the sandbox's /tmp), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
 # where cgroups can be written), GRADE_UID (the sandbox's user when run as root),
 # KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only), GRADE_PERF=0 (no
-# performance component), GRADE_PERF_RUNS (runs of each program, 5).
+# performance component), GRADE_PERF_RUNS (runs of each program, 5), GRADE_TEST_FORK_HANG=N (the
+# kit's own test, grade-selftest.sh: in a lesson's first N rounds every fork of the test runner
+# sticks, as one that copied a lock of the sanitizer's allocator does).
 set -uo pipefail
 . harness/lib.sh
 subs=${1:-${SUBMISSIONS:-}}
@@ -35,6 +37,7 @@ log_cap=${GRADE_LOG_CAP:-1048576}
 nproc=${GRADE_NPROC:-256}
 memory=${GRADE_MEMORY:-2147483648}
 box_uid=${GRADE_UID:-60100}
+fork_hang=${GRADE_TEST_FORK_HANG:-0}
 say() { printf '%s\n' "$*" >&2; }
 
 if [ -n "$subs" ] && [ ! -d "$subs" ]; then
@@ -415,6 +418,7 @@ box() {
            --size 1048576 --tmpfs /run/kit --file 5 /run/kit/nonce
            --setenv KIT_PROOF_DIR /run/kit --setenv KIT_PROOF_FD 3 --setenv KIT_RUN_ROUND "${run_round:-1}"
            --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
+    [ "${run_round:-1}" -le "$fork_hang" ] && args+=(--setenv KIT_PROOF_FORK_HANG 1 --setenv KIT_PROOF_SPAWN_MS 1500)
   fi
   timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
 }
@@ -580,14 +584,32 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
         run_lesson "$job" 2
         cap "$job/test.first.log" "$out/$key/lesson-$n.first-round.log"
       fi
+      # A fork of the runner that never reached its test ("kit-proof NONCE spawn-stuck": a lock
+      # of the sanitizer's allocator copied by fork, harness/kit/proof.c) ended the runner early,
+      # through no fault of the code: the lesson runs again, twice at most, and the last round
+      # counts. Only the runner writes on the proof channel, so the code cannot ask for this.
+      spawn_reruns=0
+      while [ "$spawn_reruns" -lt 2 ] && grep -aqx "kit-proof $nonce spawn-stuck" "$job/proofs"; do
+        spawn_reruns=$((spawn_reruns + 1))
+        cp "$job/test.log" "$job/test.stuck-$spawn_reruns.log"
+        : >"$job/test.log"; : >"$job/proofs"; : >"$job/tap"
+        say "[rerun] $key, lesson $n: the test runner's fork of a test process stuck on a lock of the sanitizer's allocator (the kit's tools, not the code); the lesson runs again and that round counts (the stuck round: lesson-$n.stuck-round-$spawn_reruns.log)"
+        run_lesson "$job" $((run_round + 1))
+        cap "$job/test.stuck-$spawn_reruns.log" "$out/$key/lesson-$n.stuck-round-$spawn_reruns.log"
+      done
       # The lesson's time limit struck: the tests it left unreported did not crash, they were
       # stopped (Criterion ends a test that runs too long itself, so this is a process that
       # stopped itself, SIGSTOP, or a runner that stalled).
-      unreported=
+      unreported= stuck=
       [ "$run_rc" -eq 124 ] || [ "$run_rc" -eq 137 ] &&
         unreported="[time-limit] this test had not reported when the lesson's tests reached the grader's time limit ($test_limit s) and were stopped: does your code stop or suspend its own process (SIGSTOP, raise), or wait for something that never comes?"
+      if grep -aqx "kit-proof $nonce spawn-stuck" "$job/proofs"; then
+        stuck="[runner-fork-stuck] the test runner could not start or finish this test: its fork of a test process stuck on a lock of the sanitizer's allocator, in every round the grader ran. That is a fault of the kit's tools, not of your code: ask for a regrade."
+        unreported=$stuck
+        say "[runner-fork-stuck] $key, lesson $n: the test runner's forks stuck in all $((spawn_reruns + 1)) rounds; the tests it could not run score 0 with a diagnostic that asks for a regrade."
+      fi
       read -r got of < <(kit_verdicts tsv "$job/tap" "${tests_of[$n]//$'\n'/ }" "$unreported" |
-                         "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce")
+                         "${sc[@]}" -v proofs="$job/proofs" -v nonce="$nonce" -v stuck="$stuck")
       # Correctness first: a program that passes none of the lesson's tests is not timed.
       [ "${got:-0}" != 0 ] || nop="fail	no test of lesson $n passed; speed counts only for a program that passes some of them."
     fi
@@ -649,7 +671,7 @@ objdir() {
 # TAP report on fd 4, the log on 1 and 2, each a file outside the sandbox. ROUND (1, or 2 for a
 # rerun) reaches the tests as KIT_RUN_ROUND.
 run_lesson() {
-  local job=$1 bin="build/$lesson_name/student-from_sub/san/test-runner" tag
+  local job=$1 bin="build/$lesson_name/student-from_sub/san/test-runner" tag hang=()
   run_round=$2
   if [ "$sandbox" -eq 1 ]; then
     box "$job" "$test_limit" test "/$bin" --jobs=2 --tap=/dev/fd/4 \
@@ -658,7 +680,8 @@ run_lesson() {
   else
     mkdir -p "$job/proof" && cp "$job/nonce" "$job/proof/nonce"
     tag=grade.$$.$RANDOM
-    KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n KIT_RUN_ROUND=$run_round \
+    [ "$run_round" -le "$fork_hang" ] && hang=(KIT_PROOF_FORK_HANG=1 KIT_PROOF_SPAWN_MS=1500)
+    env "${hang[@]}" KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n KIT_RUN_ROUND=$run_round \
       ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
       "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
     run_rc=$?

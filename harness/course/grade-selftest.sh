@@ -86,8 +86,9 @@ stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
 # each test says [stopped]; the lesson ends long before its time limit.
 stub 0-stopper "raise(SIGSTOP);"
 # A test process that stops the runner itself (its parent): nothing inside the sandbox is left to
-# end it, so the lesson's time limit ends the run, and each test it left unreported says so.
-# (Named to be graded first: its lane waits out the limit while the other lane grades the rest.)
+# end it, so the grader, which watches the runner from outside (grade.sh, watch_runner), ends the
+# lesson's tests 2 s later, and each test left unreported says [runner-stopped], not [crashed]
+# or [time-limit]. (Named to be graded first, from when its lane waited out the time limit.)
 stub 0-runner-stopper "kill(getppid(), SIGSTOP);"
 # A process left running, spinning, that tries to rewrite the grades, and one that steals the
 # proof's secret and writes passes for every test.
@@ -331,8 +332,9 @@ most=$(grep -aoE '\[lingering-alive [0-9]+\]' "$grades/$k/lesson-01.log" | tr -d
 k=$(key clone-thief)
 grep -aq '\[stranger-reaped\]' "$grades/$k/lesson-01.log" && ! grep -aq '\[stranger-left\]' "$grades/$k/lesson-01.log" ||
   fail "clone-thief: a child of the runner that the runner did not make was left unreaped (BoxFort then spins on it: see waitid() in harness/kit/proof.c): $(grep -ac 'stranger-left' "$grades/$k/lesson-01.log") tests saw it"
-grep -q '^0-runner-stopper,01,.*,crash,0,1,"\[time-limit\] this test had not reported' "$grades/class.csv" &&
-  ! grep -q '^0-runner-stopper,01,.*\[crashed\]' "$grades/class.csv" || fail "0-runner-stopper: its tests stopped at the lesson's time limit are not marked [time-limit]"
+grep -q '^0-runner-stopper,01,.*,crash,0,1,"\[runner-stopped\] this test had not reported' "$grades/class.csv" &&
+  ! grep -qE '^0-runner-stopper,01,.*\[(crashed|time-limit)\]' "$grades/class.csv" ||
+  fail "0-runner-stopper: the tests its stopped runner left unreported are not marked [runner-stopped] (the grader must see the runner stopped and end its tests, not wait for the lesson's time limit: watch_runner in grade.sh)"
 # Every one of 0-stopper's tests was ended by the runner, none by the lesson's time limit.
 n_stopped=$(grep -c '^0-stopper,01,.*,crash,0,1,"\[stopped\] ' "$grades/class.csv")
 n_all=$(grep '^0-stopper,01,' "$grades/class.csv" | grep -vc '^0-stopper,01,perf::')

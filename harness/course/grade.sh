@@ -420,7 +420,50 @@ box() {
            --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
     [ "${run_round:-1}" -le "$fork_hang" ] && args+=(--setenv KIT_PROOF_FORK_HANG 1 --setenv KIT_PROOF_SPAWN_MS 1500)
   fi
+  if [ "$mode" = test ]; then
+    timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&- &
+    watch_runner "$job" $!
+    return
+  fi
   timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
+}
+
+# watch_runner JOB PID: wait for PID (the `timeout` that runs a lesson's tests) and return its
+# status; meanwhile, every half second, find the test runner under it (the first process named
+# test-runner down the line of first children: timeout, bwrap, the sandbox's bwrap, the runner)
+# and, if it has stayed stopped (SIGSTOP from the code under test, which no process in the
+# sandbox can undo) for 2 s, end the lesson's tests and leave JOB/runner-stopped. The runner's
+# own watchdog cannot help: it is a thread of the stopped process. Without this, such a lesson
+# held its lane until the time limit.
+watch_runner() {
+  local job=$1 pid=$2 p first kids comm stat state stopped=0 tick
+  exec {tick}<> <(:)   # read -t on a pipe nobody writes: a half-second sleep without a process
+  while kill -0 "$pid" 2>/dev/null; do
+    read -r -t 0.5 -u "$tick" _
+    p=$pid first= state=
+    for _ in 1 2 3 4 5; do
+      { kids=$(<"/proc/$p/task/$p/children"); } 2>/dev/null || break
+      p=${kids%% *}
+      [ -n "$p" ] || break
+      first=${first:-$p}
+      { comm=$(<"/proc/$p/comm"); } 2>/dev/null || break
+      if [ "$comm" = test-runner ]; then
+        { stat=$(<"/proc/$p/stat"); } 2>/dev/null && state=${stat##*) } && state=${state%% *}
+        break
+      fi
+    done
+    case $state in
+      T|t) stopped=$((stopped + 1)) ;;
+      *) stopped=0 ;;
+    esac
+    if [ "$stopped" -ge 4 ]; then
+      : >"$job/runner-stopped"
+      kill -KILL "$first" 2>/dev/null
+      break
+    fi
+  done
+  exec {tick}<&-
+  wait "$pid" 2>/dev/null   # (no "Killed" line from bash for a runner ended here)
 }
 
 # check_objects DIR: the exercise objects may not run code before main (constructors, IFUNC
@@ -603,6 +646,8 @@ grade_one() {   # grade_one INDEX KEY FOLDER ROOT: the student's lines in $work/
       unreported= stuck=
       [ "$run_rc" -eq 124 ] || [ "$run_rc" -eq 137 ] &&
         unreported="[time-limit] this test had not reported when the lesson's tests reached the grader's time limit ($test_limit s) and were stopped: does your code stop or suspend its own process (SIGSTOP, raise), or wait for something that never comes?"
+      [ -f "$job/runner-stopped" ] &&
+        unreported="[runner-stopped] this test had not reported when the test runner itself was stopped (SIGSTOP) and stayed stopped, so the grader ended the lesson's tests: does your code stop its parent process (kill(getppid(), SIGSTOP)) or its process group?"
       if grep -aqx "kit-proof $nonce spawn-stuck" "$job/proofs"; then
         stuck="[runner-fork-stuck] the test runner could not start or finish this test: its fork of a test process stuck on a lock of the sanitizer's allocator, in every round the grader ran. That is a fault of the kit's tools, not of your code: ask for a regrade."
         unreported=$stuck
@@ -673,6 +718,7 @@ objdir() {
 run_lesson() {
   local job=$1 bin="build/$lesson_name/student-from_sub/san/test-runner" tag hang=()
   run_round=$2
+  rm -f "$job/runner-stopped"
   if [ "$sandbox" -eq 1 ]; then
     box "$job" "$test_limit" test "/$bin" --jobs=2 --tap=/dev/fd/4 \
       >"$job/test.log" 2>&1 3>>"$job/proofs" 4>>"$job/tap"
@@ -683,7 +729,8 @@ run_lesson() {
     [ "$run_round" -le "$fork_hang" ] && hang=(KIT_PROOF_FORK_HANG=1 KIT_PROOF_SPAWN_MS=1500)
     env "${hang[@]}" KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n KIT_RUN_ROUND=$run_round \
       ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
-      "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs"
+      "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs" &
+    watch_runner "$job" $!
     run_rc=$?
     kit_reap "$tag"
   fi

@@ -22,7 +22,8 @@
 # GRADE_FILE_LIMIT (bytes a file), GRADE_TMP_SIZE (bytes of the sandbox's /tmp), GRADE_NPROC (processes), GRADE_MEMORY (bytes, a cgroup limit
 # where cgroups can be written), GRADE_UID (the sandbox's user when run as root),
 # KIT_GRADE_UNSANDBOXED=1 (grade without a sandbox: for trusted code only), GRADE_PERF=0 (no
-# performance component), GRADE_PERF_RUNS (runs of each program, 5), GRADE_TEST_FORK_HANG=N (the
+# performance component), GRADE_PERF_RUNS (runs of each program, 5), GRADE_NICE (the builds' and
+# tests' nice value, 5: the timed programs run at 0), GRADE_TEST_FORK_HANG=N (the
 # kit's own test, grade-selftest.sh: in a lesson's first N rounds every fork of the test runner
 # sticks, as one that copied a lock of the sanitizer's allocator does).
 set -uo pipefail
@@ -38,6 +39,10 @@ nproc=${GRADE_NPROC:-256}
 memory=${GRADE_MEMORY:-2147483648}
 box_uid=${GRADE_UID:-60100}
 fork_hang=${GRADE_TEST_FORK_HANG:-0}
+# The builds and the tests run niced: the lesson programs timed for the performance component
+# (mostly asleep, waiting on the server) then get a core as soon as they wake, where three lanes
+# of tests keep both cores busy.
+box_nice=${GRADE_NICE:-5}
 say() { printf '%s\n' "$*" >&2; }
 
 if [ -n "$subs" ] && [ ! -d "$subs" ]; then
@@ -403,7 +408,7 @@ box() {
   shift 3
   local args=()
   if [ "$sandbox" -eq 0 ]; then
-    timeout --kill-after=5 "$limit" "$@"
+    timeout --kill-after=5 "$limit" nice -n "$box_nice" "$@"
     return
   fi
   args=("${bwrap_base[@]}" --ro-bind "$kit" /kit --ro-bind "$base" /build
@@ -421,11 +426,11 @@ box() {
     [ "${run_round:-1}" -le "$fork_hang" ] && args+=(--setenv KIT_PROOF_FORK_HANG 1 --setenv KIT_PROOF_SPAWN_MS 1500)
   fi
   if [ "$mode" = test ]; then
-    timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&- &
+    timeout --kill-after=5 "$limit" nice -n "$box_nice" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&- &
     watch_runner "$job" $!
     return
   fi
-  timeout --kill-after=5 "$limit" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
+  timeout --kill-after=5 "$limit" nice -n "$box_nice" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
 }
 
 # watch_runner JOB PID: wait for PID (the `timeout` that runs a lesson's tests) and return its
@@ -441,14 +446,18 @@ watch_runner() {
   while kill -0 "$pid" 2>/dev/null; do
     read -r -t 0.5 -u "$tick" _
     p=$pid first= state=
-    for _ in 1 2 3 4 5; do
-      { kids=$(<"/proc/$p/task/$p/children"); } 2>/dev/null || break
+    for _ in 1 2 3 4 5; do   # (read, not $(<...): no fork of this shell twice a second)
+      kids=
+      { read -r kids <"/proc/$p/task/$p/children"; } 2>/dev/null
       p=${kids%% *}
       [ -n "$p" ] || break
       first=${first:-$p}
-      { comm=$(<"/proc/$p/comm"); } 2>/dev/null || break
+      comm=
+      { read -r comm <"/proc/$p/comm"; } 2>/dev/null
       if [ "$comm" = test-runner ]; then
-        { stat=$(<"/proc/$p/stat"); } 2>/dev/null && state=${stat##*) } && state=${state%% *}
+        stat=
+        { read -r stat <"/proc/$p/stat"; } 2>/dev/null
+        state=${stat##*) } state=${state%% *}
         break
       fi
     done
@@ -698,7 +707,7 @@ build_lesson() {   # build_lesson JOB:GOAL: GOAL build-tests, or build for the p
   if [ "$sandbox" -eq 1 ]; then
     box "$job" "$build_limit" build make -s --no-print-directory "lesson-$lesson_n" "$goal"
   else
-    (cd "$kit" && BUILD=$base FROM=$job/sub COMPDB_LISTING=1 timeout --kill-after=5 "$build_limit" \
+    (cd "$kit" && BUILD=$base FROM=$job/sub COMPDB_LISTING=1 timeout --kill-after=5 "$build_limit" nice -n "$box_nice" \
        make -s --no-print-directory "lesson-$lesson_n" "$goal")
   fi
   rc=$?
@@ -728,7 +737,7 @@ run_lesson() {
     tag=grade.$$.$RANDOM
     [ "$run_round" -le "$fork_hang" ] && hang=(KIT_PROOF_FORK_HANG=1 KIT_PROOF_SPAWN_MS=1500)
     env "${hang[@]}" KIT_RUN_TAG=$tag KIT_DELAYD=$base/bin/delayd KIT_PROOF_DIR=$job/proof KIT_PROOF_FD=3 LESSON=$lesson_n KIT_RUN_ROUND=$run_round \
-      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" \
+      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} timeout --kill-after=5 "$test_limit" nice -n "$box_nice" \
       "$(objdir "$job")/san/test-runner" --jobs=2 --tap="$job/tap" >"$job/test.log" 2>&1 3>>"$job/proofs" &
     watch_runner "$job" $!
     run_rc=$?

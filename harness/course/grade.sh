@@ -400,17 +400,14 @@ cap() {
   fi
 }
 
-# box DIR LIMIT CMD...: run CMD in the sandbox (or, without one, as it is) with a time limit.
-# The kit is /kit (read-only), the base build /build (read-only), the submission's build folder
-# DIR/vdir at its place under /build (writable only in the build step), its files /sub.
+# box JOB LIMIT MODE CMD...: run CMD in the sandbox with a time limit (MODE build or test; without
+# a sandbox, build_lesson and run_lesson run it themselves). The kit is /kit (read-only), the base
+# build /build (read-only), the submission's build folder JOB/vdir at its place under /build
+# (writable only in the build step), its files /sub. The tests' runner is watched (watch_runner).
 box() {
   local job=$1 limit=$2 mode=$3
   shift 3
   local args=()
-  if [ "$sandbox" -eq 0 ]; then
-    timeout --kill-after=5 "$limit" nice -n "$box_nice" "$@"
-    return
-  fi
   args=("${bwrap_base[@]}" --ro-bind "$kit" /kit --ro-bind "$base" /build
         --ro-bind "$job/sub" /sub --chdir /kit --clearenv
         --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv HOME /tmp --setenv TMPDIR /tmp
@@ -425,16 +422,13 @@ box() {
            --setenv ASAN_OPTIONS "${ASAN_OPTIONS:-detect_leaks=1}")
     [ "${run_round:-1}" -le "$fork_hang" ] && args+=(--setenv KIT_PROOF_FORK_HANG 1 --setenv KIT_PROOF_SPAWN_MS 1500)
   fi
-  if [ "$mode" = test ]; then
-    timeout --kill-after=5 "$limit" nice -n "$box_nice" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&- &
-    watch_runner "$job" $!
-    return
-  fi
-  timeout --kill-after=5 "$limit" nice -n "$box_nice" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&-
+  timeout --kill-after=5 "$limit" nice -n "$box_nice" "${join_cg[@]}" "${as_box[@]}" "${args[@]}" -- "$@" 5<"$job/nonce" {my_lock}<&- &
+  if [ "$mode" = test ]; then watch_runner "$job" $!; else wait $!; fi
 }
 
 # watch_runner JOB PID: wait for PID (the `timeout` that runs a lesson's tests) and return its
-# status; meanwhile, every half second, find the test runner under it (the first process named
+# status; meanwhile, every tenth of a second (so a lane waits at most that long after its tests
+# end), find the test runner under it (the first process named
 # test-runner down the line of first children: timeout, bwrap, the sandbox's bwrap, the runner)
 # and, if it has stayed stopped (SIGSTOP from the code under test, which no process in the
 # sandbox can undo) for 2 s, end the lesson's tests and leave JOB/runner-stopped. The runner's
@@ -442,11 +436,11 @@ box() {
 # held its lane until the time limit.
 watch_runner() {
   local job=$1 pid=$2 p first kids comm stat state stopped=0 tick
-  exec {tick}<> <(:)   # read -t on a pipe nobody writes: a half-second sleep without a process
+  exec {tick}<> <(:)   # read -t on a pipe nobody writes: a sleep without a process
   while kill -0 "$pid" 2>/dev/null; do
-    read -r -t 0.5 -u "$tick" _
+    read -r -t 0.1 -u "$tick" _
     p=$pid first= state=
-    for _ in 1 2 3 4 5; do   # (read, not $(<...): no fork of this shell twice a second)
+    for _ in 1 2 3 4 5; do   # (read, not $(<...): no fork of this shell at each tick)
       kids=
       { read -r kids <"/proc/$p/task/$p/children"; } 2>/dev/null
       p=${kids%% *}
@@ -465,7 +459,7 @@ watch_runner() {
       T|t) stopped=$((stopped + 1)) ;;
       *) stopped=0 ;;
     esac
-    if [ "$stopped" -ge 4 ]; then
+    if [ "$stopped" -ge 20 ]; then
       : >"$job/runner-stopped"
       kill -KILL "$first" 2>/dev/null
       break

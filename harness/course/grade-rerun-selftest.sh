@@ -39,7 +39,7 @@ g=$class/grades-3
 grep -q "^honest,0/$k,0/$k," "$g/summary.csv" ||
   fail "honest, its runner's forks stuck in every round: expected 0/$k, got: $(grep '^honest,' "$g/summary.csv")"
 [ "$(grep -c '^\[rerun\] honest, lesson 01: the test runner.s fork' "$class/log-3")" -eq 2 ] ||
-  fail "expected 2 reruns for the stuck rounds, saw $(grep -c '^\[rerun\] honest' "$class/log-3")"
+  fail "expected 2 reruns for the stuck rounds, saw $(grep -c '^\[rerun\] honest' "$class/log-3"); the grader said: $(grep -av '^ *CC ' "$class/log-3" | tail -n 6); the first test's line: $(grep -m1 '^honest,01,' "$g/class.csv")"
 grep -q '^\[runner-fork-stuck\] honest, lesson 01: ' "$class/log-3" || fail "the batch does not say the forks stuck in every round"
 n_stuck=$(grep -c '^honest,01,[^,]*,crash,0,1,"\[runner-fork-stuck\] .*ask for a regrade' "$g/class.csv")
 [ "$n_stuck" -eq "$k" ] ||

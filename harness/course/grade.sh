@@ -455,10 +455,9 @@ watch_runner() {
         break
       fi
     done
-    case $state in
-      T|t) stopped=$((stopped + 1)) ;;
-      *) stopped=0 ;;
-    esac
+    # T only: 't' (a tracing stop) is also LeakSanitizer's, which stops every thread of the
+    # runner with ptrace while it scans for leaks at the runner's exit, as long as that takes.
+    if [ "$state" = T ]; then stopped=$((stopped + 1)); else stopped=0; fi
     if [ "$stopped" -ge 20 ]; then
       : >"$job/runner-stopped"
       kill -KILL "$first" 2>/dev/null

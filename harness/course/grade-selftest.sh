@@ -17,6 +17,9 @@ sol=solutions/01-sync-vs-async
 mkdir -p "$class/subs/correct/lessons" "$class/subs/partial/01-sync-vs-async" \
          "$class/subs/crashing/01-sync-vs-async" "$class/subs/broken/01-sync-vs-async" "$class/subs/absent"
 cp -r "$sol" "$class/subs/correct/lessons/" && rm -rf "$class/subs/correct/lessons/01-sync-vs-async/mistakes"
+# (Readable by its owner only: the grader's copy must still be readable in the sandbox, whose
+# user, as root, is not the grader's. It scored 0 once: "/sub/fetch.c: Permission denied".)
+chmod 600 "$class/subs/correct/lessons/01-sync-vs-async/fetch.c"
 cp "$sol/fetch.c" "$class/subs/partial/01-sync-vs-async/"
 patch --batch -s -p1 -d "$class/subs/partial/01-sync-vs-async" <"$sol/mistakes/spin.patch" || fail "cannot apply spin.patch"
 # Crashing: both functions abort the process.

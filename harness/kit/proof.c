@@ -12,7 +12,8 @@
  *   makes itself non-dumpable (no sibling can open its memory or descriptors through /proc),
  *   reads the secret, deletes its file, and serves it on a unix socket: once to each process
  *   its own fork() made (SO_PEERCRED, and the parent in /proc), i.e. to each test's worker,
- *   which asks in its constructor, before any test code runs; the student's code in that
+ *   which asks in its constructor, before any test code runs, or to the runner's worker
+ *   factory (below), whose children, the workers, start with it; the student's code in a
  *   worker, or in a process it starts (clone(CLONE_PARENT) included), is refused;
  * - when a test's teardown returns (its .init, body and .fini done, after a failed assertion
  *   too), its worker sends "proof SECRET test SUITE::TEST failed=K" (K the failed assertions it
@@ -22,6 +23,10 @@
  *
  * A test whose process ends early (exit(0) in the exercise, which Criterion reports as a pass)
  * never sends its line; a report written by anything else lacks the secret or the channel.
+ *
+ * In every run, graded or not, the runner starts its tests' processes through a worker factory
+ * (a process that stops before main, where every worker is the same, and forks one for each
+ * test) instead of an exec of the binary for each: "A test's process without an exec" below.
  *
  * The runner also keeps the run going: it kills and reaps children it did not fork (waitid),
  * kills what a test left behind when the test ends (proof_sweep), and ends a worker that stays
@@ -38,10 +43,14 @@
 #include <criterion/hooks.h>
 
 #include <dirent.h>
+#include <poll.h>
+#include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +58,8 @@
 #include <sys/prctl.h>
 #include <pthread.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -114,6 +125,14 @@ static size_t proof_nforked;
 static pthread_mutex_t proof_lock = PTHREAD_MUTEX_INITIALIZER;
 static int proof_runner;
 
+/* The worker factory (below, "A test's process without an exec"): in the runner, whether to
+ * use one, its pid (0 not started yet, -1 none) and the runner's end of its socket. */
+static int zyg_on;
+static volatile pid_t zyg_pid;
+static pid_t zyg_runner;
+static int (*zyg_execve)(const char *, char *const[], char *const[]);
+static void zyg_start(void);
+
 static long proof_now_ms(void)
 {
     struct timespec ts;
@@ -158,6 +177,8 @@ pid_t fork(void)
     pid_t pid;
     if (next == NULL)
         next = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+    if (zyg_on && zyg_pid == 0 && getpid() == zyg_runner)
+        zyg_start();   /* BoxFort's first fork: the runner's test processes are about to start */
     if (!proof_runner)
         return next();
     pthread_mutex_lock(&proof_lock);
@@ -289,6 +310,21 @@ static void proof_hang(void)
         pause();
 }
 
+/* Whether pid is a test's relay (zyg_relay): a fork of the runner past its exec's call. */
+static int proof_is_relay(pid_t pid)
+{
+    char path[64], name[32];
+    ssize_t n;
+    int fd;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, name, sizeof name - 1);
+    close(fd);
+    return n == 10 && memcmp(name, "kit-relay\n", 10) == 0;
+}
+
 static void proof_check_spawns(long now)
 {
     for (size_t i = 0; i < proof_nforked; i++) {
@@ -298,6 +334,7 @@ static void proof_check_spawns(long now)
             continue;
         state = proof_state_of(pid);
         if (state == 0 || state == 'T' || state == 'Z' || proof_parent_of(pid) != getpid() ||
+            proof_is_relay(pid) ||
             proof_read_cmdline(pid, cmd, sizeof cmd) != proof_cmdline_len ||
             memcmp(cmd, proof_cmdline, (size_t)proof_cmdline_len) != 0)
             continue;
@@ -308,6 +345,27 @@ static void proof_check_spawns(long now)
                   "its start after %ld ms (a lock of the sanitizer's allocator copied by fork); "
                   "the runner ended it, and the grader runs the lesson again\n", proof_spawn_ms);
         return;
+    }
+}
+
+/* The worker factory stopped (a test sent its parent SIGSTOP): the tests it made can no longer
+ * be seen to end, and no new one can start, so the run would wait for its time limit. Stopped
+ * for PROOF_STOP_MS, it is killed: its workers go with it, the runner's relays report them
+ * killed, and the next tests are exec'd. */
+static void proof_check_factory(void)
+{
+    static int stopped_ms;
+    pid_t z = zyg_pid;
+    if (z <= 0 || proof_state_of(z) != 'T') {
+        stopped_ms = 0;
+        return;
+    }
+    stopped_ms += PROOF_WATCH_MS;
+    if (stopped_ms == PROOF_STOP_MS) {
+        kill(z, SIGKILL);
+        proof_say("kit: [factory-stopped] the process that starts the tests stayed stopped "
+                  "(SIGSTOP, from a test) for %d ms; the runner ended it, with the tests it had "
+                  "started\n", PROOF_STOP_MS);
     }
 }
 
@@ -335,6 +393,7 @@ static void *proof_watchdog(void *arg)
             }
         }
         proof_check_spawns(proof_now_ms());
+        proof_check_factory();
         pthread_mutex_unlock(&proof_lock);
     }
     return NULL;
@@ -375,6 +434,449 @@ static void proof_sweep(void)
     close(fd);
 }
 
+/* ---- A test's process without an exec: the worker factory ----------------------------------
+ *
+ * BoxFort starts each test in a fresh exec of the test binary: a fork of the runner that
+ * executes the binary again, "boxfort-worker", with BXFI_MAP naming the test in shared memory.
+ * That exec is most of what a test costs here: the loader maps and relocates 45 libraries
+ * (libcurl's, Criterion's), AddressSanitizer starts, every library's constructors run: 40 ms of
+ * CPU and 1,750 page faults before the test's first line, for each of a student's 341 tests.
+ *
+ * So the runner starts one such process of its own, the factory, exactly as BoxFort would
+ * start a worker (the same binary, argv and environment, BXFI_MAP set, so BoxFort's start-up
+ * takes the worker's path), which stops at the end of its constructors, before main, where
+ * every worker is the same. When BoxFort's fork of the runner then calls execve() to become a
+ * worker, the kit's execve() below hands the factory what that exec would have carried: the
+ * environment, the descriptors that survive an exec (numbers kept), the ignored signals and
+ * the signal mask. The factory forks; its child takes these on, returns from the constructors,
+ * and BoxFort's own code carries on in it as in an exec'd worker: it reads the test from the
+ * shared memory named by BXFI_MAP, tells the runner its pid, and runs the test. BoxFort's fork
+ * stays behind as the test's relay: BoxFort waits on it, so it ends as the test's process ended
+ * (the same exit status, or killed by the same signal), and a relay that is killed takes the
+ * test's process with it.
+ *
+ * The factory only ever runs the kit's and the libraries' start-up code (an exercise has no
+ * constructor: the grader refuses one), is not dumpable (a test cannot open its memory), and
+ * in a graded run asks the runner for the proof's secret as any worker would, so its children
+ * start with it, as an exec'd worker has it before any test code runs. Whatever goes wrong
+ * (the factory gone, a descriptor too many, an environment that changed since it started),
+ * execve() falls back to the real exec. KIT_ZYGOTE=0 turns the factory off. */
+/* close_range() and posix_spawn_file_actions_addclosefrom_np(): glibc 2.34. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#define ZYG_FACTORY 1
+#endif
+#define ZYG_MAX_FDS 64
+#define ZYG_ENV_MAX 65536
+#define ZYG_MAX_ENV 2048
+#define ZYG_MAX_LIVE 64
+
+struct zyg_req {
+    int nfds;                   /* descriptors sent */
+    int target[ZYG_MAX_FDS];    /* the number each has in the relay */
+    sigset_t mask;              /* the relay's signal mask */
+    unsigned long long ignored; /* bit s-1: signal s ignored */
+    size_t envlen;              /* bytes of environment that follow: NUL-terminated strings */
+};
+
+static char zyg_env[ZYG_ENV_MAX];        /* the relay's environment to send; a worker's, parsed */
+static char *zyg_envv[ZYG_MAX_ENV + 1];
+static struct sockaddr_un zyg_addr;      /* the factory's socket: an abstract name */
+static socklen_t zyg_addrlen;
+
+/* Whether environment a (the factory's) and the block of NUL-terminated strings (a relay's)
+ * hold the same variables, leaving out BoxFort's two and the factory's own. */
+static int zyg_env_same(char *const *a, const char *blob, size_t len)
+{
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; a[i] != NULL; i++) {
+        if (strncmp(a[i], "BXFI_MAP=", 9) == 0 || strncmp(a[i], "GMON_OUT_PREFIX=", 16) == 0 ||
+            strncmp(a[i], "KIT_ZYGOTE_FD=", 14) == 0)
+            continue;
+        na++;
+        int found = 0;
+        for (size_t off = 0; off < len && !found; off += strlen(blob + off) + 1)
+            found = strcmp(blob + off, a[i]) == 0;
+        if (!found)
+            return 0;
+    }
+    for (size_t off = 0; off < len; off += strlen(blob + off) + 1)
+        if (strncmp(blob + off, "BXFI_MAP=", 9) != 0 &&
+            strncmp(blob + off, "GMON_OUT_PREFIX=", 16) != 0)
+            nb++;
+    return na == nb;
+}
+
+/* In the runner, on BoxFort's first fork: start the factory (posix_spawn: no fork of the
+ * runner, no fork handlers), its only descriptors stdin, stdout, stderr and its listening
+ * socket (3). BoxFort closes every descriptor but the test's in its fork before the exec, so
+ * the relays reach the factory by the socket's name, which only the runner knows (the factory
+ * checks that each caller is a child of the runner). */
+static void zyg_start(void)
+#ifndef ZYG_FACTORY
+{
+    zyg_pid = -1;
+}
+#else
+{
+    static char *env[ZYG_MAX_ENV + 3];
+    static char map[] = "BXFI_MAP=/kit-worker-factory", fdvar[] = "KIT_ZYGOTE_FD=3";
+    char *argv[] = { "boxfort-worker", NULL };
+    posix_spawn_file_actions_t fa;
+    unsigned long long r = 0;
+    int ls, k = 0;
+    pid_t pid = -1;
+    /* The binary by its name, as BoxFort executes it: a worker's command name is the file's. */
+    char exe[PATH_MAX];
+    ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+    zyg_pid = -1;
+    if (exe_len > 0 && (size_t)exe_len < sizeof exe)
+        exe[exe_len] = '\0';
+    for (size_t i = 0; environ[i] != NULL; i++) {
+        if (k == ZYG_MAX_ENV)
+            return;
+        env[k++] = environ[i];
+    }
+    env[k++] = map;
+    env[k++] = fdvar;
+    env[k] = NULL;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        return;
+    zyg_addr.sun_family = AF_UNIX;
+    k = snprintf(zyg_addr.sun_path + 1, sizeof zyg_addr.sun_path - 1, "kit-worker-factory-%d-%llx",
+                 (int)getpid(), r);
+    zyg_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)k);
+    ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (ls < 0)
+        return;
+    if (bind(ls, (struct sockaddr *)&zyg_addr, zyg_addrlen) != 0 || listen(ls, 64) != 0 ||
+        posix_spawn_file_actions_init(&fa) != 0) {
+        close(ls);
+        return;
+    }
+    if (posix_spawn_file_actions_adddup2(&fa, ls, 3) == 0 &&
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4) == 0) {
+        if (proof_runner)
+            pthread_mutex_lock(&proof_lock);
+        if (exe_len <= 0 || (size_t)exe_len >= sizeof exe ||
+            posix_spawn(&pid, exe, &fa, NULL, argv, env) != 0)
+            pid = -1;
+        /* In a graded run the factory asks for the secret, as a worker does: the runner notes
+         * it as its own child before its proof thread can hear the question. */
+        if (proof_runner && pid > 0) {
+            if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0]) {
+                proof_forked_ms[proof_nforked] = proof_now_ms();
+                proof_forked[proof_nforked++] = pid;
+            }
+            if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
+                proof_kids[proof_nkids++] = pid;
+        }
+        if (proof_runner)
+            pthread_mutex_unlock(&proof_lock);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(ls);
+    if (pid > 0)
+        zyg_pid = pid;
+}
+#endif
+
+/* In BoxFort's fork of the runner, at its execve(): have the factory start the worker and
+ * relay its end. Returns only when the real exec is to be done instead. Nothing here
+ * allocates: this process is a fork of a runner with several threads. */
+static void zyg_relay(char *const envp[])
+{
+    static struct zyg_req req;
+    int fds[ZYG_MAX_FDS], c, kind = 0, status;
+    char dents[4096], cbuf[CMSG_SPACE(sizeof fds)];
+    size_t len = 0;
+    ssize_t n;
+    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    memset(&req, 0, sizeof req);
+    if (dfd < 0)
+        return;
+    while ((n = getdents64(dfd, dents, sizeof dents)) > 0)
+        for (ssize_t off = 0; off < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(dents + off);
+            char *end;
+            long fd = strtol(e->d_name, &end, 10);
+            int flags;
+            off += e->d_reclen;
+            if (*end != '\0' || e->d_name[0] == '.' || fd == dfd)
+                continue;
+            flags = fcntl((int)fd, F_GETFD);
+            if (flags < 0 || (flags & FD_CLOEXEC))
+                continue;
+            if (req.nfds == ZYG_MAX_FDS) {
+                close(dfd);
+                return;
+            }
+            fds[req.nfds] = (int)fd;
+            req.target[req.nfds++] = (int)fd;
+        }
+    close(dfd);
+    if (req.nfds == 0)
+        return;
+    for (size_t i = 0; envp[i] != NULL; i++) {
+        size_t l = strlen(envp[i]) + 1;
+        if (len + l > sizeof zyg_env)
+            return;
+        memcpy(zyg_env + len, envp[i], l);
+        len += l;
+    }
+    req.envlen = len;
+    sigprocmask(SIG_BLOCK, NULL, &req.mask);
+    for (int s = 1; s <= 64; s++) {
+        struct sigaction sa;
+        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+            req.ignored |= 1ULL << (s - 1);
+    }
+    c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (c < 0)
+        return;
+    if (connect(c, (struct sockaddr *)&zyg_addr, zyg_addrlen) != 0) {
+        close(c);
+        return;
+    }
+    struct iovec iov[2] = { { &req, sizeof req }, { zyg_env, len } };
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
+                          .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)req.nfds) };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)req.nfds);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)req.nfds);
+    n = sendmsg(c, &msg, MSG_NOSIGNAL);
+    if (n == (ssize_t)(sizeof req + len))
+        while ((n = read(c, &kind, sizeof kind)) < 0 && errno == EINTR)
+            ;
+    if (n != sizeof kind || kind != 1) {
+        close(c);
+        return;   /* the factory did not start it: the real exec */
+    }
+    /* Past the point where a fork of the runner can stick (proof_check_spawns). */
+    prctl(PR_SET_NAME, "kit-relay", 0, 0, 0);
+    while ((n = read(c, &status, sizeof status)) < 0 && errno == EINTR)
+        ;
+    if (n != sizeof status)
+        status = SIGKILL;   /* the factory is gone, and its children with it */
+    if (WIFEXITED(status))
+        _exit(WEXITSTATUS(status));
+    struct rlimit none = { 0, 0 };
+    sigset_t one;
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+    setrlimit(RLIMIT_CORE, &none);
+    signal(sig, SIG_DFL);
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    kill(getpid(), sig);
+    _exit(128 + sig);
+}
+
+/* execve() for the whole test binary (before libc's): BoxFort's exec of a worker, in a fork of
+ * the runner, goes to the factory when there is one. */
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (zyg_pid > 0 && argv[0] != NULL && argv[1] == NULL &&
+        strcmp(argv[0], "boxfort-worker") == 0 && getppid() == zyg_runner)
+        zyg_relay(envp);
+    if (zyg_execve == NULL)
+        zyg_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT,
+                                                                                "execve");
+    return zyg_execve(path, argv, envp);
+}
+
+#ifdef ZYG_FACTORY
+/* In the factory's child: take on what the relay's exec would have carried, then return to
+ * the constructors, a worker. */
+static void zyg_become(const struct zyg_req *req, const int *fds, pid_t factory)
+{
+    int top = 3, tmp[ZYG_MAX_FDS];
+    size_t k = 0;
+
+    for (int i = 0; i < req->nfds; i++)
+        if (req->target[i] >= top)
+            top = req->target[i] + 1;
+    for (int i = 0; i < req->nfds; i++)
+        if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, top)) < 0)
+            _exit(127);
+    close_range(0, (unsigned)top - 1, 0);
+    for (int i = 0; i < req->nfds; i++)
+        if (dup2(tmp[i], req->target[i]) < 0)
+            _exit(127);
+    close_range((unsigned)top, ~0U, 0);
+
+    for (size_t off = 0; off < req->envlen && k < ZYG_MAX_ENV; off += strlen(zyg_env + off) + 1)
+        zyg_envv[k++] = zyg_env + off;
+    zyg_envv[k] = NULL;
+    environ = zyg_envv;
+
+    for (int s = 1; s <= 64; s++) {
+        struct sigaction sa;
+        if (s == SIGKILL || s == SIGSTOP || sigaction(s, NULL, &sa) != 0)
+            continue;
+        if (req->ignored & (1ULL << (s - 1)))
+            signal(s, SIG_IGN);
+        else if (sa.sa_handler == SIG_IGN)
+            signal(s, SIG_DFL);
+    }
+    setsid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != factory)
+        _exit(127);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);   /* as after an exec */
+    sigprocmask(SIG_SETMASK, &req->mask, NULL);
+}
+
+struct zyg_live {
+    pid_t pid;
+    int conn;
+};
+
+static void zyg_sweep(pid_t self, const struct zyg_live *live, size_t nlive)
+{
+    char buf[4096];
+    ssize_t n;
+    int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    while ((n = getdents64(fd, buf, sizeof buf)) > 0)
+        for (ssize_t off = 0; off < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            int worker = 0;
+            off += e->d_reclen;
+            if (pid <= 1 || *end != '\0' || pid == self || proof_parent_of((pid_t)pid) != self)
+                continue;
+            for (size_t i = 0; i < nlive && !worker; i++)
+                worker = live[i].pid == pid;
+            if (!worker)
+                kill((pid_t)pid, SIGKILL);
+        }
+    close(fd);
+}
+
+/* The factory: serve the relays on the listening socket ls for as long as the runner lives.
+ * Returns only in a child, which is then a test's worker. */
+static void zyg_serve(int ls)
+{
+    static struct zyg_req req;
+    static struct zyg_live live[ZYG_MAX_LIVE];
+    size_t nlive = 0;
+    pid_t self = getpid(), runner = getppid();
+    sigset_t chld;
+    int sfd;
+
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != runner || runner == 1)
+        _exit(0);
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        _exit(0);
+    for (;;) {
+        struct pollfd pf[2 + ZYG_MAX_LIVE];
+        size_t np = 2;
+        pf[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
+        pf[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+        for (size_t i = 0; i < nlive; i++)
+            if (live[i].conn >= 0)
+                pf[np++] = (struct pollfd){ .fd = live[i].conn, .events = 0 };
+        if (poll(pf, np, -1) < 0)
+            continue;
+        if (pf[1].revents) {
+            struct signalfd_siginfo si;
+            int st;
+            pid_t w;
+            while (read(sfd, &si, sizeof si) > 0)
+                ;
+            int ended = 0;
+            while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+                for (size_t i = 0; i < nlive; i++)
+                    if (live[i].pid == w) {
+                        if (live[i].conn >= 0) {
+                            (void)!send(live[i].conn, &st, sizeof st, MSG_NOSIGNAL);
+                            close(live[i].conn);
+                        }
+                        live[i] = live[--nlive];
+                        ended = 1;
+                        break;
+                    }
+            /* As the runner does (proof_sweep): a child of the factory that is not a worker was
+             * made by a test (clone(CLONE_PARENT)); it ends when a worker does. */
+            if (ended)
+                zyg_sweep(self, live, nlive);
+        }
+        /* A relay gone (BoxFort killed it, or the runner ended): its worker goes too. */
+        for (size_t i = 2; i < np; i++)
+            if (pf[i].revents & (POLLHUP | POLLERR))
+                for (size_t j = 0; j < nlive; j++)
+                    if (live[j].conn == pf[i].fd) {
+                        kill(live[j].pid, SIGKILL);
+                        close(live[j].conn);
+                        live[j].conn = -1;
+                    }
+        if (!(pf[0].revents & POLLIN))
+            continue;
+
+        int fds[ZYG_MAX_FDS], nfd = 0, kind = 0, c;
+        char cbuf[CMSG_SPACE(sizeof fds)];
+        struct iovec iov[2] = { { &req, sizeof req }, { zyg_env, sizeof zyg_env } };
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
+                              .msg_controllen = sizeof cbuf };
+        struct timeval tv = { .tv_sec = 2 };
+        struct ucred cred;
+        socklen_t cl = sizeof cred;
+        ssize_t n = -1;
+
+        c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        /* Only a child of the runner (a fork BoxFort made) is served. */
+        if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 &&
+            proof_parent_of(cred.pid) == runner) {
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+        }
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); n > 0 && cm != NULL;
+             cm = CMSG_NXTHDR(&msg, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfd);
+            }
+        if (n < (ssize_t)sizeof req || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+            req.nfds != nfd || nfd < 1 || req.envlen != (size_t)n - sizeof req ||
+            req.envlen == 0 || zyg_env[req.envlen - 1] != '\0' ||
+            !zyg_env_same(environ, zyg_env, req.envlen) || nlive == ZYG_MAX_LIVE) {
+            (void)!send(c, &kind, sizeof kind, MSG_NOSIGNAL);
+            close(c);
+        } else {
+            pid_t w = fork();
+            if (w == 0) {
+                zyg_become(&req, fds, self);
+                return;
+            }
+            kind = w > 0;
+            (void)!send(c, &kind, sizeof kind, MSG_NOSIGNAL);
+            if (w > 0) {
+                live[nlive].pid = w;
+                live[nlive++].conn = c;
+            } else {
+                close(c);
+            }
+        }
+        for (int i = 0; i < nfd; i++)
+            close(fds[i]);
+    }
+}
+#endif
+
 /* waitid() for the whole test binary (before the sanitizer's and libc's, which it calls).
  * BoxFort's thread in the runner asks for any child's end or stop with WNOWAIT, then reaps only
  * the workers it made: a child of the runner it did not make (the student's code can make one,
@@ -389,6 +891,17 @@ int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
         next = (int (*)(idtype_t, id_t, siginfo_t *, int))dlsym(RTLD_NEXT, "waitid");
     for (;;) {
         int rc = next(idtype, id, info, options), saved = errno;
+        /* The worker factory ended (it lives as long as the runner, unless killed): BoxFort
+         * must not see a child it did not make, and the next workers are exec'd again. */
+        if (rc == 0 && info != NULL && zyg_pid > 0 && info->si_pid == zyg_pid &&
+            (options & WNOWAIT) && (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
+                                    info->si_code == CLD_DUMPED)) {
+            while (waitpid(zyg_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            zyg_pid = -1;
+            errno = saved;
+            continue;
+        }
         if (rc != 0 || !proof_runner || idtype != P_ALL || !(options & WNOWAIT) ||
             info == NULL || info->si_pid <= 0)
             return rc;
@@ -457,7 +970,8 @@ static void proof_answer(int c)
     } else if (strncmp(req, "begin ", 6) == 0) {
         char *nl = strchr(req, '\n');
         if (nl != NULL && nl[1] == '\0' && nl - req - 6 < 256 &&
-            proof_parent_of(cred.pid) == getpid() && !proof_stranger(cred.pid)) {
+            ((proof_parent_of(cred.pid) == getpid() && !proof_stranger(cred.pid)) ||
+             (zyg_pid > 0 && proof_parent_of(cred.pid) == zyg_pid))) {
             pthread_mutex_lock(&proof_lock);
             proof_unwatch(cred.pid);
             if (proof_nwatched < sizeof proof_watched / sizeof proof_watched[0]) {
@@ -515,7 +1029,7 @@ static ssize_t proof_ask(const char *req, size_t len, char *buf, size_t size)
     return n;
 }
 
-__attribute__((constructor)) static void kit_proof_init(void)
+static void proof_init(void)
 {
     const char *dir = getenv("KIT_PROOF_DIR"), *fd = getenv("KIT_PROOF_FD");
     char buf[PROOF_MAX], path[256];
@@ -574,6 +1088,24 @@ __attribute__((constructor)) static void kit_proof_init(void)
         proof_fd = -2;   /* proofs go through the runner */
     }
     memset(buf, 0, sizeof buf);
+}
+
+__attribute__((constructor)) static void kit_proof_init(void)
+{
+    const char *off = getenv("KIT_ZYGOTE"), *zfd = getenv("KIT_ZYGOTE_FD");
+    zyg_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+    proof_init();
+    if (getenv("BXFI_MAP") == NULL) {
+        zyg_runner = getpid();
+        zyg_on = off == NULL || strcmp(off, "0") != 0;
+    }
+#ifdef ZYG_FACTORY
+    else if (zfd != NULL && strcmp(zfd, "3") == 0) {
+        zyg_serve(3);   /* the factory; returns in each of its children, a test's worker */
+    }
+#else
+    (void)zfd;
+#endif
 }
 
 /* weak: a binary linked without the wraps (the kit's own tests) never calls it */

@@ -591,7 +591,7 @@ static void slurp(const char *path, char *buf, size_t size)
 
 /* Runs the proof's runner (build/kit/proof-runner, beside this program) as the grader does:
  * KIT_PROOF_DIR holding a nonce, the proof channel on descriptor 3. */
-static void run_proof_runner(struct proof_run *r, const char *extra_env)
+static void run_proof_runner(struct proof_run *r, const char *filter, const char *const *extra)
 {
     char exe[4096], runner[4200], dir[] = "/tmp/kit-proof.XXXXXX", path[4300];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -612,27 +612,41 @@ static void run_proof_runner(struct proof_run *r, const char *extra_env)
     int log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     cr_assert(proofs >= 0 && log >= 0, "[test-setup] the proof runner's files: %s", strerror(errno));
 
-    char *env[64], dir_env[64], *argv[] = { runner, "--jobs=1", NULL };
+    char *env[64], dir_env[64], filter_arg[128];
+    char *argv[] = { runner, "--jobs=1", filter_arg, NULL };
     size_t k = 0;
+    snprintf(filter_arg, sizeof filter_arg, "--filter=%s", filter);
     snprintf(dir_env, sizeof dir_env, "KIT_PROOF_DIR=%s", dir);
     env[k++] = dir_env;
     env[k++] = "KIT_PROOF_FD=3";
     env[k++] = "KIT_PROOF_SPAWN_MS=2000";
-    if (extra_env != NULL)
-        env[k++] = (char *)extra_env;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && k < 16; i++)
+        env[k++] = (char *)extra[i];
     for (char **e = environ; *e != NULL && k < 63; e++)
         if (strncmp(*e, "KIT_", 4) != 0 && strncmp(*e, "BXFI_", 5) != 0 &&
             strncmp(*e, "CRITERION_", 10) != 0)
             env[k++] = *e;
     env[k] = NULL;
 
+    /* The runner starts with SIGUSR2 ignored and SIGWINCH blocked, which an exec'd worker
+     * inherits and a worker from the factory must take on (proof_runner.c, proof_worker). */
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t mask;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, proofs, 3);
     posix_spawn_file_actions_adddup2(&fa, log, 1);
     posix_spawn_file_actions_adddup2(&fa, log, 2);
+    posix_spawnattr_init(&attr);
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGWINCH);
+    posix_spawnattr_setsigmask(&attr, &mask);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
-    int rc = posix_spawn(&pid, runner, &fa, NULL, argv, env);
+    void (*usr2)(int) = signal(SIGUSR2, SIG_IGN);
+    int rc = posix_spawn(&pid, runner, &fa, &attr, argv, env);
+    signal(SIGUSR2, usr2);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(proofs);
     close(log);
@@ -677,7 +691,7 @@ Test(kit_proof, a_runner_whose_forks_start_proves_every_test)
 {
     struct proof_run r;
     char want[128];
-    run_proof_runner(&r, NULL);
+    run_proof_runner(&r, "proof_runner/*", NULL);
     cr_assert(r.status != -1, "[proof-runner-hung] the proof runner had not ended after 40 s; "
               "its log: %s", r.log);
     cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "[proof-runner] the proof "
@@ -702,7 +716,8 @@ Test(kit_proof, a_fork_that_never_starts_is_ended_and_reported)
 {
     struct proof_run r;
     char want[128];
-    run_proof_runner(&r, "KIT_PROOF_FORK_HANG=1");
+    const char *hang[] = { "KIT_PROOF_FORK_HANG=1", NULL };
+    run_proof_runner(&r, "proof_runner/*", hang);
     cr_assert(r.status != -1, "[spawn-stuck-hung] a forked copy that never started hung the "
               "runner for 40 s; the watchdog should end it after 2 s. Log: %s", r.log);
     snprintf(want, sizeof want, "kit-proof %s spawn-stuck", r.nonce);
@@ -714,5 +729,59 @@ Test(kit_proof, a_fork_that_never_starts_is_ended_and_reported)
     cr_assert(strstr(r.proofs, " test proof_runner::") == NULL, "[spawn-stuck] a test proved "
               "its end although no worker started: %s", r.proofs);
     kit_expect_no_leaks("the proof runner's test");
+}
+/* The worker factory (proof.c): a worker it makes starts as an exec'd one would (the runner's
+ * ignored signals and mask, dumpable, a session of its own, the same descriptors), its end
+ * reaches Criterion as it happened (an exit status, a signal, Criterion's time limit), and its
+ * test proves its end. With KIT_ZYGOTE=0 the workers are exec'd, and the same tests pass. */
+static void expect_worker_run(struct proof_run *r, const char *from, const char *const *extra)
+{
+    char want[160];
+    run_proof_runner(r, "proof_worker/*", extra);
+    cr_assert(r->status != -1, "[proof-runner-hung] the runner (workers: %s) had not ended "
+              "after 40 s; its log: %s", from, r->log);
+    cr_assert(strstr(r->log, "Tested: 4 | Passing: 3 | Failing: 1 | Crashing: 0") != NULL,
+              "[worker-%s] the runner's synthesis is not 4 tested, 3 passing, 1 failing (the time "
+              "limit); its log: %s", from, r->log);
+    cr_assert(strstr(r->log, "a_time_limit_arrives: Timed out") != NULL, "[worker-%s] the test "
+              "past its time limit is not reported \"Timed out\"; the log: %s", from, r->log);
+    snprintf(want, sizeof want, "kit-proof %s test proof_worker::starts_as_an_exec_would "
+             "failed=0", r->nonce);
+    cr_assert(has_line(r->proofs, want), "[proof-missing] (workers: %s) no \"%s\" on the proof "
+              "channel; it held: %s", from, want, r->proofs);
+}
+
+/* The line "[worker-fds] ..." a worker printed (its descriptors), cut at its end. */
+static const char *fds_line(char *log)
+{
+    char *p = strstr(log, "[worker-fds]");
+    if (p != NULL)
+        p[strcspn(p, "\n")] = '\0';
+    return p != NULL ? p : "(none)";
+}
+
+Test(kit_proof, a_worker_from_the_factory_starts_as_an_exec_would)
+{
+    static struct proof_run exec, factory;
+    const char *exec_env[] = { "KIT_WORKER_FROM=exec", "KIT_ZYGOTE=0", NULL };
+    const char *factory_env[] = { "KIT_WORKER_FROM=factory", NULL };
+    expect_worker_run(&exec, "exec", exec_env);
+    expect_worker_run(&factory, "factory", factory_env);
+    const char *a = fds_line(exec.log), *b = fds_line(factory.log);
+    cr_assert_str_eq(a, b, "[worker-fds] a worker from the factory holds other descriptors than "
+                     "an exec'd one: %s, against %s", b, a);
+    kit_expect_no_leaks("the factory's workers");
+}
+
+Test(kit_proof, a_killed_factory_leaves_the_run_going)
+{
+    struct proof_run r;
+    run_proof_runner(&r, "proof_factory/*", NULL);
+    cr_assert(r.status != -1 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+              "[factory-killed] with its factory killed by a test, the runner ended with status "
+              "0x%x (-1: hung); its log: %s", (unsigned)r.status, r.log);
+    cr_assert(strstr(r.log, "Tested: 2 | Passing: 2 | Failing: 0 | Crashing: 0") != NULL,
+              "[factory-killed] not both tests passed; the log: %s", r.log);
+    kit_expect_no_leaks("the killed factory");
 }
 #endif

@@ -88,11 +88,24 @@ stub fork-bomb "for (int i = 0; i < 100000; i++) if (fork() < 0) break;"
 # the runner ends each one after a second stopped (harness/kit/proof.c, proof_watchdog), and
 # each test says [stopped]; the lesson ends long before its time limit.
 stub 0-stopper "raise(SIGSTOP);"
-# A test process that stops the runner itself (its parent): nothing inside the sandbox is left to
-# end it, so the grader, which watches the runner from outside (grade.sh, watch_runner), ends the
-# lesson's tests 2 s later, and each test left unreported says [runner-stopped], not [crashed]
-# or [time-limit]. (Named to be graded first, from when its lane waited out the time limit.)
-stub 0-runner-stopper "kill(getppid(), SIGSTOP);"
+# For the two below: whether pid runs as the worker factory, and pid's parent.
+factory_helpers='__attribute__((unused)) static int is_factory(pid_t p) { char f[64], c[32] = {0}; snprintf(f, sizeof f, "/proc/%d/cmdline", (int)p);
+  FILE *h = fopen(f, "r"); if (h) { (void)!fread(c, 1, sizeof c - 1, h); fclose(h); } return strcmp(c, "boxfort-worker") == 0; }
+__attribute__((unused)) static pid_t parent_of(pid_t p) { char f[64], l[512] = {0}; int pp = 0; snprintf(f, sizeof f, "/proc/%d/stat", (int)p);
+  FILE *h = fopen(f, "r"); if (h) { (void)!fgets(l, sizeof l, h); fclose(h); } char *q = strrchr(l, 0x29); if (q) sscanf(q + 4, "%d", &pp); return pp; }' 
+# A test process that stops the runner itself: nothing inside the sandbox is left to end it, so
+# the grader, which watches the runner from outside (grade.sh, watch_runner), ends the lesson's
+# tests 2 s later, and each test left unreported says [runner-stopped], not [crashed] or
+# [time-limit]. (Named to be graded first, from when its lane waited out the time limit.) The
+# runner is the parent of a test's process, or, when the runner's worker factory made it
+# (harness/kit/proof.c), its grandparent: the factory runs as "boxfort-worker".
+stub 0-runner-stopper "pid_t r = getppid(); if (is_factory(r)) r = parent_of(r); kill(r, SIGSTOP);" \
+  "$factory_helpers"
+# A test process that stops its parent when that is the worker factory (never the runner): the
+# factory can then neither start nor reap a test, so the runner's watchdog kills it after a
+# second ([factory-stopped]), the tests it made end, and the next ones are exec'd; the lesson
+# ends long before its time limit.
+stub 0-factory-stopper "if (is_factory(getppid())) kill(getppid(), SIGSTOP);" "$factory_helpers"
 # A process left running, spinning, that tries to rewrite the grades, and one that steals the
 # proof's secret and writes passes for every test.
 # Each left behind notes its pid in the sandbox's /tmp; each test first prints how many of those
@@ -293,7 +306,7 @@ grep -q '^absent,01,.*,missing,0,1,' "$grades/class.csv" || fail "absent: not ma
 key() { awk -F, -v f="$1" 'NR > 1 { line = $0; sub(/^[^,]*,[^,]*,[^,]*,/, "", line); gsub(/^"|"$/, "", line); gsub(/""/, "\"", line); if (line == f) print $1 }' "$grades/summary.csv"; }
 attackers=(ctor-forgery exit-zero include-solution symlink-solution header-override interpose
            ubsan-override fork-bomb lingering proof-thief clone-thief vandal 0-stopper
-           0-runner-stopper "m_\$(shell touch PWNED)")
+           0-runner-stopper 0-factory-stopper "m_\$(shell touch PWNED)")
 for s in "${attackers[@]}"; do
   k=$(key "$s")
   [ -n "$k" ] || fail "$s: not in summary.csv (every student must be graded)"
@@ -338,6 +351,11 @@ grep -aq '\[stranger-reaped\]' "$grades/$k/lesson-01.log" && ! grep -aq '\[stran
 grep -q '^0-runner-stopper,01,.*,crash,0,1,"\[runner-stopped\] this test had not reported' "$grades/class.csv" &&
   ! grep -qE '^0-runner-stopper,01,.*\[(crashed|time-limit)\]' "$grades/class.csv" ||
   fail "0-runner-stopper: the tests its stopped runner left unreported are not marked [runner-stopped] (the grader must see the runner stopped and end its tests, not wait for the lesson's time limit: watch_runner in grade.sh)"
+k=$(key 0-factory-stopper)
+grep -aq '\[factory-stopped\]' "$grades/$k/lesson-01.log" ||
+  fail "0-factory-stopper: the runner's log does not say [factory-stopped] (a worker factory stopped by a test must be killed by the runner's watchdog: proof_check_factory in harness/kit/proof.c)"
+! grep -qE '^0-factory-stopper,01,.*\[(time-limit|runner-stopped|no-report)\]' "$grades/class.csv" ||
+  fail "0-factory-stopper: its lesson waited for a time limit or lost its runner, where the runner should have killed the stopped factory and gone on: $(grep -E '^0-factory-stopper,01,' "$grades/class.csv" | head -3)"
 # Every one of 0-stopper's tests was ended by the runner, none by the lesson's time limit.
 n_stopped=$(grep -c '^0-stopper,01,.*,crash,0,1,"\[stopped\] ' "$grades/class.csv")
 n_all=$(grep '^0-stopper,01,' "$grades/class.csv" | grep -vc '^0-stopper,01,perf::')

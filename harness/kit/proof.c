@@ -479,32 +479,8 @@ struct zyg_req {
 };
 
 static char zyg_env[ZYG_ENV_MAX];        /* the relay's environment to send; a worker's, parsed */
-static char *zyg_envv[ZYG_MAX_ENV + 1];
 static struct sockaddr_un zyg_addr;      /* the factory's socket: an abstract name */
 static socklen_t zyg_addrlen;
-
-/* Whether environment a (the factory's) and the block of NUL-terminated strings (a relay's)
- * hold the same variables, leaving out BoxFort's two and the factory's own. */
-static int zyg_env_same(char *const *a, const char *blob, size_t len)
-{
-    size_t na = 0, nb = 0;
-    for (size_t i = 0; a[i] != NULL; i++) {
-        if (strncmp(a[i], "BXFI_MAP=", 9) == 0 || strncmp(a[i], "GMON_OUT_PREFIX=", 16) == 0 ||
-            strncmp(a[i], "KIT_ZYGOTE_FD=", 14) == 0)
-            continue;
-        na++;
-        int found = 0;
-        for (size_t off = 0; off < len && !found; off += strlen(blob + off) + 1)
-            found = strcmp(blob + off, a[i]) == 0;
-        if (!found)
-            return 0;
-    }
-    for (size_t off = 0; off < len; off += strlen(blob + off) + 1)
-        if (strncmp(blob + off, "BXFI_MAP=", 9) != 0 &&
-            strncmp(blob + off, "GMON_OUT_PREFIX=", 16) != 0)
-            nb++;
-    return na == nb;
-}
 
 /* In the runner, on BoxFort's first fork: start the factory (posix_spawn: no fork of the
  * runner, no fork handlers), its only descriptors stdin, stdout, stderr and its listening
@@ -689,6 +665,31 @@ int execve(const char *path, char *const argv[], char *const envp[])
 }
 
 #ifdef ZYG_FACTORY
+static char *zyg_envv[ZYG_MAX_ENV + 1];   /* a worker's environment, parsed */
+
+/* Whether environment a (the factory's) and the block of NUL-terminated strings (a relay's)
+ * hold the same variables, leaving out BoxFort's two and the factory's own. */
+static int zyg_env_same(char *const *a, const char *blob, size_t len)
+{
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; a[i] != NULL; i++) {
+        if (strncmp(a[i], "BXFI_MAP=", 9) == 0 || strncmp(a[i], "GMON_OUT_PREFIX=", 16) == 0 ||
+            strncmp(a[i], "KIT_ZYGOTE_FD=", 14) == 0)
+            continue;
+        na++;
+        int found = 0;
+        for (size_t off = 0; off < len && !found; off += strlen(blob + off) + 1)
+            found = strcmp(blob + off, a[i]) == 0;
+        if (!found)
+            return 0;
+    }
+    for (size_t off = 0; off < len; off += strlen(blob + off) + 1)
+        if (strncmp(blob + off, "BXFI_MAP=", 9) != 0 &&
+            strncmp(blob + off, "GMON_OUT_PREFIX=", 16) != 0)
+            nb++;
+    return na == nb;
+}
+
 /* In the factory's child: take on what the relay's exec would have carried, then return to
  * the constructors, a worker. */
 static void zyg_become(const struct zyg_req *req, const int *fds, pid_t factory)

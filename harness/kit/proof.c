@@ -61,6 +61,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -642,8 +643,12 @@ static void zyg_relay(char *const envp[])
     struct rlimit none = { 0, 0 };
     sigset_t one;
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+    /* The signal back to its default with the system call itself: the sanitizer's sigaction()
+     * keeps its own handler for the signals it reports (SIGSEGV...). All zero is SIG_DFL, no
+     * flags, an empty mask, whatever the architecture's layout of the kernel's structure. */
+    unsigned long dfl[4] = { 0, 0, 0, 0 };
     setrlimit(RLIMIT_CORE, &none);
-    signal(sig, SIG_DFL);
+    syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(sigset_t) > 8 ? 8 : sizeof(sigset_t));
     sigemptyset(&one);
     sigaddset(&one, sig);
     sigprocmask(SIG_UNBLOCK, &one, NULL);

@@ -622,6 +622,9 @@ static void run_proof_runner(struct proof_run *r, const char *filter, const char
     env[k++] = "KIT_PROOF_SPAWN_MS=2000";
     for (size_t i = 0; extra != NULL && extra[i] != NULL && k < 16; i++)
         env[k++] = (char *)extra[i];
+    /* The factory turned off for the whole run (check-arm64.sh: qemu-user) stays off. */
+    if (getenv("KIT_ZYGOTE") != NULL && strcmp(getenv("KIT_ZYGOTE"), "0") == 0)
+        env[k++] = "KIT_ZYGOTE=0";
     for (char **e = environ; *e != NULL && k < 63; e++)
         if (strncmp(*e, "KIT_", 4) != 0 && strncmp(*e, "BXFI_", 5) != 0 &&
             strncmp(*e, "CRITERION_", 10) != 0)

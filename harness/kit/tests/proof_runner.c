@@ -63,6 +63,9 @@ ReportHook(POST_TEST)(CR_UNUSED struct criterion_test_stats *stats)
         signal(SIGUSR1, SIG_IGN);
         signal(SIGUSR2, SIG_DFL);
     }
+    /* proof_envchange: the runner's environment changes after its first test. */
+    if (getenv("KIT_WORKER_FROM") != NULL && strcmp(getenv("KIT_WORKER_FROM"), "envchange") == 0)
+        setenv("KIT_FACTORY_ENV_PROBE", "changed", 1);
 }
 
 Test(proof_worker, starts_as_an_exec_would)
@@ -139,6 +142,26 @@ Test(proof_worker, a_signal_arrives, .signal = SIGTERM)
 Test(proof_worker, a_time_limit_arrives, .timeout = 1)
 {
     sleep(30);
+}
+
+/* The runner's environment changed after the factory started (a library may read it as the
+ * program starts, before main, which the factory did with the old one): the next worker is
+ * exec'd, and sees the new environment. */
+Test(proof_envchange, a_first_from_the_factory)
+{
+    cr_assert(runs_as_worker(getppid()), "[worker-from] the first worker did not come from the "
+              "factory");
+    cr_assert(getenv("KIT_FACTORY_ENV_PROBE") == NULL, "[test-setup] the probe is set already");
+}
+
+Test(proof_envchange, b_execd_after_a_change)
+{
+    const char *probe = getenv("KIT_FACTORY_ENV_PROBE");
+    cr_assert(probe != NULL && strcmp(probe, "changed") == 0, "[worker-env] a worker started "
+              "after the runner changed its environment does not see the change");
+    cr_assert(!runs_as_worker(getppid()), "[worker-from] a worker started after the runner "
+              "changed its environment came from the factory, which started with the old one");
+    kit_expect_no_leaks("after a change of environment");
 }
 
 /* The factory killed by a test (its parent): that test's worker goes with it, the run goes

@@ -776,6 +776,19 @@ Test(kit_proof, a_worker_from_the_factory_starts_as_an_exec_would)
     kit_expect_no_leaks("the factory's workers");
 }
 
+Test(kit_proof, a_changed_environment_is_execd)
+{
+    struct proof_run r;
+    const char *extra[] = { "KIT_WORKER_FROM=envchange", NULL };
+    run_proof_runner(&r, "proof_envchange/*", extra);
+    cr_assert(r.status != -1 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+              "[factory-env] with its environment changed after the first test, the runner ended "
+              "with status 0x%x (-1: hung); its log: %s", (unsigned)r.status, r.log);
+    cr_assert(strstr(r.log, "Tested: 2 | Passing: 2 | Failing: 0 | Crashing: 0") != NULL,
+              "[factory-env] not both tests passed; the log: %s", r.log);
+    kit_expect_no_leaks("the changed environment");
+}
+
 Test(kit_proof, a_killed_factory_leaves_the_run_going)
 {
     struct proof_run r;

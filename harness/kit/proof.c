@@ -445,8 +445,8 @@ static void proof_sweep(void)
  *
  * So the runner starts one such process of its own, the factory, exactly as BoxFort would
  * start a worker (the same binary, argv and environment, BXFI_MAP set, so BoxFort's start-up
- * takes the worker's path), which stops at the end of its constructors, before main, where
- * every worker is the same. When BoxFort's fork of the runner then calls execve() to become a
+ * takes the worker's path), which waits in this file's constructor, after the libraries' own
+ * and before main: up to there every worker is the same. When BoxFort's fork of the runner then calls execve() to become a
  * worker, the kit's execve() below hands the factory what that exec would have carried: the
  * environment, the descriptors that survive an exec (numbers kept), the ignored signals and
  * the signal mask. The factory forks; its child takes these on, returns from the constructors,

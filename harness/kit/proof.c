@@ -400,6 +400,38 @@ static void *proof_watchdog(void *arg)
     return NULL;
 }
 
+/* Calls fn(NUMBER, ctx) for each entry of the directory dir (/proc, /proc/self/fd) named by a
+ * number, until fn returns nonzero; returns that, or 0, or -1 when dir cannot be read. It reads
+ * with getdents64 into a buffer on the stack, not opendir(), and allocates nothing: its callers
+ * run beside a fork of the runner, or in one (proof_sweep says why that matters). */
+static int proof_each_number(const char *dir, int (*fn)(long, void *), void *ctx)
+{
+    char buf[8192];
+    ssize_t n;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+    if (fd < 0)
+        return -1;
+    while (rc == 0 && (n = getdents64(fd, buf, sizeof buf)) > 0)
+        for (ssize_t off = 0; rc == 0 && off < n;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+            char *end;
+            long v = strtol(e->d_name, &end, 10);
+            off += e->d_reclen;
+            if (e->d_name[0] != '.' && *end == '\0')
+                rc = fn(v, ctx);
+        }
+    close(fd);
+    return rc;
+}
+
+static int proof_sweep_one(long pid, void *self)
+{
+    if (pid > 1 && pid != *(pid_t *)self && proof_parent_of((pid_t)pid) == *(pid_t *)self &&
+        proof_stranger((pid_t)pid))
+        kill((pid_t)pid, SIGKILL);
+    return 0;
+}
+
 /* In the runner of a graded run, which adopts the orphans of its workers' processes
  * (PR_SET_CHILD_SUBREAPER, below): kill every child it did not fork. Such a child is a process
  * the student's code left behind when its test ended (a daemon, a spinning loop), or made a child
@@ -408,31 +440,14 @@ static void *proof_watchdog(void *arg)
  * process left behind costs the machine the length of a test, not of the whole run. */
 static void proof_sweep(void)
 {
-    /* getdents64 into a buffer on the stack, not opendir(): this runs in BoxFort's thread while
-     * the runner's main thread forks the next worker, and AddressSanitizer's allocator (gcc 12)
-     * is not fork-safe. A fork while this thread holds one of its locks leaves the child, which
+    /* Without allocating (proof_each_number): this runs in BoxFort's thread while the runner's
+     * main thread forks the next worker, and AddressSanitizer's allocator (gcc 12) is not
+     * fork-safe. A fork while this thread holds one of its locks leaves the child, which
      * allocates the same sizes before its exec (BoxFort's fdopendir), blocked for ever, and the
      * runner waiting on it: a whole lesson hung in `make grade`. No thread of the runner the kit
      * adds allocates memory. */
-    char buf[8192];
     pid_t self = getpid();
-    int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ssize_t n;
-    if (fd < 0)
-        return;
-    while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            off += e->d_reclen;
-            if (pid <= 1 || *end != '\0' || pid == self)
-                continue;
-            if (proof_parent_of((pid_t)pid) == self && proof_stranger((pid_t)pid))
-                kill((pid_t)pid, SIGKILL);
-        }
-    }
-    close(fd);
+    proof_each_number("/proc", proof_sweep_one, &self);
 }
 
 /* ---- A test's process without an exec: the worker factory ----------------------------------
@@ -558,41 +573,34 @@ static void zyg_start(void)
 }
 #endif
 
+/* The descriptors an exec keeps (no FD_CLOEXEC; the directory's own has it), into the request:
+ * each is sent as itself and kept under its number. 1 when there are too many. */
+static int zyg_note_fd(long fd, void *ctx)
+{
+    struct zyg_req *req = ctx;
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC))
+        return 0;
+    if (req->nfds == ZYG_MAX_FDS)
+        return 1;
+    req->target[req->nfds++] = (int)fd;
+    return 0;
+}
+
 /* In BoxFort's fork of the runner, at its execve(): have the factory start the worker and
  * relay its end. Returns only when the real exec is to be done instead. Nothing here
  * allocates: this process is a fork of a runner with several threads. */
 static void zyg_relay(char *const envp[])
 {
     static struct zyg_req req;
-    int fds[ZYG_MAX_FDS], c, kind = 0, status;
-    char dents[4096], cbuf[CMSG_SPACE(sizeof fds)];
+    int c, kind = 0, status;
+    char cbuf[CMSG_SPACE(sizeof req.target)];
     size_t len = 0;
     ssize_t n;
-    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
     memset(&req, 0, sizeof req);
-    if (dfd < 0)
-        return;
-    while ((n = getdents64(dfd, dents, sizeof dents)) > 0)
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *e = (const struct dirent64 *)(dents + off);
-            char *end;
-            long fd = strtol(e->d_name, &end, 10);
-            int flags;
-            off += e->d_reclen;
-            if (*end != '\0' || e->d_name[0] == '.' || fd == dfd)
-                continue;
-            flags = fcntl((int)fd, F_GETFD);
-            if (flags < 0 || (flags & FD_CLOEXEC))
-                continue;
-            if (req.nfds == ZYG_MAX_FDS) {
-                close(dfd);
-                return;
-            }
-            fds[req.nfds] = (int)fd;
-            req.target[req.nfds++] = (int)fd;
-        }
-    close(dfd);
+    if (proof_each_number("/proc/self/fd", zyg_note_fd, &req) != 0)
+        return;   /* unreadable, or more descriptors than a request carries */
     if (req.nfds == 0)
         return;
     for (size_t i = 0; envp[i] != NULL; i++) {
@@ -623,7 +631,7 @@ static void zyg_relay(char *const envp[])
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)req.nfds);
-    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)req.nfds);
+    memcpy(CMSG_DATA(cm), req.target, sizeof(int) * (size_t)req.nfds);
     n = sendmsg(c, &msg, MSG_NOSIGNAL);
     if (n == (ssize_t)(sizeof req + len))
         while ((n = read(c, &kind, sizeof kind)) < 0 && errno == EINTR)
@@ -741,28 +749,22 @@ struct zyg_live {
     int conn;
 };
 
-static void zyg_sweep(pid_t self, const struct zyg_live *live, size_t nlive)
+struct zyg_sweep_ctx {
+    pid_t self;
+    const struct zyg_live *live;
+    size_t nlive;
+};
+
+static int zyg_sweep_one(long pid, void *ctx)
 {
-    char buf[4096];
-    ssize_t n;
-    int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    while ((n = getdents64(fd, buf, sizeof buf)) > 0)
-        for (ssize_t off = 0; off < n;) {
-            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            int worker = 0;
-            off += e->d_reclen;
-            if (pid <= 1 || *end != '\0' || pid == self || proof_parent_of((pid_t)pid) != self)
-                continue;
-            for (size_t i = 0; i < nlive && !worker; i++)
-                worker = live[i].pid == pid;
-            if (!worker)
-                kill((pid_t)pid, SIGKILL);
-        }
-    close(fd);
+    const struct zyg_sweep_ctx *z = ctx;
+    if (pid <= 1 || pid == z->self || proof_parent_of((pid_t)pid) != z->self)
+        return 0;
+    for (size_t i = 0; i < z->nlive; i++)
+        if (z->live[i].pid == pid)
+            return 0;
+    kill((pid_t)pid, SIGKILL);
+    return 0;
 }
 
 /* The factory: serve the relays on the listening socket ls for as long as the runner lives.
@@ -816,8 +818,10 @@ static void zyg_serve(int ls)
                     }
             /* As the runner does (proof_sweep): a child of the factory that is not a worker was
              * made by a test (clone(CLONE_PARENT)); it ends when a worker does. */
-            if (ended)
-                zyg_sweep(self, live, nlive);
+            if (ended) {
+                struct zyg_sweep_ctx z = { self, live, nlive };
+                proof_each_number("/proc", zyg_sweep_one, &z);
+            }
         }
         /* A relay gone (BoxFort killed it, or the runner ended): its worker goes too. */
         for (size_t i = 2; i < np; i++)

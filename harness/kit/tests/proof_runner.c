@@ -31,7 +31,9 @@ Test(proof_runner, second)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -162,6 +164,55 @@ Test(proof_envchange, b_execd_after_a_change)
     cr_assert(!runs_as_worker(getppid()), "[worker-from] a worker started after the runner "
               "changed its environment came from the factory, which started with the old one");
     kit_expect_no_leaks("after a change of environment");
+}
+
+/* A process a test makes beside its own (clone(CLONE_PARENT): a child of the factory, or of the
+ * runner) and leaves running is killed when the test's process ends, by the factory's sweep or
+ * the runner's; the next test finds it gone. */
+static void clone_note_path(char *path, size_t size)
+{
+    const char *dir = getenv("KIT_PROOF_DIR");
+    snprintf(path, size, "%s/clone-pid", dir != NULL ? dir : "/tmp");
+}
+
+Test(proof_clone, a_leaves_a_process_beside_it)
+{
+    char path[512];
+    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0)
+        for (;;)
+            syscall(SYS_ppoll, NULL, 0, NULL, NULL, 0);   /* system calls only: a raw clone */
+    cr_assert(pid > 0, "[test-setup] clone: %s", strerror(errno));
+    clone_note_path(path, sizeof path);
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL, "[test-setup] %s: %s", path, strerror(errno));
+    fprintf(f, "%ld\n", pid);
+    fclose(f);
+    kit_expect_no_leaks("a process left beside the test");
+}
+
+Test(proof_clone, b_finds_it_gone)
+{
+    char path[512], stat_path[64], line[512];
+    long pid = 0;
+    clone_note_path(path, sizeof path);
+    FILE *f = fopen(path, "r");
+    cr_assert(f != NULL && fscanf(f, "%ld", &pid) == 1 && pid > 0, "[test-setup] no pid in %s",
+              path);
+    fclose(f);
+    snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
+    int alive = 1;
+    for (int i = 0; i < 250 && alive; i++) {
+        FILE *st = fopen(stat_path, "r");
+        alive = st != NULL && fgets(line, sizeof line, st) != NULL && strstr(line, ") Z ") == NULL;
+        if (st != NULL)
+            fclose(st);
+        if (alive)
+            usleep(20000);
+    }
+    cr_assert(!alive, "[clone-left] the process the test before left beside its own (pid %ld, "
+              "made with clone(CLONE_PARENT)) still runs 5 s after that test ended", pid);
+    kit_expect_no_leaks("the process left beside the test before");
 }
 
 /* The factory killed by a test (its parent): that test's worker goes with it, the run goes

@@ -776,28 +776,42 @@ Test(kit_proof, a_worker_from_the_factory_starts_as_an_exec_would)
     kit_expect_no_leaks("the factory's workers");
 }
 
-Test(kit_proof, a_changed_environment_is_execd)
+/* A run of the proof runner's tests FILTER that must end with status 0, its two tests passed;
+ * ID and WHAT name the case in the messages. */
+static void expect_two_passed(const char *filter, const char *const *extra, const char *id,
+                              const char *what)
 {
     struct proof_run r;
-    const char *extra[] = { "KIT_WORKER_FROM=envchange", NULL };
-    run_proof_runner(&r, "proof_envchange/*", extra);
+    run_proof_runner(&r, filter, extra);
     cr_assert(r.status != -1 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
-              "[factory-env] with its environment changed after the first test, the runner ended "
-              "with status 0x%x (-1: hung); its log: %s", (unsigned)r.status, r.log);
+              "[%s] %s, the runner ended with status 0x%x (-1: hung); its log: %s", id, what,
+              (unsigned)r.status, r.log);
     cr_assert(strstr(r.log, "Tested: 2 | Passing: 2 | Failing: 0 | Crashing: 0") != NULL,
-              "[factory-env] not both tests passed; the log: %s", r.log);
+              "[%s] %s, not both tests passed; the log: %s", id, what, r.log);
+}
+
+Test(kit_proof, a_changed_environment_is_execd)
+{
+    const char *extra[] = { "KIT_WORKER_FROM=envchange", NULL };
+    expect_two_passed("proof_envchange/*", extra, "factory-env",
+                      "with its environment changed after the first test");
     kit_expect_no_leaks("the changed environment");
+}
+
+Test(kit_proof, a_process_left_beside_a_test_is_killed)
+{
+    const char *exec_env[] = { "KIT_ZYGOTE=0", NULL };
+    expect_two_passed("proof_clone/*", NULL, "clone-left",
+                      "with a test's clone(CLONE_PARENT) left running (workers from the factory)");
+    expect_two_passed("proof_clone/*", exec_env, "clone-left",
+                      "with a test's clone(CLONE_PARENT) left running (exec'd workers)");
+    kit_expect_no_leaks("the process left beside a test");
 }
 
 Test(kit_proof, a_killed_factory_leaves_the_run_going)
 {
-    struct proof_run r;
-    run_proof_runner(&r, "proof_factory/*", NULL);
-    cr_assert(r.status != -1 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
-              "[factory-killed] with its factory killed by a test, the runner ended with status "
-              "0x%x (-1: hung); its log: %s", (unsigned)r.status, r.log);
-    cr_assert(strstr(r.log, "Tested: 2 | Passing: 2 | Failing: 0 | Crashing: 0") != NULL,
-              "[factory-killed] not both tests passed; the log: %s", r.log);
+    expect_two_passed("proof_factory/*", NULL, "factory-killed",
+                      "with its factory killed by a test");
     kit_expect_no_leaks("the killed factory");
 }
 #endif

@@ -339,12 +339,15 @@ static void proof_check_spawns(long now)
             proof_read_cmdline(pid, cmd, sizeof cmd) != proof_cmdline_len ||
             memcmp(cmd, proof_cmdline, (size_t)proof_cmdline_len) != 0)
             continue;
-        kill(pid, SIGKILL);
-        proof_unfork(pid);
+        /* Said first, on the proof channel and in the log: once the copy is dead, BoxFort's
+         * thread reports the failed spawn and Criterion aborts the runner, this thread with
+         * it. */
         proof_write("spawn-stuck");
         proof_say("kit: [runner-fork-stuck] a test process the runner forked was still short of "
                   "its start after %ld ms (a lock of the sanitizer's allocator copied by fork); "
-                  "the runner ended it, and the grader runs the lesson again\n", proof_spawn_ms);
+                  "the runner ends it, and the grader runs the lesson again\n", proof_spawn_ms);
+        kill(pid, SIGKILL);
+        proof_unfork(pid);
         return;
     }
 }
@@ -386,9 +389,9 @@ static void *proof_watchdog(void *arg)
             w->stopped_ms += PROOF_WATCH_MS;
             if (w->stopped_ms == PROOF_STOP_MS) {
                 char what[300];
-                kill(w->pid, SIGKILL);
                 snprintf(what, sizeof what, "stopped %s", w->test);
                 proof_write(what);
+                kill(w->pid, SIGKILL);
                 proof_say("kit: [test-stopped] %s: its process stayed stopped (SIGSTOP) for %d "
                           "ms; the runner ended it\n", w->test, PROOF_STOP_MS);
             }

@@ -168,6 +168,20 @@ static int proof_served(pid_t pid)
 static pid_t proof_kids[8192];
 static size_t proof_nkids;
 
+/* A child the runner made (a worker's fork, the worker factory): to be served once, and no
+ * stranger. Called with proof_lock held. */
+static void proof_note_child(pid_t pid)
+{
+    if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0]) {
+        proof_forked_ms[proof_nforked] = proof_now_ms();
+        proof_forked[proof_nforked++] = pid;
+    }
+    if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
+        proof_kids[proof_nkids++] = pid;
+    else
+        proof_nkids = SIZE_MAX;
+}
+
 /* fork() for the whole test binary (it comes before libc's and the sanitizer's, whose fork this
  * calls): in the runner of a graded run, it notes each child. The lock is held across the call,
  * so the runner's other threads (waitid() below) never see a child it made before it is noted;
@@ -184,16 +198,8 @@ pid_t fork(void)
         return next();
     pthread_mutex_lock(&proof_lock);
     pid = next();
-    if (pid > 0) {
-        if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0]) {
-            proof_forked_ms[proof_nforked] = proof_now_ms();
-            proof_forked[proof_nforked++] = pid;
-        }
-        if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
-            proof_kids[proof_nkids++] = pid;
-        else
-            proof_nkids = SIZE_MAX;
-    }
+    if (pid > 0)
+        proof_note_child(pid);
     pthread_mutex_unlock(&proof_lock);
     return pid;
 }
@@ -558,14 +564,8 @@ static void zyg_start(void)
             pid = -1;
         /* In a graded run the factory asks for the secret, as a worker does: the runner notes
          * it as its own child before its proof thread can hear the question. */
-        if (proof_runner && pid > 0) {
-            if (proof_nforked < sizeof proof_forked / sizeof proof_forked[0]) {
-                proof_forked_ms[proof_nforked] = proof_now_ms();
-                proof_forked[proof_nforked++] = pid;
-            }
-            if (proof_nkids < sizeof proof_kids / sizeof proof_kids[0])
-                proof_kids[proof_nkids++] = pid;
-        }
+        if (proof_runner && pid > 0)
+            proof_note_child(pid);
         if (proof_runner)
             pthread_mutex_unlock(&proof_lock);
     }

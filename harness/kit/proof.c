@@ -127,7 +127,7 @@ static pthread_mutex_t proof_lock = PTHREAD_MUTEX_INITIALIZER;
 static int proof_runner;
 
 /* The worker factory (below, "A test's process without an exec"): in the runner, whether to
- * use one, its pid (0 not started yet, -1 none) and the runner's end of its socket. */
+ * use one, its pid (0 not started yet, -1 none), the runner's own pid, libc's execve(). */
 static int zyg_on;
 static volatile pid_t zyg_pid;
 static pid_t zyg_runner;
